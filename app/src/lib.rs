@@ -1,0 +1,101 @@
+//! Portolan's user interface: the HTML shell, the route table, and the hydration entry point.
+
+pub mod access;
+pub mod activity;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod clusters;
+pub mod dashboards;
+pub mod error;
+pub mod home;
+pub mod status;
+pub mod theme;
+pub mod ui;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::status::{ErrorPage, NotFound};
+use crate::ui::{Breadcrumb, SideNav, TopBar};
+
+/// The name of the wasm/JS bundle under the site's `pkg/` directory, and of the stylesheet.
+pub const OUTPUT_NAME: &str = "portolan";
+
+/// Response header through which the page hands its CSP nonce to the server's header middleware,
+/// which builds the Content-Security-Policy from it and removes this header.
+pub const NONCE_HEADER: &str = "x-portolan-csp-nonce";
+
+/// The whole HTML document, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let theme = theme::current_theme();
+    #[cfg(feature = "ssr")]
+    hand_nonce_to_server();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" data-theme=theme.as_str()>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <link rel="stylesheet" href=format!("/pkg/{OUTPUT_NAME}.css") />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn hand_nonce_to_server() {
+    if let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+        && let Ok(value) = http::HeaderValue::from_str(&nonce)
+    {
+        response.insert_header(http::HeaderName::from_static(NONCE_HEADER), value);
+    }
+}
+
+/// The portal: frame (top bar, navigation, breadcrumb) around the routed page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title formatter=|page: String| format!("{page} · Portolan") />
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <div class="layout">
+                <TopBar />
+                <SideNav />
+                <main id="main" class="main" tabindex="-1">
+                    <Breadcrumb />
+                    <ErrorBoundary fallback=|errors| view! { <ErrorPage errors /> }>
+                        <Routes fallback=NotFound>
+                            <Route path=path!("") view=home::HomePage />
+                            <Route path=path!("clusters") view=clusters::ClustersPage />
+                            <Route path=path!("dashboards") view=dashboards::DashboardsPage />
+                            <Route path=path!("access") view=access::AccessPage />
+                            <Route path=path!("activity") view=activity::ActivityPage />
+                        </Routes>
+                    </ErrorBoundary>
+                </main>
+            </div>
+        </Router>
+    }
+}
+
+/// Entry point of the wasm bundle: attach to the server-rendered page, then mark it for tests.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

@@ -1,0 +1,50 @@
+//! Page header, empty state and error panel: the three things every list page can show.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::error::AppError;
+
+/// The page title (also the document title) with a one-line description under it.
+#[component]
+pub fn PageHeader(title: &'static str, subtitle: &'static str) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <header class="page-header">
+            <h1>{title}</h1>
+            <p class="subtitle">{subtitle}</p>
+        </header>
+    }
+}
+
+/// What a list shows when it has nothing in it: what would be here, and what to do about it.
+#[component]
+pub fn EmptyState(
+    title: &'static str,
+    detail: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <section class="empty-state" aria-label=title>
+            <svg class="empty-icon" viewBox="0 0 48 48" aria-hidden="true">
+                <rect x="6" y="10" width="36" height="28" rx="3" />
+                <path d="M6 18h36" />
+            </svg>
+            <h2>{title}</h2>
+            <p>{detail}</p>
+            {children.map(|c| c())}
+        </section>
+    }
+}
+
+/// An error as the user should read it: what failed and what to do; never a stack trace.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    view! {
+        <section class="error-panel" role="alert">
+            <h2>"This could not be loaded"</h2>
+            <p>{error.to_string()}</p>
+            <p class="hint">"Reload the page to try again. If it keeps failing, an administrator can find the details in the server log."</p>
+        </section>
+    }
+}

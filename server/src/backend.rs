@@ -1,0 +1,52 @@
+//! PortalBackend: the server's implementation of the app's Backend trait.
+
+use app::activity::ActivityEntry;
+use app::backend::Backend;
+use app::error::AppError;
+
+use crate::error::internal;
+use crate::store::{Db, audit};
+
+pub struct PortalBackend {
+    pub db: Db,
+}
+
+#[async_trait::async_trait]
+impl Backend for PortalBackend {
+    async fn recent_activity(&self, limit: u32) -> Result<Vec<ActivityEntry>, AppError> {
+        let entries = audit::recent(&self.db, limit).await.map_err(internal)?;
+        Ok(entries.into_iter().map(to_activity).collect())
+    }
+}
+
+fn to_activity(e: audit::Entry) -> ActivityEntry {
+    ActivityEntry {
+        id: e.id,
+        at: format_ms(e.at_ms),
+        actor: if e.actor_name.is_empty() { e.actor_subject } else { e.actor_name },
+        action: e.action,
+        target: e.target,
+        result: e.result,
+        request_id: e.request_id,
+    }
+}
+
+/// RFC 3339 in UTC, to the second; an out-of-range value is shown as its raw number.
+fn format_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_ms;
+
+    #[test]
+    fn timestamps_render_as_rfc3339_utc() {
+        assert_eq!(format_ms(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_ms(1_795_000_000_123), "2026-11-18T10:26:40Z");
+        assert_eq!(format_ms(i64::MAX), i64::MAX.to_string());
+    }
+}

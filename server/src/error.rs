@@ -1,0 +1,66 @@
+//! The server's errors and the one place where each becomes a response or an exit message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use app::error::AppError;
+
+use crate::store::StoreError;
+
+/// Why the process could not start; printed as one line before exiting non-zero.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source} (change --listen / PORTOLAN_LISTEN)")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("the server stopped with an error: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Refusals the HTTP layer itself makes, before any handler runs.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("cross-origin request refused: changes are only accepted from the portal's own pages")]
+    CrossOrigin,
+    #[error("request body too large: the limit is {} KiB", crate::http::BODY_LIMIT_BYTES / 1024)]
+    PayloadTooLarge,
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            HttpError::CrossOrigin => StatusCode::FORBIDDEN,
+            HttpError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        };
+        (status, self.to_string()).into_response()
+    }
+}
+
+/// Turns a store failure into what the browser may see: the details go to the log, under the
+/// request id that the message names.
+pub fn internal(err: StoreError) -> AppError {
+    let request_id = leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "unknown".into());
+    tracing::error!(%request_id, error = %err, "request failed");
+    AppError::Internal { request_id }
+}
+
+/// The HTTP status a server function's error is reported with (server functions answer 500 by
+/// default, whatever went wrong).
+pub fn app_error_status(err: &AppError) -> StatusCode {
+    StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}

@@ -1,0 +1,113 @@
+//! The Portolan server: configuration, database, HTTP, and the Backend the app's server functions call.
+
+pub mod backend;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leptos::prelude::LeptosOptions;
+use tokio::net::TcpListener;
+
+use crate::backend::PortalBackend;
+use crate::config::Config;
+use crate::error::StartupError;
+use crate::http::AppState;
+use crate::store::{Db, settings};
+
+/// How long in-flight requests may run on after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// Leptos settings derived from ours, so that no `LEPTOS_*` variable is needed to run the binary.
+pub fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(app::OUTPUT_NAME)
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}
+
+/// Opens and migrates the database named by the configuration.
+pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Everything the router needs, built from an open database.
+pub fn app_state(config: &Config, db: Db, addr: SocketAddr) -> AppState {
+    AppState {
+        leptos_options: leptos_options(config, addr),
+        backend: Arc::new(PortalBackend { db: db.clone() }),
+        db,
+        public_origin: config.public_origin().into(),
+    }
+}
+
+/// `portolan serve`: bind, open the database, serve until SIGTERM/SIGINT.
+pub async fn serve(config: Config) -> Result<(), StartupError> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartupError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: config.listen, source })?;
+    let db = open_database(&config).await?;
+    let installation_id = settings::installation_id(&db).await?;
+    if config.management_kubeconfig.is_some() {
+        tracing::warn!("--management-kubeconfig is accepted but not used yet: cluster management is not implemented");
+    }
+    if !config.site_root.join("pkg").join(format!("{}.js", app::OUTPUT_NAME)).is_file() {
+        tracing::warn!(
+            site_root = %config.site_root.display(),
+            "browser assets are missing: pages render but will not be styled or interactive (build them with `make build`, or set --site-root)"
+        );
+    }
+    let state = app_state(&config, db.clone(), addr);
+    tracing::info!(
+        %addr,
+        public_origin = %state.public_origin,
+        database = db.backend_name(),
+        %installation_id,
+        "portolan is serving"
+    );
+    http::serve(listener, http::router(state), shutdown_signal(), SHUTDOWN_GRACE)
+        .await
+        .map_err(StartupError::Serve)?;
+    db.close().await;
+    tracing::info!("portolan stopped");
+    Ok(())
+}
+
+/// `portolan migrate`: bring the schema up to date and exit.
+pub async fn migrate(config: Config) -> Result<(), StartupError> {
+    let db = open_database(&config).await?;
+    tracing::info!(database = db.backend_name(), "migrations applied");
+    db.close().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

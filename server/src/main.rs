@@ -1,0 +1,58 @@
+//! The `portolan` binary: parse the command line, set up logging, run the chosen command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use server::config::{Cli, Command, LogFormat};
+use server::error::StartupError;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            // clap explains at length; one line naming the problem is what an operator needs.
+            let rendered = err.to_string();
+            let first = rendered.lines().next().unwrap_or("invalid command line").trim();
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("portolan: {first} (see `portolan --help`)");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(cli.config.log_format);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(StartupError::Runtime(err)),
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => server::serve(cli.config).await,
+            Command::Migrate => server::migrate(cli.config).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(err),
+    }
+}
+
+fn fail(err: StartupError) -> ExitCode {
+    eprintln!("portolan: {err}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PORTOLAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
