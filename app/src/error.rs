@@ -14,7 +14,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0} is unavailable right now; try again in a moment")]
     Unavailable(String),
-    #[error("something went wrong on the server (request id {request_id}); the details are in the server log")]
+    #[error(
+        "something went wrong on the server (request id {request_id}); the details are in the server log"
+    )]
     Internal { request_id: String },
     #[error("the request did not reach the server: {0}")]
     Transport(String),
@@ -39,7 +41,9 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Args(msg) => AppError::BadRequest(format!("invalid input: {msg}")),
-            ServerFnErrorErr::MissingArg(msg) => AppError::BadRequest(format!("missing input: {msg}")),
+            ServerFnErrorErr::MissingArg(msg) => {
+                AppError::BadRequest(format!("missing input: {msg}"))
+            }
             other => AppError::Transport(other.to_string()),
         }
     }

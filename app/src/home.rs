@@ -5,10 +5,26 @@ use leptos::prelude::*;
 use crate::ui::PageHeader;
 
 const TILES: [(&str, &str, &str); 4] = [
-    ("/clusters", "Clusters", "Create clusters, scale node pools and upgrade Kubernetes."),
-    ("/dashboards", "Dashboards", "Watch node and pod CPU and memory live."),
-    ("/access", "Access", "Map identity-provider groups to portal roles."),
-    ("/activity", "Activity", "See who changed what, when, and how it ended."),
+    (
+        "/clusters",
+        "Clusters",
+        "Create clusters, scale node pools and upgrade Kubernetes.",
+    ),
+    (
+        "/dashboards",
+        "Dashboards",
+        "Watch node and pod CPU and memory live.",
+    ),
+    (
+        "/access",
+        "Access",
+        "Map identity-provider groups to portal roles.",
+    ),
+    (
+        "/activity",
+        "Activity",
+        "See who changed what, when, and how it ended.",
+    ),
 ];
 
 #[component]

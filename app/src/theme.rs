@@ -86,12 +86,16 @@ pub fn current_theme() -> Theme {
 /// to the page it came from.
 #[server(endpoint = "theme")]
 pub async fn set_theme(theme: Theme) -> Result<Theme, AppError> {
-    let response = use_context::<leptos_axum::ResponseOptions>().ok_or_else(|| AppError::Internal {
-        request_id: "response options missing from context".into(),
-    })?;
+    let response =
+        use_context::<leptos_axum::ResponseOptions>().ok_or_else(|| AppError::Internal {
+            request_id: "response options missing from context".into(),
+        })?;
     let cookie = match theme {
         Theme::System => format!("{THEME_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax"),
-        other => format!("{THEME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", other.as_str()),
+        other => format!(
+            "{THEME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            other.as_str()
+        ),
     };
     if let Ok(value) = http::HeaderValue::from_str(&cookie) {
         response.append_header(http::header::SET_COOKIE, value);
@@ -154,9 +158,18 @@ mod tests {
 
     #[test]
     fn cookie_header_picks_the_theme_cookie_and_ignores_others() {
-        assert_eq!(Theme::from_cookie_header("a=b; portolan_theme=dark; c=d"), Theme::Dark);
-        assert_eq!(Theme::from_cookie_header("portolan_theme=light"), Theme::Light);
-        assert_eq!(Theme::from_cookie_header("portolan_theme=purple"), Theme::System);
+        assert_eq!(
+            Theme::from_cookie_header("a=b; portolan_theme=dark; c=d"),
+            Theme::Dark
+        );
+        assert_eq!(
+            Theme::from_cookie_header("portolan_theme=light"),
+            Theme::Light
+        );
+        assert_eq!(
+            Theme::from_cookie_header("portolan_theme=purple"),
+            Theme::System
+        );
         assert_eq!(Theme::from_cookie_header("other=dark"), Theme::System);
         assert_eq!(Theme::from_cookie_header(""), Theme::System);
     }

@@ -23,7 +23,11 @@ fn to_activity(e: audit::Entry) -> ActivityEntry {
     ActivityEntry {
         id: e.id,
         at: format_ms(e.at_ms),
-        actor: if e.actor_name.is_empty() { e.actor_subject } else { e.actor_name },
+        actor: if e.actor_name.is_empty() {
+            e.actor_subject
+        } else {
+            e.actor_name
+        },
         action: e.action,
         target: e.target,
         result: e.result,
@@ -35,7 +39,10 @@ fn to_activity(e: audit::Entry) -> ActivityEntry {
 fn format_ms(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| ms.to_string())
 }
 
@@ -46,7 +53,7 @@ mod tests {
     #[test]
     fn timestamps_render_as_rfc3339_utc() {
         assert_eq!(format_ms(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_ms(1_795_000_000_123), "2026-11-18T10:26:40Z");
+        assert_eq!(format_ms(1_795_000_000_123), "2026-11-18T11:06:40Z");
         assert_eq!(format_ms(i64::MAX), i64::MAX.to_string());
     }
 }

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use url::Url;
 
 #[derive(Parser, Debug)]
-#[command(name = "portolan", version, about = "Self-hosted management portal for Kubernetes fleets")]
+#[command(
+    name = "portolan",
+    version,
+    about = "Self-hosted management portal for Kubernetes fleets"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
@@ -34,7 +38,12 @@ pub enum LogFormat {
 #[derive(clap::Args, Clone)]
 pub struct Config {
     /// Address and port to listen on.
-    #[arg(long, env = "PORTOLAN_LISTEN", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "PORTOLAN_LISTEN",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// Database: sqlite://<file> (created if missing) or postgres://user@host:port/db.
@@ -68,7 +77,12 @@ pub struct Config {
     pub oidc_client_secret_file: Option<PathBuf>,
 
     /// Token claim that lists the user's groups.
-    #[arg(long, env = "PORTOLAN_OIDC_GROUPS_CLAIM", default_value = "groups", global = true)]
+    #[arg(
+        long,
+        env = "PORTOLAN_OIDC_GROUPS_CLAIM",
+        default_value = "groups",
+        global = true
+    )]
     pub oidc_groups_claim: String,
 
     /// IdP group whose members are always admins, so a new install is not locked out.
@@ -76,11 +90,22 @@ pub struct Config {
     pub bootstrap_admin_group: Option<String>,
 
     /// Log line format.
-    #[arg(long, env = "PORTOLAN_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "PORTOLAN_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     /// Directory with the browser assets (pkg/portolan.js, .wasm, .css and public files).
-    #[arg(long, env = "PORTOLAN_SITE_ROOT", default_value = "target/site", global = true)]
+    #[arg(
+        long,
+        env = "PORTOLAN_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
     pub site_root: PathBuf,
 }
 
@@ -153,10 +178,12 @@ mod tests {
 
     #[test]
     fn public_origin_defaults_to_the_listen_address() {
-        let cli = Cli::try_parse_from(["portolan", "--listen", "127.0.0.1:4000"]).expect("valid flags");
+        let cli =
+            Cli::try_parse_from(["portolan", "--listen", "127.0.0.1:4000"]).expect("valid flags");
         assert_eq!(cli.config.public_origin(), "http://127.0.0.1:4000");
-        let cli = Cli::try_parse_from(["portolan", "--public-url", "https://portal.example.com/x/"])
-            .expect("valid flags");
+        let cli =
+            Cli::try_parse_from(["portolan", "--public-url", "https://portal.example.com/x/"])
+                .expect("valid flags");
         assert_eq!(cli.config.public_origin(), "https://portal.example.com");
     }
 

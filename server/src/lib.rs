@@ -53,14 +53,27 @@ pub fn app_state(config: &Config, db: Db, addr: SocketAddr) -> AppState {
 pub async fn serve(config: Config) -> Result<(), StartupError> {
     let listener = TcpListener::bind(config.listen)
         .await
-        .map_err(|source| StartupError::Bind { addr: config.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: config.listen, source })?;
+        .map_err(|source| StartupError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     let db = open_database(&config).await?;
     let installation_id = settings::installation_id(&db).await?;
     if config.management_kubeconfig.is_some() {
-        tracing::warn!("--management-kubeconfig is accepted but not used yet: cluster management is not implemented");
+        tracing::warn!(
+            "--management-kubeconfig is accepted but not used yet: cluster management is not implemented"
+        );
     }
-    if !config.site_root.join("pkg").join(format!("{}.js", app::OUTPUT_NAME)).is_file() {
+    if !config
+        .site_root
+        .join("pkg")
+        .join(format!("{}.js", app::OUTPUT_NAME))
+        .is_file()
+    {
         tracing::warn!(
             site_root = %config.site_root.display(),
             "browser assets are missing: pages render but will not be styled or interactive (build them with `make build`, or set --site-root)"
@@ -74,9 +87,14 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         %installation_id,
         "portolan is serving"
     );
-    http::serve(listener, http::router(state), shutdown_signal(), SHUTDOWN_GRACE)
-        .await
-        .map_err(StartupError::Serve)?;
+    http::serve(
+        listener,
+        http::router(state),
+        shutdown_signal(),
+        SHUTDOWN_GRACE,
+    )
+    .await
+    .map_err(StartupError::Serve)?;
     db.close().await;
     tracing::info!("portolan stopped");
     Ok(())

@@ -15,7 +15,11 @@ use crate::error::{HttpError, app_error_status};
 /// Refuses state-changing requests a browser sent from another site (CSRF). Clients that are not
 /// browsers send neither `Origin` nor `Sec-Fetch-Site` and are let through: they cannot be tricked
 /// into sending someone else's cookies.
-pub async fn same_origin_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn same_origin_writes(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if safe || is_same_origin(req.headers(), &state.public_origin) {
         next.run(req).await
@@ -33,7 +37,9 @@ pub async fn same_origin_writes(State(state): State<AppState>, req: Request, nex
 /// (browsers set `Host`, a page cannot forge it); without `Origin`, `Sec-Fetch-Site` must agree.
 pub fn is_same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
     if let Some(origin) = headers.get(header::ORIGIN) {
-        let Ok(origin) = origin.to_str() else { return false };
+        let Ok(origin) = origin.to_str() else {
+            return false;
+        };
         if origin == public_origin {
             return true;
         }
@@ -58,7 +64,8 @@ pub async fn body_limit(req: Request, next: Next) -> Response {
     if declared.is_some_and(|len| len > BODY_LIMIT_BYTES) {
         return HttpError::PayloadTooLarge.into_response();
     }
-    next.run(req.map(|body| Body::new(Limited::new(body, BODY_LIMIT_BYTES)))).await
+    next.run(req.map(|body| Body::new(Limited::new(body, BODY_LIMIT_BYTES))))
+        .await
 }
 
 /// Server functions answer every error with 500; this gives an `AppError` the status it names
@@ -71,7 +78,11 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, 64 * 1024).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "the server's error could not be read").into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the server's error could not be read",
+        )
+            .into_response();
     };
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = app_error_status(&err);
@@ -98,21 +109,39 @@ mod tests {
     fn origin_must_be_the_portal_or_the_requested_host() {
         assert!(is_same_origin(&headers(&[("origin", PORTAL)]), PORTAL));
         assert!(is_same_origin(
-            &headers(&[("origin", "http://localhost:3000"), ("host", "localhost:3000")]),
+            &headers(&[
+                ("origin", "http://localhost:3000"),
+                ("host", "localhost:3000")
+            ]),
             PORTAL
         ));
         assert!(!is_same_origin(
-            &headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000")]),
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("host", "127.0.0.1:3000")
+            ]),
             PORTAL
         ));
-        assert!(!is_same_origin(&headers(&[("origin", "null"), ("host", "127.0.0.1:3000")]), PORTAL));
+        assert!(!is_same_origin(
+            &headers(&[("origin", "null"), ("host", "127.0.0.1:3000")]),
+            PORTAL
+        ));
     }
 
     #[test]
     fn without_origin_fetch_metadata_decides() {
-        assert!(is_same_origin(&headers(&[("sec-fetch-site", "same-origin")]), PORTAL));
-        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "cross-site")]), PORTAL));
-        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "same-site")]), PORTAL));
+        assert!(is_same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            PORTAL
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            PORTAL
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            PORTAL
+        ));
         assert!(is_same_origin(&headers(&[]), PORTAL));
     }
 }

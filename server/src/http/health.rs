@@ -16,7 +16,10 @@ pub async fn healthz() -> &'static str {
 /// The portal can do its work: the database answers.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "database": "ok" }))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": "ok" })),
+        ),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
             (

@@ -1,8 +1,8 @@
 //! The HTTP face of the portal: the router (pages, server functions, health, assets) and serving it.
 
 mod guards;
-mod health;
 mod headers;
+mod health;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -69,7 +69,10 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(headers::panic_response))
         .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(axum::middleware::from_fn(guards::body_limit))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guards::same_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guards::same_origin_writes,
+        ))
         .layer(axum::middleware::from_fn(guards::server_fn_status));
 
     Router::new()
@@ -77,7 +80,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(layers)
         .with_state(state)
 }
@@ -111,11 +117,14 @@ pub async fn serve(
     grace: Duration,
 ) -> std::io::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stopping_tx.send(());
-        });
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(());
+    });
     let server = server.into_future();
     tokio::pin!(server);
     tokio::select! {

@@ -8,7 +8,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::config::redact_url;
 
@@ -17,7 +19,9 @@ const DB_SETTING: &str = "--database-url / PORTOLAN_DATABASE_URL";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("unsupported database URL scheme '{scheme}': use sqlite://<file> or postgres://user@host:port/db ({DB_SETTING})")]
+    #[error(
+        "unsupported database URL scheme '{scheme}': use sqlite://<file> or postgres://user@host:port/db ({DB_SETTING})"
+    )]
     UnsupportedScheme { scheme: String },
     #[error("malformed database URL {url}: {reason} ({DB_SETTING})")]
     Malformed { url: String, reason: String },
@@ -69,7 +73,11 @@ impl Db {
             "sqlite" => connect_sqlite(url).await,
             "postgres" | "postgresql" => connect_postgres(url).await,
             other => Err(StoreError::UnsupportedScheme {
-                scheme: if other.is_empty() { url.chars().take(20).collect() } else { other.into() },
+                scheme: if other.is_empty() {
+                    url.chars().take(20).collect()
+                } else {
+                    other.into()
+                },
             }),
         }
     }
@@ -126,7 +134,10 @@ async fn connect_sqlite(url: &str) -> Result<Db, StoreError> {
 fn ensure_parent_dir(file: &Path) -> Result<(), StoreError> {
     match file.parent() {
         Some(dir) if !dir.as_os_str().is_empty() && file != Path::new(":memory:") => {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir { path: dir.to_path_buf(), source })
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                path: dir.to_path_buf(),
+                source,
+            })
         }
         _ => Ok(()),
     }
@@ -156,4 +167,11 @@ async fn connect_postgres(url: &str) -> Result<Db, StoreError> {
 pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Runs one raw statement; for tests and maintenance, never with user input.
+pub async fn execute_raw(db: &Db, sql: &str) -> Result<u64, StoreError> {
+    let done =
+        on_pool!(db, pool => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(done)
 }

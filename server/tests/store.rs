@@ -1,0 +1,116 @@
+//! The database layer on SQLite and PostgreSQL: migrations, settings, the append-only audit log.
+
+mod support;
+
+use serde_json::json;
+use server::store::audit::{self, NewEntry, Outcome};
+use server::store::{Db, execute_raw, settings};
+
+fn entry(at_ms: i64, action: &str, outcome: Outcome) -> NewEntry {
+    NewEntry {
+        at_ms,
+        actor_subject: "user-1".into(),
+        actor_name: "Ada Admin".into(),
+        actor_groups: vec!["platform-admins".into(), "<b>markup</b>".into()],
+        action: action.into(),
+        target: "cluster/default/prod-eu".into(),
+        parameters: json!({ "before": { "replicas": 3 }, "after": { "replicas": 5 } }),
+        outcome,
+        reason: (outcome != Outcome::Accepted).then(|| "quota exhausted".to_string()),
+        request_id: format!("req-{at_ms}"),
+        client_addr: Some("127.0.0.1".into()),
+    }
+}
+
+async fn migrations_are_idempotent(db: &Db) {
+    db.migrate().await.expect("second migration run is a no-op");
+    db.ping().await.expect("ping");
+}
+
+async fn settings_round_trip(db: &Db) {
+    assert_eq!(settings::get(db, "greeting").await.expect("get"), None);
+    settings::set(db, "greeting", "hello").await.expect("set");
+    settings::set(db, "greeting", "hello again")
+        .await
+        .expect("overwrite");
+    assert_eq!(
+        settings::get(db, "greeting").await.expect("get").as_deref(),
+        Some("hello again")
+    );
+}
+
+async fn installation_id_is_created_once(db: &Db) {
+    let first = settings::installation_id(db).await.expect("create");
+    let second = settings::installation_id(db).await.expect("read");
+    assert_eq!(first, second);
+    assert_eq!(first.len(), 36, "a UUID: {first}");
+}
+
+async fn audit_entries_read_back_newest_first(db: &Db) {
+    audit::append(db, &entry(1_000, "cluster.scale", Outcome::Accepted))
+        .await
+        .expect("append");
+    audit::append(db, &entry(3_000, "cluster.delete", Outcome::Denied))
+        .await
+        .expect("append");
+    audit::append(db, &entry(2_000, "cluster.upgrade", Outcome::Failed))
+        .await
+        .expect("append");
+
+    let all = audit::recent(db, 10).await.expect("recent");
+    let actions: Vec<&str> = all.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["cluster.delete", "cluster.upgrade", "cluster.scale"]
+    );
+    let newest = &all[0];
+    assert_eq!(newest.result, "denied");
+    assert_eq!(newest.reason.as_deref(), Some("quota exhausted"));
+    assert_eq!(newest.actor_groups, ["platform-admins", "<b>markup</b>"]);
+    assert_eq!(newest.parameters["after"]["replicas"], 5);
+    assert_eq!(newest.request_id, "req-3000");
+
+    assert_eq!(audit::recent(db, 2).await.expect("recent").len(), 2);
+}
+
+async fn audit_log_is_append_only(db: &Db) {
+    audit::append(db, &entry(1_000, "cluster.scale", Outcome::Accepted))
+        .await
+        .expect("append");
+    let update = execute_raw(db, "UPDATE audit_log SET action = 'forged'").await;
+    assert!(
+        update.is_err(),
+        "an UPDATE of the audit log must be refused"
+    );
+    let delete = execute_raw(db, "DELETE FROM audit_log").await;
+    assert!(
+        delete.is_err(),
+        "a DELETE from the audit log must be refused"
+    );
+    let all = audit::recent(db, 10).await.expect("recent");
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].action, "cluster.scale");
+}
+
+async fn audit_results_are_constrained(db: &Db) {
+    let bad = execute_raw(
+        db,
+        "INSERT INTO audit_log (at_ms, actor_subject, actor_name, action, target, result, request_id) \
+         VALUES (1, 's', 'n', 'a', 't', 'maybe', 'r')",
+    )
+    .await;
+    assert!(
+        bad.is_err(),
+        "a result other than accepted/denied/failed must be refused"
+    );
+    assert!(audit::recent(db, 10).await.expect("recent").is_empty());
+}
+
+on_both_databases!(
+    migrations_are_idempotent,
+    settings_round_trip,
+    installation_id_is_created_once,
+    audit_entries_read_back_newest_first,
+    audit_log_is_append_only,
+    audit_results_are_constrained,
+);

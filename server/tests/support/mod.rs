@@ -1,0 +1,145 @@
+//! Test support: fresh SQLite files and fresh PostgreSQL databases, and a router over them.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use server::config::{Cli, Config};
+use server::store::Db;
+
+/// Where the tests find PostgreSQL; each test gets its own database on it.
+pub fn postgres_admin_url() -> String {
+    std::env::var("PORTOLAN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// A migrated database that lives as long as the value.
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("portolan.db").display());
+    let db = Db::connect(&url).await.expect("open sqlite");
+    db.migrate().await.expect("migrate sqlite");
+    TestDb {
+        db,
+        url,
+        _dir: Some(dir),
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A new, empty, migrated PostgreSQL database. Its name carries this process's id, so databases
+/// left behind by finished test runs are dropped here and runs never see each other's data.
+pub async fn postgres() -> TestDb {
+    let admin_url = postgres_admin_url();
+    let admin = Db::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is needed for these tests ({admin_url}): {e}"));
+    let Db::Postgres(admin_pool) = &admin else {
+        panic!("PORTOLAN_TEST_POSTGRES_URL must be a postgres:// URL")
+    };
+    sweep_stale_databases(admin_pool).await;
+    let pid = std::process::id();
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let name = format!("portolan_t_{pid}_{n}");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(admin_pool)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let mut url = url::Url::parse(&admin_url).expect("admin url");
+    url.set_path(&format!("/{name}"));
+    let url = url.to_string();
+    let db = Db::connect(&url).await.expect("open postgres");
+    db.migrate().await.expect("migrate postgres");
+    TestDb {
+        db,
+        url,
+        _dir: None,
+    }
+}
+
+async fn sweep_stale_databases(admin: &sqlx::PgPool) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'portolan_t_%'")
+            .fetch_all(admin)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(admin)
+                .await;
+        }
+    }
+}
+
+/// The configuration `portolan` would get from these flags.
+pub fn config(args: &[&str]) -> Config {
+    let mut all = vec!["portolan"];
+    all.extend_from_slice(args);
+    <Cli as clap::Parser>::try_parse_from(all)
+        .expect("valid flags")
+        .config
+}
+
+/// The full application router over `db`, as `portolan serve` builds it.
+pub fn router(db: &Db) -> axum::Router {
+    let config = config(&[]);
+    let addr = "127.0.0.1:3000".parse().expect("addr");
+    server::http::router(server::app_state(&config, db.clone(), addr))
+}
+
+/// Generates one test per database backend from an `async fn(&Db)`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($check:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let t = $crate::support::sqlite().await;
+                    super::$check(&t.db).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let t = $crate::support::postgres().await;
+                    super::$check(&t.db).await;
+                    t.db.close().await;
+                }
+            )+
+        }
+    };
+}
+
+/// A minimal HTTP/1.1 GET over a fresh connection: status and body.
+pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {raw:.80}")))?;
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
