@@ -126,10 +126,14 @@ pub fn redact_url(raw: &str) -> String {
             if url.password().is_some() {
                 let _ = url.set_password(Some("***"));
             }
-            url.query_pairs()
+            if url
+                .query_pairs()
                 .any(|(k, _)| k.eq_ignore_ascii_case("password"))
-                .then(|| "<url with a password in its query>".to_string())
-                .unwrap_or_else(|| url.to_string())
+            {
+                "<url with a password in its query>".to_string()
+            } else {
+                url.to_string()
+            }
         }
         Err(_) => "<unparsable url>".to_string(),
     }

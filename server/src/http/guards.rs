@@ -2,7 +2,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::Limited;
@@ -70,10 +70,27 @@ pub async fn body_limit(req: Request, next: Next) -> Response {
 
 /// Server functions answer every error with 500; this gives an `AppError` the status it names
 /// (400 for bad input, 404, 503 …), so clients and logs can tell the caller's mistakes from ours.
-pub async fn server_fn_status(req: Request, next: Next) -> Response {
+/// It also tidies the redirect that sends a form posted without JavaScript back to its page
+/// (leptos leaves a bare `?` on the address).
+pub async fn server_fn_responses(req: Request, next: Next) -> Response {
     let is_server_fn = req.uri().path().starts_with("/api/");
-    let response = next.run(req).await;
-    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+    let mut response = next.run(req).await;
+    if !is_server_fn {
+        return response;
+    }
+    if response.status() == StatusCode::FOUND {
+        let tidy = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| l.strip_suffix('?'))
+            .and_then(|l| HeaderValue::from_str(l).ok());
+        if let Some(location) = tidy {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        return response;
+    }
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -93,7 +110,6 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

@@ -73,7 +73,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             guards::same_origin_writes,
         ))
-        .layer(axum::middleware::from_fn(guards::server_fn_status));
+        .layer(axum::middleware::from_fn(guards::server_fn_responses));
 
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -1,0 +1,110 @@
+# Portolan: `make run` serves the portal, `make test` proves it. Both install what is missing first.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+MAKEFLAGS += --no-print-directory
+
+# Cargo's output can live outside the clone (CI points it at a cache shared between runs);
+# the browser site is always assembled inside the repository, where the binary looks by default.
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+SITE := $(CURDIR)/target/site
+LOGS := $(CURDIR)/target/test-logs
+BIN := $(CARGO_TARGET_DIR)/debug/portolan
+WASM_BINDGEN_VERSION := 0.2.130
+WASM_TARGET := wasm32-unknown-unknown
+NODE_MODULES := end2end/node_modules/.package-lock.json
+# debug for run/test; `make build` assembles the site with the size-optimised wasm-release profile.
+WASM_PROFILE ?= dev
+WASM_DIR := $(if $(filter dev,$(WASM_PROFILE)),debug,$(WASM_PROFILE))
+
+.PHONY: run build test lint unit e2e site server tools wasm-target wasm-bindgen-cli node-deps \
+        chromium postgres bench screenshots clean-site
+
+## run: build everything (installing missing tools) and serve on http://127.0.0.1:3000
+run: site server
+	$(BIN) serve
+
+## build: the release binary (target/release/portolan) and the site assets (target/site)
+build: tools node-deps
+	cargo build --release -p server
+	$(MAKE) site WASM_PROFILE=wasm-release
+	end2end/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+	  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+	  $(SITE)/pkg/portolan_bg.wasm -o $(SITE)/pkg/portolan_bg.wasm
+	@if [ "$(CARGO_TARGET_DIR)" != "$(CURDIR)/target" ]; then \
+	  mkdir -p target/release && cp "$(CARGO_TARGET_DIR)/release/portolan" target/release/portolan; fi
+	@echo "built target/release/portolan and target/site (run it from this directory)"
+
+## test: formatting, clippy, Rust tests on SQLite and PostgreSQL, Playwright in Chromium
+test: tools node-deps chromium postgres
+	@rm -rf $(LOGS) && mkdir -p $(LOGS)
+	@rc=0; \
+	$(MAKE) lint || rc=1; \
+	$(MAKE) unit || rc=1; \
+	$(MAKE) e2e || rc=1; \
+	node end2end/summary.mjs $(LOGS); \
+	exit $$rc
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p app --lib --target $(WASM_TARGET) --features hydrate -- -D warnings
+	cd end2end && npx tsc -p .
+
+unit: postgres
+	@mkdir -p $(LOGS)
+	cargo test --workspace --no-fail-fast 2>&1 | tee $(LOGS)/cargo.log
+
+e2e: site server node-deps chromium
+	@mkdir -p $(LOGS)
+	cd end2end && CI=$${CI:-} PORTOLAN_BIN=$(BIN) PORTOLAN_SITE_ROOT=$(SITE) \
+	  PLAYWRIGHT_JSON_OUTPUT_NAME=$(LOGS)/playwright.json npx playwright test
+
+## screenshots: refresh public/screenshots (used by the README) from the running UI
+screenshots: site server node-deps chromium
+	cd end2end && PORTOLAN_SCREENSHOTS=1 PORTOLAN_BIN=$(BIN) PORTOLAN_SITE_ROOT=$(SITE) \
+	  npx playwright test --project js -g 'README screenshots'
+
+## bench: start-up time, SSR throughput against a static handler, and the shipped bundle size
+bench: build
+	bash end2end/bench.sh
+
+server:
+	cargo build -p server
+
+site: tools
+	cargo build -p app --lib --target $(WASM_TARGET) --features hydrate --profile $(WASM_PROFILE)
+	@mkdir -p $(SITE)/pkg
+	wasm-bindgen --target web --no-typescript --out-dir $(SITE)/pkg --out-name portolan \
+	  $(CARGO_TARGET_DIR)/$(WASM_TARGET)/$(WASM_DIR)/app.wasm
+	cp style/main.css $(SITE)/pkg/portolan.css
+	cp -r public/. $(SITE)/
+
+tools: wasm-target wasm-bindgen-cli
+
+wasm-target:
+	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+
+# cargo-leptos and wasm-bindgen must agree with the wasm-bindgen pinned in Cargo.toml.
+wasm-bindgen-cli:
+	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (a few minutes, once)"; \
+	  cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION); fi
+
+node-deps: $(NODE_MODULES)
+$(NODE_MODULES): end2end/package.json end2end/package-lock.json
+	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	@touch $@
+
+# Playwright drives Debian's Chromium; it never downloads a browser of its own.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "Chromium is missing: run 'sudo apt-get install -y chromium'"; exit 1; fi; }
+
+# The tests need PostgreSQL; on this kind of machine one runs on 127.0.0.1:5432 (started if stopped).
+postgres:
+	@if [ -z "$${PORTOLAN_TEST_POSTGRES_URL:-}" ] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  if command -v pg_ctlcluster >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start; \
+	  else echo "PostgreSQL is not reachable on 127.0.0.1:5432: start it or set PORTOLAN_TEST_POSTGRES_URL"; exit 1; fi; fi
