@@ -67,6 +67,7 @@ screenshots: site server node-deps chromium
 
 ## bench: start-up time, SSR throughput against a static handler, and the shipped bundle size
 bench: build
+	cargo build --release -p server --example bench_server
 	bash end2end/bench.sh
 
 server:

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 BIN=target/release/portolan
 [ -x "$BIN" ] || BIN="${CARGO_TARGET_DIR:-target}/release/portolan"
 SITE=target/site
+BENCH_SERVER="${CARGO_TARGET_DIR:-target}/release/examples/bench_server"
 PORT="${PORTOLAN_BENCH_PORT:-3190}"
 URL="http://127.0.0.1:$PORT"
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y wrk >/dev/null; } || {
@@ -17,34 +18,44 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-start() { # $1: database file; prints milliseconds from spawn to /readyz = 200
+start() { # $1: database file; sets started_ms to the time from spawn to /readyz = 200
   local t0 t1
   t0=$(date +%s%N)
-  "$BIN" serve --listen "127.0.0.1:$PORT" --database-url "sqlite://$1" --site-root "$SITE" 2>>"$work/log" &
+  "$BIN" serve --listen "127.0.0.1:$PORT" --database-url "sqlite://$1" --site-root "$SITE" \
+    >/dev/null 2>>"$work/log" &
   pid=$!
-  until curl -fso /dev/null "$URL/readyz"; do sleep 0.005; done
+  until curl -fso /dev/null "$URL/readyz"; do
+    kill -0 "$pid" 2>/dev/null || { echo "portolan exited:"; cat "$work/log"; exit 1; }
+    sleep 0.005
+  done
   t1=$(date +%s%N)
-  echo $(( (t1 - t0) / 1000000 ))
+  started_ms=$(( (t1 - t0) / 1000000 ))
 }
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
 
 echo "== cold start of 'portolan serve' (SQLite) to /readyz = 200, target <= 1000 ms"
 for i in 1 2 3 4 5; do
-  ms=$(start "$work/cold-$i.db"); stop
-  echo "run $i (fresh database, migrations included): ${ms} ms"
+  start "$work/cold-$i.db"; stop
+  echo "run $i (fresh database, migrations included): ${started_ms} ms"
 done
 
 echo
 echo "== SSR of the shell vs a static handler with the same bytes (32 connections, 10 s each)"
-start "$work/ssr.db" >/dev/null
-curl -fs "$URL/clusters" -o "$SITE/bench-shell.html"
+"$BENCH_SERVER" "127.0.0.1:$PORT" "$SITE" >/dev/null 2>&1 &
+pid=$!
+until curl -fso /dev/null "$URL/readyz"; do
+  kill -0 "$pid" 2>/dev/null || { echo "$BENCH_SERVER did not start (run 'make bench')"; exit 1; }
+  sleep 0.01
+done
+cmp <(curl -fs "$URL/clusters" | sed 's/nonce-[^"]*//; s/nonce="[^"]*"//g; s/crossorigin="[^"]*"//g') \
+    <(curl -fs "$URL/bench/static-shell" | sed 's/nonce-[^"]*//; s/nonce="[^"]*"//g; s/crossorigin="[^"]*"//g') \
+  || { echo "the static handler does not serve the shell's bytes"; exit 1; }
 wrk_rps() { wrk -t2 -c32 -d10s --latency "$1" | tee -a "$work/wrk.txt" | awk '/Requests\/sec/ {print $2}'; }
 ssr=$(wrk_rps "$URL/clusters")
-static=$(wrk_rps "$URL/bench-shell.html")
+static=$(wrk_rps "$URL/bench/static-shell")
 stop
-rm -f "$SITE/bench-shell.html"
-echo "SSR /clusters:           $ssr req/s"
-echo "static, identical bytes: $static req/s"
+echo "SSR /clusters:                         $ssr req/s"
+echo "static handler, identical bytes:       $static req/s"
 awk -v a="$ssr" -v b="$static" 'BEGIN { printf "ratio SSR/static: %.2f (target >= 0.5)\n", a / b }'
 
 echo

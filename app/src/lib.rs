@@ -15,7 +15,7 @@ pub mod ui;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use crate::status::{ErrorPage, NotFound};
 use crate::ui::{Breadcrumb, SideNav, TopBar};
@@ -77,11 +77,11 @@ pub fn App() -> impl IntoView {
                     <Breadcrumb />
                     <ErrorBoundary fallback=|errors| view! { <ErrorPage errors /> }>
                         <Routes fallback=NotFound>
-                            <Route path=path!("") view=home::HomePage />
-                            <Route path=path!("clusters") view=clusters::ClustersPage />
-                            <Route path=path!("dashboards") view=dashboards::DashboardsPage />
-                            <Route path=path!("access") view=access::AccessPage />
-                            <Route path=path!("activity") view=activity::ActivityPage />
+                            <Route path=path!("") view=home::HomePage ssr=SsrMode::Async />
+                            <Route path=path!("clusters") view=clusters::ClustersPage ssr=SsrMode::Async />
+                            <Route path=path!("dashboards") view=dashboards::DashboardsPage ssr=SsrMode::Async />
+                            <Route path=path!("access") view=access::AccessPage ssr=SsrMode::Async />
+                            <Route path=path!("activity") view=activity::ActivityPage ssr=SsrMode::Async />
                         </Routes>
                     </ErrorBoundary>
                 </main>

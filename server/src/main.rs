@@ -8,6 +8,11 @@ use clap::error::ErrorKind;
 use server::config::{Cli, Command, LogFormat};
 use server::error::StartupError;
 
+// Rendering a page allocates many small strings and nodes; mimalloc serves them faster than
+// glibc's allocator (measured with `make bench`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -13,6 +13,7 @@ use axum::body::Body;
 use axum::extract::{FromRef, Request, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use leptos::prelude::{LeptosOptions, provide_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -21,7 +22,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use app::backend::Backend;
 use app::{App, shell};
@@ -51,6 +52,12 @@ impl FromRef<AppState> for LeptosOptions {
 
 /// The whole application: tests call this and drive it with `tower::ServiceExt::oneshot`.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The application plus `extra` routes behind the same middleware (the benchmark adds a static
+/// handler this way, to compare like with like).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let context = {
         let backend = state.backend.clone();
         move || provide_context(backend.clone())
@@ -63,7 +70,11 @@ pub fn router(state: AppState) -> Router {
 
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(CatchPanicLayer::custom(headers::panic_response))
@@ -75,7 +86,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(guards::server_fn_responses));
 
-    Router::new()
+    extra
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
@@ -117,6 +128,13 @@ pub async fn serve(
     grace: Duration,
 ) -> std::io::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    // Without TCP_NODELAY, a response written in two parts (headers, then body) waits for the
+    // client's delayed ACK: about 40 ms per request on keep-alive connections.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
