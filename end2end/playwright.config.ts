@@ -49,6 +49,7 @@ export default defineConfig({
     command: `"${bin}" serve --listen 127.0.0.1:${port} --database-url "sqlite://${dataDir}/e2e.db" --site-root "${siteRoot}"`,
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,
+    env: { PORTOLAN_LOG: process.env.PORTOLAN_LOG ?? 'warn' },
     timeout: 60_000,
     stdout: 'ignore',
     stderr: 'pipe',
