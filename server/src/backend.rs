@@ -19,9 +19,10 @@ impl Backend for PortalBackend {
     }
 }
 
-fn to_activity(e: audit::Entry) -> ActivityEntry {
+fn to_activity(stored: audit::Entry) -> ActivityEntry {
+    let e = stored.entry;
     ActivityEntry {
-        id: e.id,
+        id: stored.id,
         at: format_ms(e.at_ms),
         actor: if e.actor_name.is_empty() {
             e.actor_subject
@@ -30,7 +31,7 @@ fn to_activity(e: audit::Entry) -> ActivityEntry {
         },
         action: e.action,
         target: e.target,
-        result: e.result,
+        result: e.outcome.as_str().to_string(),
         request_id: e.request_id,
     }
 }

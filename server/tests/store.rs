@@ -58,13 +58,14 @@ async fn audit_entries_read_back_newest_first(db: &Db) {
         .expect("append");
 
     let all = audit::recent(db, 10).await.expect("recent");
-    let actions: Vec<&str> = all.iter().map(|e| e.action.as_str()).collect();
+    let actions: Vec<&str> = all.iter().map(|e| e.entry.action.as_str()).collect();
     assert_eq!(
         actions,
         ["cluster.delete", "cluster.upgrade", "cluster.scale"]
     );
-    let newest = &all[0];
-    assert_eq!(newest.result, "denied");
+    assert!(all[0].id > all[2].id, "ids grow with each append");
+    let newest = &all[0].entry;
+    assert_eq!(newest.outcome, Outcome::Denied);
     assert_eq!(newest.reason.as_deref(), Some("quota exhausted"));
     assert_eq!(newest.actor_groups, ["platform-admins", "<b>markup</b>"]);
     assert_eq!(newest.parameters["after"]["replicas"], 5);
@@ -89,7 +90,7 @@ async fn audit_log_is_append_only(db: &Db) {
     );
     let all = audit::recent(db, 10).await.expect("recent");
     assert_eq!(all.len(), 1);
-    assert_eq!(all[0].action, "cluster.scale");
+    assert_eq!(all[0].entry.action, "cluster.scale");
 }
 
 async fn audit_results_are_constrained(db: &Db) {

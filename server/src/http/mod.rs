@@ -5,7 +5,7 @@ mod headers;
 mod health;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -15,7 +15,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use leptos::prelude::{LeptosOptions, provide_context};
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -50,6 +50,11 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// The page routes, listed once per process. Listing renders the app with resource loading
+/// suppressed through a process-wide flag, and a resource first polled meanwhile by another
+/// request never resolves (leptos issue 4773): listing once, before anything is served, avoids it.
+static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+
 /// The whole application: tests call this and drive it with `tower::ServiceExt::oneshot`.
 pub fn router(state: AppState) -> Router {
     router_with(state, Router::new())
@@ -58,11 +63,8 @@ pub fn router(state: AppState) -> Router {
 /// The application plus `extra` routes behind the same middleware (the benchmark adds a static
 /// handler this way, to compare like with like).
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
-    let context = {
-        let backend = state.backend.clone();
-        move || provide_context(backend.clone())
-    };
-    let routes = generate_route_list(App);
+    let context = leptos_context(state.backend.clone());
+    let routes = ROUTES.clone();
     let page_shell = {
         let options = state.leptos_options.clone();
         move || shell(options.clone())
@@ -105,9 +107,13 @@ pub fn compressible() -> impl Predicate {
     DefaultPredicate::new().and(NotForContentType::const_new("text/event-stream"))
 }
 
+/// What pages and server functions find in their Leptos context.
+fn leptos_context(backend: Arc<dyn Backend>) -> impl Fn() + Clone + Send + Sync + 'static {
+    move || provide_context(backend.clone())
+}
+
 async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
-    let backend = state.backend.clone();
-    leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), req).await
+    leptos_axum::handle_server_fns_with_context(leptos_context(state.backend), req).await
 }
 
 fn request_span(req: &Request<Body>) -> tracing::Span {

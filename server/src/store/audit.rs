@@ -22,6 +22,12 @@ impl Outcome {
             Outcome::Failed => "failed",
         }
     }
+
+    pub fn parse(value: &str) -> Option<Outcome> {
+        [Outcome::Accepted, Outcome::Denied, Outcome::Failed]
+            .into_iter()
+            .find(|o| o.as_str() == value)
+    }
 }
 
 /// One entry to append. `parameters` is a JSON document (parameters, and before/after for changes).
@@ -40,21 +46,11 @@ pub struct NewEntry {
     pub client_addr: Option<String>,
 }
 
-/// One stored entry, as read back.
-#[derive(Debug, Clone, PartialEq)]
+/// One stored entry, as read back: its id and what was appended.
+#[derive(Debug, Clone)]
 pub struct Entry {
     pub id: i64,
-    pub at_ms: i64,
-    pub actor_subject: String,
-    pub actor_name: String,
-    pub actor_groups: Vec<String>,
-    pub action: String,
-    pub target: String,
-    pub parameters: serde_json::Value,
-    pub result: String,
-    pub reason: Option<String>,
-    pub request_id: String,
-    pub client_addr: Option<String>,
+    pub entry: NewEntry,
 }
 
 const COLUMNS: &str = "id, at_ms, actor_subject, actor_name, actor_groups, action, target, parameters, \
@@ -95,19 +91,23 @@ pub async fn recent(db: &Db, limit: u32) -> Result<Vec<Entry>, StoreError> {
             .map(|row| {
                 let groups: String = row.try_get("actor_groups")?;
                 let parameters: String = row.try_get("parameters")?;
+                let result: String = row.try_get("result")?;
                 Ok(Entry {
                     id: row.try_get("id")?,
-                    at_ms: row.try_get("at_ms")?,
-                    actor_subject: row.try_get("actor_subject")?,
-                    actor_name: row.try_get("actor_name")?,
-                    actor_groups: serde_json::from_str(&groups).unwrap_or_default(),
-                    action: row.try_get("action")?,
-                    target: row.try_get("target")?,
-                    parameters: serde_json::from_str(&parameters).unwrap_or_default(),
-                    result: row.try_get("result")?,
-                    reason: row.try_get("reason")?,
-                    request_id: row.try_get("request_id")?,
-                    client_addr: row.try_get("client_addr")?,
+                    entry: NewEntry {
+                        at_ms: row.try_get("at_ms")?,
+                        actor_subject: row.try_get("actor_subject")?,
+                        actor_name: row.try_get("actor_name")?,
+                        actor_groups: serde_json::from_str(&groups).unwrap_or_default(),
+                        action: row.try_get("action")?,
+                        target: row.try_get("target")?,
+                        parameters: serde_json::from_str(&parameters).unwrap_or_default(),
+                        // The table's CHECK constraint admits only the three outcomes.
+                        outcome: Outcome::parse(&result).unwrap_or(Outcome::Failed),
+                        reason: row.try_get("reason")?,
+                        request_id: row.try_get("request_id")?,
+                        client_addr: row.try_get("client_addr")?,
+                    },
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?
