@@ -76,6 +76,9 @@ pub fn App() -> impl IntoView {
                 <main id="main" class="main" tabindex="-1">
                     <Breadcrumb />
                     <ErrorBoundary fallback=|errors| view! { <ErrorPage errors /> }>
+                        // Async: a page is rendered whole before it is sent, so the status it
+                        // sets (404, 500) reaches the response and readers without JavaScript
+                        // get finished HTML.
                         <Routes fallback=NotFound>
                             <Route path=path!("") view=home::HomePage ssr=SsrMode::Async />
                             <Route path=path!("clusters") view=clusters::ClustersPage ssr=SsrMode::Async />
