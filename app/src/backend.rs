@@ -15,7 +15,33 @@ pub trait Backend: Send + Sync + 'static {
 
 /// The backend the server provided for this request.
 pub fn backend() -> Result<Arc<dyn Backend>, AppError> {
-    leptos::prelude::use_context::<Arc<dyn Backend>>().ok_or_else(|| AppError::Internal {
-        request_id: "backend missing from context".into(),
+    server_context::<Arc<dyn Backend>>()
+}
+
+/// Something the server must have put into the Leptos context. Its absence is a wiring bug, not
+/// the caller's fault: it is logged and reported as an internal error with the request's id.
+pub fn server_context<T: Clone + Send + Sync + 'static>() -> Result<T, AppError> {
+    use leptos::prelude::use_context;
+    use_context::<T>().ok_or_else(|| {
+        let request_id = request_id();
+        leptos::logging::error!(
+            "{} missing from the server context (request {request_id})",
+            std::any::type_name::<T>()
+        );
+        AppError::Internal { request_id }
     })
+}
+
+/// The id the server gave the request being handled (its `x-request-id`), for error messages
+/// that an administrator can look up in the log.
+pub fn request_id() -> String {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "unknown".into())
 }

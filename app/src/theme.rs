@@ -86,10 +86,7 @@ pub fn current_theme() -> Theme {
 /// to the page it came from.
 #[server(endpoint = "theme")]
 pub async fn set_theme(theme: Theme) -> Result<Theme, AppError> {
-    let response =
-        use_context::<leptos_axum::ResponseOptions>().ok_or_else(|| AppError::Internal {
-            request_id: "response options missing from context".into(),
-        })?;
+    let response = crate::backend::server_context::<leptos_axum::ResponseOptions>()?;
     let cookie = match theme {
         Theme::System => format!("{THEME_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax"),
         other => format!(

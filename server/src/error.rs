@@ -46,15 +46,7 @@ impl IntoResponse for HttpError {
 /// Turns a store failure into what the browser may see: the details go to the log, under the
 /// request id that the message names.
 pub fn internal(err: StoreError) -> AppError {
-    let request_id = leptos::prelude::use_context::<http::request::Parts>()
-        .and_then(|parts| {
-            parts
-                .headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "unknown".into());
+    let request_id = app::backend::request_id();
     tracing::error!(%request_id, error = %err, "request failed");
     AppError::Internal { request_id }
 }
