@@ -20,13 +20,39 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Subcommand, Debug, Clone, PartialEq)]
 pub enum Command {
     /// Serve the portal (the default).
     Serve,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Run kubesim alone: an embedded Kubernetes + Cluster API management cluster on loopback.
+    Sim(SimArgs),
 }
+
+/// `portolan sim` options (`--listen` is shared; it defaults to a free loopback port here).
+#[derive(clap::Args, Debug, Clone, PartialEq)]
+pub struct SimArgs {
+    /// Write the management cluster's kubeconfig to this file (mode 0600).
+    #[arg(long)]
+    pub kubeconfig: PathBuf,
+    /// Simulated seconds per real second (a node joins in about 20 simulated seconds).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Seed for generated names, metrics and logs (same seed, same fleet).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Start with the demo fleet (three clusters in different regions and versions).
+    #[arg(long)]
+    pub demo: bool,
+    /// Validate Cluster API objects against the official CRD manifests in this directory.
+    #[arg(long)]
+    pub crds: Option<PathBuf>,
+}
+
+/// Where `serve` listens unless told otherwise.
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 3000);
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -37,14 +63,9 @@ pub enum LogFormat {
 /// Everything the portal can be told at start-up. `Debug` never shows a secret.
 #[derive(clap::Args, Clone)]
 pub struct Config {
-    /// Address and port to listen on.
-    #[arg(
-        long,
-        env = "PORTOLAN_LISTEN",
-        default_value = "127.0.0.1:3000",
-        global = true
-    )]
-    pub listen: SocketAddr,
+    /// Address and port to listen on [default: 127.0.0.1:3000; for `sim`, a free loopback port].
+    #[arg(long, env = "PORTOLAN_LISTEN", global = true)]
+    pub listen: Option<SocketAddr>,
 
     /// Database: sqlite://<file> (created if missing) or postgres://user@host:port/db.
     #[arg(
@@ -110,11 +131,16 @@ pub struct Config {
 }
 
 impl Config {
+    /// The address `serve` binds.
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen.unwrap_or(DEFAULT_LISTEN)
+    }
+
     /// The origin browsers send in `Origin` headers, e.g. `http://127.0.0.1:3000`.
     pub fn public_origin(&self) -> String {
         match &self.public_url {
             Some(url) => url.origin().ascii_serialization(),
-            None => format!("http://{}", self.listen),
+            None => format!("http://{}", self.listen_addr()),
         }
     }
 }

@@ -22,6 +22,16 @@ pub enum StartupError {
     Runtime(#[source] std::io::Error),
     #[error("the server stopped with an error: {0}")]
     Serve(#[source] std::io::Error),
+    #[error("kubesim could not start: {0}")]
+    Sim(#[from] kubesim::SimError),
+    #[error("cannot write the kubeconfig to {}: {source}", path.display())]
+    Kubeconfig {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Fleet(#[from] crate::fleet::FleetError),
 }
 
 /// Refusals the HTTP layer itself makes, before any handler runs.

@@ -3,7 +3,9 @@
 pub mod backend;
 pub mod config;
 pub mod error;
+pub mod fleet;
 pub mod http;
+pub mod simulate;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -46,28 +48,40 @@ pub fn app_state(config: &Config, db: Db, addr: SocketAddr) -> AppState {
         backend: Arc::new(PortalBackend { db: db.clone() }),
         db,
         public_origin: config.public_origin().into(),
+        management: None,
     }
 }
 
 /// `portolan serve`: bind, open the database, serve until SIGTERM/SIGINT.
 pub async fn serve(config: Config) -> Result<(), StartupError> {
-    let listener = TcpListener::bind(config.listen)
+    let listen = config.listen_addr();
+    let listener = TcpListener::bind(listen)
         .await
         .map_err(|source| StartupError::Bind {
-            addr: config.listen,
+            addr: listen,
             source,
         })?;
     let addr = listener.local_addr().map_err(|source| StartupError::Bind {
-        addr: config.listen,
+        addr: listen,
         source,
     })?;
     let db = open_database(&config).await?;
     let installation_id = settings::installation_id(&db).await?;
-    if config.management_kubeconfig.is_some() {
-        tracing::warn!(
-            "--management-kubeconfig is accepted but not used yet: cluster management is not implemented"
-        );
-    }
+    // Without a management cluster, the embedded kubesim (with the demo fleet) stands in for one.
+    let (management, embedded) = match &config.management_kubeconfig {
+        Some(path) => (fleet::Management::from_file(path).await?, None),
+        None => {
+            let sim = kubesim::Sim::start(kubesim::SimOptions {
+                demo: true,
+                ..kubesim::SimOptions::default()
+            })
+            .await?;
+            let management =
+                fleet::Management::from_yaml(sim.kubeconfig(), "embedded kubesim").await?;
+            tracing::info!(url = %sim.url(), "no --management-kubeconfig: started the embedded kubesim with a demo fleet");
+            (management, Some(sim))
+        }
+    };
     if !config
         .site_root
         .join("pkg")
@@ -79,7 +93,8 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
             "browser assets are missing: pages render but will not be styled or interactive (build them with `make build`, or set --site-root)"
         );
     }
-    let state = app_state(&config, db.clone(), addr);
+    let mut state = app_state(&config, db.clone(), addr);
+    state.management = Some(Arc::new(management));
     tracing::info!(
         %addr,
         public_origin = %state.public_origin,
@@ -96,6 +111,9 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     .await
     .map_err(StartupError::Serve)?;
     db.close().await;
+    if let Some(sim) = embedded {
+        sim.stop().await;
+    }
     tracing::info!("portolan stopped");
     Ok(())
 }
@@ -109,7 +127,7 @@ pub async fn migrate(config: Config) -> Result<(), StartupError> {
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -51,6 +51,7 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => server::serve(cli.config).await,
             Command::Migrate => server::migrate(cli.config).await,
+            Command::Sim(args) => server::simulate::run(cli.config, args).await,
         }
     });
     match result {

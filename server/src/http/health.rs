@@ -13,19 +13,32 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The portal can do its work: the database answers.
+/// The portal can do its work: the database and the management cluster answer.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.db.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "database": "ok" })),
-        ),
-        Err(err) => {
-            tracing::warn!(error = %err, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": "unreachable" })),
-            )
-        }
+    let database = state.db.ping().await;
+    if let Err(err) = &database {
+        tracing::warn!(error = %err, "readiness check: database unreachable");
     }
+    let management = match &state.management {
+        None => None,
+        Some(m) => Some(m.ping().await.inspect_err(|err| {
+            tracing::warn!(error = %err, source = %m.source, "readiness check: management cluster unreachable");
+        })),
+    };
+    let ready = database.is_ok() && management.as_ref().is_none_or(Result::is_ok);
+    let body = json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "database": if database.is_ok() { "ok" } else { "unreachable" },
+        "management": match &management {
+            None => "not configured".to_string(),
+            Some(Ok(version)) => format!("ok ({version})"),
+            Some(Err(_)) => "unreachable".to_string(),
+        },
+    });
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body))
 }

@@ -42,6 +42,8 @@ pub struct AppState {
     pub backend: Arc<dyn Backend>,
     /// The portal's own origin (scheme://host:port), for the cross-origin guard.
     pub public_origin: Arc<str>,
+    /// The Cluster API management cluster (absent only in tests that do not need one).
+    pub management: Option<Arc<crate::fleet::Management>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

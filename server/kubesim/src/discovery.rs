@@ -1,0 +1,74 @@
+//! Discovery documents (`/api`, `/apis`, `/api/v1`, `/apis/<group>/<version>`), as kubectl reads them.
+
+use serde_json::{Value, json};
+
+use crate::resources::{self, Plane, Resource};
+
+pub fn core_versions() -> Value {
+    json!({"kind": "APIVersions", "versions": ["v1"],
+           "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": ""}]})
+}
+
+fn group_doc(group: &str, version: &str) -> Value {
+    let gv = json!({"groupVersion": format!("{group}/{version}"), "version": version});
+    json!({"name": group, "versions": [gv.clone()], "preferredVersion": gv})
+}
+
+pub fn group_list(plane: Plane) -> Value {
+    let groups: Vec<Value> = resources::groups(plane)
+        .into_iter()
+        .map(|(g, v)| group_doc(g, v))
+        .collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+pub fn group(plane: Plane, name: &str) -> Option<Value> {
+    resources::groups(plane)
+        .into_iter()
+        .find(|(g, _)| *g == name)
+        .map(|(g, v)| {
+            let mut doc = group_doc(g, v);
+            doc["kind"] = json!("APIGroup");
+            doc["apiVersion"] = json!("v1");
+            doc
+        })
+}
+
+fn entry(r: &Resource) -> Value {
+    let mut e = json!({
+        "name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
+        "kind": r.kind, "verbs": r.verbs(),
+    });
+    if !r.short_names.is_empty() {
+        e["shortNames"] = json!(r.short_names);
+    }
+    if r.group == resources::CAPI_GROUP {
+        e["categories"] = json!(["cluster-api"]);
+    }
+    e
+}
+
+pub fn resource_list(plane: Plane, group: &'static str, version: &'static str) -> Value {
+    let mut list = Vec::new();
+    for r in resources::in_group_version(plane, group, version) {
+        list.push(entry(r));
+        if r.status {
+            list.push(
+                json!({"name": format!("{}/status", r.plural), "singularName": "",
+                "namespaced": r.namespaced, "kind": r.kind, "verbs": ["get", "patch", "update"]}),
+            );
+        }
+        if r.kind == "Pod" {
+            list.push(
+                json!({"name": "pods/log", "singularName": "", "namespaced": true,
+                "kind": "Pod", "verbs": ["get"]}),
+            );
+        }
+    }
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": list})
+}

@@ -1,0 +1,26 @@
+//! kubesim: an embedded Kubernetes + Cluster API management cluster that serves a real Kubernetes
+//! HTTP API on loopback and simulates what Cluster API and a cloud would do.
+
+pub mod admission;
+pub mod api;
+pub mod catalog;
+pub mod clock;
+pub mod discovery;
+pub mod faults;
+pub mod index;
+pub mod kubeconfig;
+pub mod patch;
+pub mod resources;
+pub mod schemas;
+pub mod selector;
+pub mod shared;
+pub mod sim;
+pub mod status;
+pub mod store;
+pub mod table;
+pub mod util;
+pub mod validate;
+pub mod watch;
+
+pub use faults::{FaultRequest, FaultState};
+pub use sim::{Sim, SimError, SimOptions};

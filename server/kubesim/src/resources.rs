@@ -1,0 +1,160 @@
+//! The kinds kubesim serves: one table drives discovery, routing, validation and printing.
+
+/// Which API a kind lives on: the management cluster or every workload cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plane {
+    Management,
+    Workload,
+}
+
+/// One served resource (a `group/version/plural`).
+#[derive(Debug)]
+pub struct Resource {
+    pub plane: Plane,
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    /// Has a `status` subresource: the main endpoint ignores status, `/status` ignores the rest.
+    pub status: bool,
+    /// metrics.k8s.io: computed on read, list/get only, no watch.
+    pub computed: bool,
+}
+
+const RW: &[&str] = &[
+    "create", "delete", "get", "list", "patch", "update", "watch",
+];
+const RO: &[&str] = &["get", "list"];
+
+impl Resource {
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    pub fn verbs(&self) -> &'static [&'static str] {
+        if self.computed { RO } else { RW }
+    }
+
+    /// The `group` as Kubernetes writes it in error details ("" for core).
+    pub fn qualified_plural(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    pub fn is(&self, group: &str, plural: &str) -> bool {
+        self.group == group && self.plural == plural
+    }
+}
+
+macro_rules! res {
+    ($plane:ident, $group:literal, $version:literal, $kind:literal, $plural:literal, $singular:literal,
+     namespaced: $ns:literal, short: [$($short:literal),*], status: $status:literal, computed: $computed:literal) => {
+        Resource {
+            plane: Plane::$plane,
+            group: $group,
+            version: $version,
+            kind: $kind,
+            plural: $plural,
+            singular: $singular,
+            namespaced: $ns,
+            short_names: &[$($short),*],
+            status: $status,
+            computed: $computed,
+        }
+    };
+}
+
+pub const CAPI_GROUP: &str = "cluster.x-k8s.io";
+pub const CAPI_VERSION: &str = "v1beta2";
+
+/// Every served resource. Indexes into this table identify a resource inside a store.
+pub static RESOURCES: &[Resource] = &[
+    // Management cluster.
+    res!(Management, "", "v1", "Namespace", "namespaces", "namespace", namespaced: false, short: ["ns"], status: true, computed: false),
+    res!(Management, "", "v1", "Secret", "secrets", "secret", namespaced: true, short: [], status: false, computed: false),
+    res!(Management, "", "v1", "Event", "events", "event", namespaced: true, short: ["ev"], status: false, computed: false),
+    res!(Management, "cluster.x-k8s.io", "v1beta2", "Cluster", "clusters", "cluster", namespaced: true, short: ["cl"], status: true, computed: false),
+    res!(Management, "cluster.x-k8s.io", "v1beta2", "ClusterClass", "clusterclasses", "clusterclass", namespaced: true, short: ["cc"], status: true, computed: false),
+    res!(Management, "cluster.x-k8s.io", "v1beta2", "MachineDeployment", "machinedeployments", "machinedeployment", namespaced: true, short: ["md"], status: true, computed: false),
+    res!(Management, "cluster.x-k8s.io", "v1beta2", "Machine", "machines", "machine", namespaced: true, short: ["ma"], status: true, computed: false),
+    // Workload clusters.
+    res!(Workload, "", "v1", "Namespace", "namespaces", "namespace", namespaced: false, short: ["ns"], status: true, computed: false),
+    res!(Workload, "", "v1", "Node", "nodes", "node", namespaced: false, short: ["no"], status: true, computed: false),
+    res!(Workload, "", "v1", "Pod", "pods", "pod", namespaced: true, short: ["po"], status: true, computed: false),
+    res!(Workload, "", "v1", "Event", "events", "event", namespaced: true, short: ["ev"], status: false, computed: false),
+    res!(Workload, "policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget", namespaced: true, short: ["pdb"], status: true, computed: false),
+    res!(Workload, "apps", "v1", "Deployment", "deployments", "deployment", namespaced: true, short: ["deploy"], status: true, computed: false),
+    res!(Workload, "metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", namespaced: false, short: [], status: false, computed: true),
+    res!(Workload, "metrics.k8s.io", "v1beta1", "PodMetrics", "pods", "", namespaced: true, short: [], status: false, computed: true),
+];
+
+/// Resource ids, for code that names a kind directly.
+pub mod id {
+    pub const M_NAMESPACES: usize = 0;
+    pub const M_SECRETS: usize = 1;
+    pub const M_EVENTS: usize = 2;
+    pub const CLUSTERS: usize = 3;
+    pub const CLUSTER_CLASSES: usize = 4;
+    pub const MACHINE_DEPLOYMENTS: usize = 5;
+    pub const MACHINES: usize = 6;
+    pub const W_NAMESPACES: usize = 7;
+    pub const NODES: usize = 8;
+    pub const PODS: usize = 9;
+    pub const W_EVENTS: usize = 10;
+    pub const PDBS: usize = 11;
+    pub const DEPLOYMENTS: usize = 12;
+    pub const NODE_METRICS: usize = 13;
+    pub const POD_METRICS: usize = 14;
+}
+
+pub fn get(id: usize) -> &'static Resource {
+    &RESOURCES[id]
+}
+
+/// The resource served at `group/version/plural` on `plane`.
+pub fn find(plane: Plane, group: &str, version: &str, plural: &str) -> Option<usize> {
+    RESOURCES.iter().position(|r| {
+        r.plane == plane && r.group == group && r.version == version && r.plural == plural
+    })
+}
+
+/// Whether `group/version` is served at all on `plane` (for 404 vs. unknown resource).
+pub fn serves_group_version(plane: Plane, group: &str, version: &str) -> bool {
+    RESOURCES
+        .iter()
+        .any(|r| r.plane == plane && r.group == group && r.version == version)
+}
+
+/// Served groups on `plane`, in first-seen order, each with its versions (one each here).
+pub fn groups(plane: Plane) -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for r in RESOURCES
+        .iter()
+        .filter(|r| r.plane == plane && !r.group.is_empty())
+    {
+        if !out.iter().any(|(g, _)| *g == r.group) {
+            out.push((r.group, r.version));
+        }
+    }
+    out
+}
+
+pub fn in_group_version(
+    plane: Plane,
+    group: &'static str,
+    version: &'static str,
+) -> impl Iterator<Item = &'static Resource> {
+    RESOURCES
+        .iter()
+        .filter(move |r| r.plane == plane && r.group == group && r.version == version)
+}

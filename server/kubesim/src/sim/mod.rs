@@ -1,0 +1,269 @@
+//! The simulation: starting kubesim, the reconcile loop, and the handle callers keep.
+
+pub mod apps;
+pub mod cluster;
+pub mod demo;
+pub mod logs;
+pub mod metrics;
+pub mod objects;
+pub mod timing;
+pub mod workload;
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::api;
+use crate::catalog;
+use crate::faults::Faults;
+use crate::kubeconfig;
+use crate::resources::id;
+use crate::schemas::Schemas;
+use crate::shared::Shared;
+use crate::store::Store;
+
+/// How kubesim runs.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    /// Where to listen (loopback; port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// Makes names, uids, metrics and logs reproducible.
+    pub seed: u64,
+    /// Seed the demo fleet.
+    pub demo: bool,
+    /// The bearer token clients must present (random when `None`).
+    pub token: Option<String>,
+    /// Validate Cluster API objects against the official CRDs in this directory instead of
+    /// kubesim's own schemas.
+    pub crd_dir: Option<PathBuf>,
+    /// Real time between simulation steps.
+    pub tick: Duration,
+    /// Events kept per resource for watches to resume from (older versions get `410 Gone`).
+    pub watch_history: usize,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            speed: 1.0,
+            seed: 1,
+            demo: false,
+            token: None,
+            crd_dir: None,
+            tick: Duration::from_millis(100),
+            watch_history: 1000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("kubesim listens on loopback only; {0} is not a loopback address")]
+    NotLoopback(SocketAddr),
+    #[error("--speed must be a positive number, got {0}")]
+    Speed(f64),
+    #[error("cannot load the Cluster API CRDs: {0}")]
+    Crds(String),
+}
+
+/// A running kubesim.
+pub struct Sim {
+    shared: Arc<Shared>,
+    kubeconfig: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    running: Arc<AtomicBool>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+}
+
+fn random_token() -> String {
+    let s = RandomState::new();
+    let a = s.hash_one(std::process::id());
+    let b = RandomState::new().hash_one(std::time::SystemTime::now());
+    format!("kubesim-{a:016x}{b:016x}")
+}
+
+impl Sim {
+    /// Binds, seeds the ClusterClass (and the demo fleet), and starts serving and simulating.
+    pub async fn start(options: SimOptions) -> Result<Sim, SimError> {
+        if !options.listen.ip().is_loopback() {
+            return Err(SimError::NotLoopback(options.listen));
+        }
+        if !(options.speed.is_finite() && options.speed > 0.0) {
+            return Err(SimError::Speed(options.speed));
+        }
+        let schemas = match &options.crd_dir {
+            Some(dir) => Schemas::from_crd_dir(dir).map_err(SimError::Crds)?,
+            None => Schemas::default(),
+        };
+        let listener =
+            TcpListener::bind(options.listen)
+                .await
+                .map_err(|source| SimError::Listen {
+                    addr: options.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| SimError::Listen {
+            addr: options.listen,
+            source,
+        })?;
+        let base_url = format!("http://{addr}");
+        let token = options.token.clone().unwrap_or_else(random_token);
+        let shared = Arc::new(Shared::new(
+            token.clone(),
+            schemas,
+            options.speed,
+            options.seed,
+            options.watch_history,
+            base_url.clone(),
+        ));
+        // The class is what clusters are created from; it cannot fail on an empty store.
+        let _ = shared
+            .mgmt
+            .create(id::CLUSTER_CLASSES, catalog::cluster_class("default"));
+        if options.demo {
+            demo::seed(&shared.mgmt);
+        }
+        let router = api::router(shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "kubesim stopped serving");
+            }
+        });
+        let running = Arc::new(AtomicBool::new(true));
+        let ticker = {
+            let shared = shared.clone();
+            let running = running.clone();
+            let tick = options.tick;
+            std::thread::Builder::new()
+                .name("kubesim-sim".into())
+                .spawn(move || {
+                    let mut rt = cluster::Runtime::default();
+                    while running.load(Ordering::Relaxed) {
+                        let now = shared.clock.now();
+                        cluster::tick(&shared, &mut rt, now);
+                        std::thread::sleep(tick);
+                    }
+                })
+                .ok()
+        };
+        let kubeconfig = kubeconfig::render(&shared.management_url(), "kubesim", &token);
+        tracing::info!(url = %base_url, speed = options.speed, seed = options.seed, demo = options.demo, "kubesim started");
+        Ok(Sim {
+            shared,
+            kubeconfig,
+            shutdown: Some(tx),
+            server: Some(server),
+            running,
+            ticker,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    pub fn token(&self) -> &str {
+        &self.shared.token
+    }
+
+    /// The management cluster's kubeconfig.
+    pub fn kubeconfig(&self) -> &str {
+        &self.kubeconfig
+    }
+
+    /// Writes the management kubeconfig, readable by the owner only.
+    pub fn write_kubeconfig(&self, path: &Path) -> std::io::Result<()> {
+        use std::io::Write;
+        #[cfg(unix)]
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        opts.mode(0o600);
+        let mut f = opts.open(path)?;
+        f.write_all(self.kubeconfig.as_bytes())
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// The management cluster's objects (for tests and benchmarks in-process).
+    pub fn management(&self) -> &Store {
+        &self.shared.mgmt
+    }
+
+    /// A workload cluster's objects, once its control plane is up.
+    pub fn workload(&self, namespace: &str, name: &str) -> Option<Arc<Store>> {
+        self.shared
+            .workload(&Shared::key(namespace, name))
+            .map(|w| w.store)
+    }
+
+    /// The API as a tower service, for clients that run in the same process.
+    pub fn router(&self) -> Router {
+        api::router(self.shared.clone())
+    }
+
+    /// Simulated seconds since the start.
+    pub fn now(&self) -> f64 {
+        self.shared.clock.now()
+    }
+
+    /// Stops serving (open watches end) and stops the simulation.
+    pub async fn stop(mut self) {
+        self.shutdown_now().await;
+    }
+
+    async fn shutdown_now(&mut self) {
+        self.running.store(false, Ordering::Relaxed);
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        // Open watches would hold graceful shutdown forever: drop them.
+        let _ = self.shared.faults.apply(&crate::faults::FaultRequest {
+            drop_watches: true,
+            ..Default::default()
+        });
+        if let Some(server) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+        }
+        if let Some(t) = self.ticker.take() {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.running.store(false, Ordering::Relaxed);
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}

@@ -1,0 +1,599 @@
+//! Inside each workload cluster: nodes become Ready, Deployments get pods, the scheduler places
+//! them by requests vs. allocatable, pods start, PodDisruptionBudgets are kept, nodes drain.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::resources::id;
+use crate::selector::LabelSelector;
+use crate::shared::Shared;
+use crate::sim::metrics::{LEAK_CYCLE_SECS, pod_age};
+use crate::sim::objects::{self, EventLog};
+use crate::sim::timing;
+use crate::store::{Obj, Store};
+use crate::util::{hash_str, random_suffix, timestamp};
+
+/// Per workload cluster simulation memory.
+#[derive(Default)]
+pub struct WorkloadRt {
+    pub events: EventLog,
+    /// When a node was created / a pod was bound (simulated seconds).
+    since: HashMap<String, f64>,
+    seq: u64,
+    last_rv: u64,
+    busy: bool,
+    last_full: f64,
+}
+
+/// `(namespace, name)` of an owner.
+type Key = (Box<str>, Box<str>);
+
+fn terminal(p: &Obj) -> bool {
+    matches!(p.field("status.phase"), "Succeeded" | "Failed")
+}
+
+fn num(o: &Obj, key: &str) -> i64 {
+    o.field(key).parse().unwrap_or(0)
+}
+
+/// Runs the controllers once; cheap when nothing changed since the last run.
+pub fn tick(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) {
+    let rv = store.current_rv();
+    if rv == rt.last_rv && !rt.busy && now - rt.last_full < 10.0 {
+        return;
+    }
+    rt.last_full = now;
+    let mut busy = false;
+    busy |= nodes_ready(sh, rt, store, now);
+    daemon_pods(sh, rt, store);
+    busy |= deployments(sh, rt, store);
+    busy |= schedule(sh, rt, store);
+    busy |= start_pods(sh, rt, store, now);
+    leak_restarts(sh, store);
+    deployment_status(store);
+    pdb_status(store);
+    rt.busy = busy;
+    rt.last_rv = store.current_rv();
+}
+
+fn nodes_ready(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) -> bool {
+    let mut waiting = false;
+    for n in store.all(id::NODES) {
+        if n.field("x.ready") == "true" {
+            continue;
+        }
+        let since = *rt.since.entry(format!("node/{}", n.name)).or_insert(now);
+        if now - since < timing::NODE_READY {
+            waiting = true;
+            continue;
+        }
+        let ts = timestamp();
+        if let Some(obj) = store.modify(id::NODES, "", &n.name, |v| {
+            for c in v["status"]["conditions"].as_array_mut().into_iter().flatten() {
+                if c["type"] == "Ready" {
+                    *c = json!({"type": "Ready", "status": "True", "reason": "KubeletReady",
+                        "message": "kubelet is posting ready status", "lastHeartbeatTime": ts, "lastTransitionTime": ts});
+                }
+            }
+        }) {
+            rt.since.remove(&format!("node/{}", n.name));
+            rt.events.record(store, &obj.value(), false, "NodeReady", &format!("Node {} status is now: NodeReady", n.name), "kubelet");
+        }
+        let _ = sh;
+    }
+    waiting
+}
+
+/// kube-proxy on every node (a DaemonSet, made simple).
+fn daemon_pods(sh: &Shared, rt: &mut WorkloadRt, store: &Store) {
+    let existing: HashSet<String> = store
+        .all(id::PODS)
+        .iter()
+        .filter(|p| p.field("x.ownerKind") == "DaemonSet")
+        .map(|p| p.field("spec.nodeName").to_string())
+        .collect();
+    for n in store.all(id::NODES) {
+        if existing.contains(&*n.name) {
+            continue;
+        }
+        let version = n.field("x.version").to_string();
+        let template = json!({"metadata": {"labels": {"k8s-app": "kube-proxy"}},
+            "spec": {"priorityClassName": "system-node-critical", "tolerations": [{"operator": "Exists"}],
+                     "containers": [{"name": "kube-proxy", "image": format!("registry.k8s.io/kube-proxy:{version}"),
+                                     "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}});
+        let name = format!(
+            "kube-proxy-{}",
+            random_suffix(hash_str(sh.seed, &n.name), 5)
+        );
+        let pod = objects::pod(
+            &name,
+            "kube-system",
+            &template,
+            "DaemonSet",
+            "kube-proxy",
+            &json!(""),
+            Some(&n.name),
+        );
+        let _ = store.create(id::PODS, pod);
+        rt.seq += 1;
+    }
+}
+
+/// Brings each Deployment's pod count to its replicas; removes pods of vanished owners or nodes.
+fn deployments(sh: &Shared, rt: &mut WorkloadRt, store: &Store) -> bool {
+    let pods = store.all(id::PODS);
+    let nodes: HashSet<Box<str>> = store
+        .all(id::NODES)
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
+    let deploys = store.all(id::DEPLOYMENTS);
+    let mut owned: HashMap<Key, Vec<Arc<Obj>>> = HashMap::new();
+    for p in &pods {
+        let node = p.field("spec.nodeName");
+        if !node.is_empty() && !nodes.contains(node) {
+            // The node is gone: its pods go with it (the controller recreates them elsewhere).
+            store.force_remove(id::PODS, &p.namespace, &p.name);
+            continue;
+        }
+        if p.field("x.ownerKind") == "Deployment" && !p.deleting && !terminal(p) {
+            owned
+                .entry((p.namespace.clone(), p.field("x.owner").into()))
+                .or_default()
+                .push(p.clone());
+        }
+    }
+    let mut changed = false;
+    let live: HashSet<(Box<str>, Box<str>)> = deploys
+        .iter()
+        .map(|d| (d.namespace.clone(), d.name.clone()))
+        .collect();
+    for (key, list) in &owned {
+        if !live.contains(key) {
+            for p in list {
+                store.force_remove(id::PODS, &p.namespace, &p.name);
+            }
+        }
+    }
+    for d in &deploys {
+        let v = d.value();
+        let want = v["spec"]["replicas"].as_i64().unwrap_or(1).max(0) as usize;
+        let mut have = owned
+            .get(&(d.namespace.clone(), d.name.clone()))
+            .cloned()
+            .unwrap_or_default();
+        if have.len() < want {
+            let template = &v["spec"]["template"];
+            let hash = format!(
+                "{:010x}",
+                hash_str(sh.seed, &format!("{}{}", d.name, template)) & 0xff_ffff_ffff
+            );
+            let mut tmpl = template.clone();
+            tmpl["metadata"]["labels"]["pod-template-hash"] = json!(hash);
+            for _ in have.len()..want.min(have.len() + 200) {
+                rt.seq += 1;
+                let name = format!(
+                    "{}-{}-{}",
+                    d.name,
+                    &hash[..10],
+                    random_suffix(hash_str(sh.seed, &d.name) ^ rt.seq, 5)
+                );
+                let pod = objects::pod(
+                    &name,
+                    &d.namespace,
+                    &tmpl,
+                    "Deployment",
+                    &d.name,
+                    &v["metadata"]["uid"],
+                    None,
+                );
+                let _ = store.create(id::PODS, pod);
+            }
+            changed = true;
+        } else if have.len() > want {
+            // Unscheduled pods go first, then the newest.
+            have.sort_by_key(|p| {
+                (
+                    !p.field("spec.nodeName").is_empty(),
+                    std::cmp::Reverse(p.rv),
+                )
+            });
+            for p in have.iter().take(have.len() - want) {
+                store.force_remove(id::PODS, &p.namespace, &p.name);
+            }
+            changed = true;
+        }
+    }
+    changed
+}
+
+fn tolerates(pod: &Value, taints: &Value) -> bool {
+    let tolerations = pod["spec"]["tolerations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    taints
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["effect"] != "PreferNoSchedule")
+        .all(|t| {
+            tolerations.iter().any(|tol| {
+                let key_ok =
+                    tol["key"].is_null() && tol["operator"] == "Exists" || tol["key"] == t["key"];
+                let value_ok = tol["operator"] == "Exists" || tol["value"] == t["value"];
+                let effect_ok = tol["effect"].is_null() || tol["effect"] == t["effect"];
+                key_ok && value_ok && effect_ok
+            })
+        })
+}
+
+fn selector_ok(pod: &Value, labels: &Value) -> bool {
+    pod["spec"]["nodeSelector"]
+        .as_object()
+        .is_none_or(|sel| sel.iter().all(|(k, v)| &labels[k] == v))
+}
+
+struct Slot {
+    name: Box<str>,
+    cpu: i64,
+    mem: i64,
+    taints: Value,
+    labels: Value,
+}
+
+/// The scheduler: places pending pods on the Ready, schedulable node with the most free CPU.
+fn schedule(_sh: &Shared, rt: &mut WorkloadRt, store: &Store) -> bool {
+    let pods = store.all(id::PODS);
+    let pending: Vec<&Arc<Obj>> = pods
+        .iter()
+        .filter(|p| p.field("spec.nodeName").is_empty() && !p.deleting && !terminal(p))
+        .collect();
+    if pending.is_empty() {
+        return false;
+    }
+    let mut used: HashMap<&str, (i64, i64)> = HashMap::new();
+    for p in pods.iter().filter(|p| !terminal(p)) {
+        let e = used.entry(p.field("spec.nodeName")).or_default();
+        e.0 += num(p, "x.cpu");
+        e.1 += num(p, "x.mem");
+    }
+    let nodes = store.all(id::NODES);
+    let mut slots: Vec<Slot> = nodes
+        .iter()
+        .filter(|n| n.field("x.ready") == "true" && n.field("spec.unschedulable") != "true")
+        .map(|n| {
+            let v = n.value();
+            let (c, m) = used.get(&*n.name).copied().unwrap_or_default();
+            Slot {
+                name: n.name.clone(),
+                cpu: num(n, "x.cpu") - c,
+                mem: num(n, "x.mem") - m,
+                taints: v["spec"]["taints"].clone(),
+                labels: v["metadata"]["labels"].clone(),
+            }
+        })
+        .collect();
+    let total_nodes = nodes.len();
+    let mut unscheduled = false;
+    for p in pending.into_iter().take(2000) {
+        let v = p.value();
+        let (cpu, mem) = (num(p, "x.cpu"), num(p, "x.mem"));
+        let best = slots
+            .iter_mut()
+            .filter(|s| {
+                s.cpu >= cpu
+                    && s.mem >= mem
+                    && tolerates(&v, &s.taints)
+                    && selector_ok(&v, &s.labels)
+            })
+            .max_by_key(|s| (s.cpu, s.mem));
+        match best {
+            Some(slot) => {
+                slot.cpu -= cpu;
+                slot.mem -= mem;
+                let node = slot.name.clone();
+                let ts = timestamp();
+                if let Some(obj) = store.modify(id::PODS, &p.namespace, &p.name, |v| {
+                    v["spec"]["nodeName"] = json!(&*node);
+                    v["status"]["conditions"] = json!([{"type": "PodScheduled", "status": "True", "lastTransitionTime": ts}]);
+                }) {
+                    rt.events.record(store, &obj.value(), false, "Scheduled", &format!("Successfully assigned {}/{} to {node}", p.namespace, p.name), "default-scheduler");
+                }
+            }
+            None => {
+                unscheduled = true;
+                if p.field("x.unschedulable") == "true" {
+                    continue;
+                }
+                let message = if total_nodes == 0 {
+                    "no nodes available to schedule pods".to_string()
+                } else {
+                    format!(
+                        "0/{total_nodes} nodes are available: {total_nodes} Insufficient cpu or memory, or untolerated taints. preemption: 0/{total_nodes} nodes are available."
+                    )
+                };
+                let ts = timestamp();
+                if let Some(obj) = store.modify(id::PODS, &p.namespace, &p.name, |v| {
+                    v["status"]["conditions"] = json!([{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message, "lastTransitionTime": ts}]);
+                }) {
+                    rt.events.record(store, &obj.value(), true, "FailedScheduling", &message, "default-scheduler");
+                }
+            }
+        }
+    }
+    // Unschedulable pods wait for capacity: not "busy" (the next change wakes the controllers).
+    let _ = unscheduled;
+    false
+}
+
+/// Bound pods start a few simulated seconds later.
+fn start_pods(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) -> bool {
+    let mut waiting = false;
+    for p in store.all(id::PODS) {
+        if p.field("status.phase") != "Pending" || p.field("spec.nodeName").is_empty() || p.deleting
+        {
+            continue;
+        }
+        let key = format!("pod/{}/{}", p.namespace, p.name);
+        let since = *rt.since.entry(key.clone()).or_insert(now);
+        if now - since < timing::POD_START {
+            waiting = true;
+            continue;
+        }
+        rt.since.remove(&key);
+        let ts = timestamp();
+        let node = p.field("spec.nodeName").to_string();
+        let host_ip = objects::node_ip(sh.seed, &node);
+        let h = hash_str(sh.seed, &key);
+        let pod_ip = format!("10.244.{}.{}", (h >> 8) % 250, h % 250 + 2);
+        store.modify(id::PODS, &p.namespace, &p.name, |v| {
+            let statuses: Vec<Value> = v["spec"]["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| json!({"name": c["name"], "image": c["image"], "imageID": format!("{}@sha256:{:064x}", c["image"].as_str().unwrap_or(""), h),
+                    "containerID": format!("containerd://{:064x}", h.rotate_left(7)), "ready": true, "started": true, "restartCount": 0,
+                    "state": {"running": {"startedAt": ts}}}))
+                .collect();
+            let c = |t: &str| json!({"type": t, "status": "True", "lastTransitionTime": ts});
+            v["status"] = json!({"phase": "Running", "qosClass": "Burstable", "startTime": ts, "hostIP": host_ip, "podIP": pod_ip,
+                "podIPs": [{"ip": pod_ip}], "conditions": [c("Initialized"), c("Ready"), c("ContainersReady"), c("PodScheduled")],
+                "containerStatuses": statuses});
+        });
+    }
+    waiting
+}
+
+/// The leaking pod is OOM-killed each time its memory reaches the limit.
+fn leak_restarts(sh: &Shared, store: &Store) {
+    for p in store.all(id::PODS) {
+        if p.field("x.leak") != "true" || p.field("status.phase") != "Running" {
+            continue;
+        }
+        let restarts = (pod_age(&p, sh.clock.speed()) / LEAK_CYCLE_SECS).floor() as i64;
+        let v = p.value();
+        if v["status"]["containerStatuses"][0]["restartCount"]
+            .as_i64()
+            .unwrap_or(0)
+            >= restarts
+        {
+            continue;
+        }
+        let ts = timestamp();
+        store.modify(id::PODS, &p.namespace, &p.name, |v| {
+            if let Some(c) = v["status"]["containerStatuses"].get_mut(0) {
+                c["restartCount"] = json!(restarts);
+                c["lastState"] = json!({"terminated": {"exitCode": 137, "reason": "OOMKilled", "finishedAt": ts}});
+            }
+        });
+    }
+}
+
+fn deployment_status(store: &Store) {
+    let pods = store.all(id::PODS);
+    for d in store.all(id::DEPLOYMENTS) {
+        let mine: Vec<&Arc<Obj>> = pods
+            .iter()
+            .filter(|p| {
+                p.namespace == d.namespace
+                    && p.field("x.owner") == &*d.name
+                    && p.field("x.ownerKind") == "Deployment"
+                    && !p.deleting
+            })
+            .collect();
+        let ready = mine
+            .iter()
+            .filter(|p| p.field("status.phase") == "Running")
+            .count();
+        let v = d.value();
+        let want = v["spec"]["replicas"].as_i64().unwrap_or(1);
+        let available = ready as i64 >= want;
+        let generation = v["metadata"]["generation"].clone();
+        let old = v["status"]["conditions"].clone();
+        store.modify(id::DEPLOYMENTS, &d.namespace, &d.name, |v| {
+            let conds = vec![
+                json!({"type": "Available", "status": if available { "True" } else { "False" },
+                       "reason": if available { "MinimumReplicasAvailable" } else { "MinimumReplicasUnavailable" },
+                       "message": if available { "Deployment has minimum availability." } else { "Deployment does not have minimum availability." }}),
+                json!({"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": format!("Deployment \"{}\" has successfully progressed.", d.name)}),
+            ];
+            let conds = objects::conditions(&old, conds, &Value::Null);
+            let mut status = json!({"observedGeneration": generation, "replicas": mine.len(), "updatedReplicas": mine.len(),
+                "readyReplicas": ready, "availableReplicas": ready, "conditions": conds});
+            if (mine.len() as i64) > ready as i64 {
+                status["unavailableReplicas"] = json!(mine.len() - ready);
+            }
+            v["status"] = status;
+        });
+    }
+}
+
+/// How many pods `spec` wants healthy out of `expected` (ints and percentages).
+fn desired_healthy(spec: &Value, expected: i64) -> i64 {
+    let amount = |v: &Value| -> Option<i64> {
+        match v {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s
+                .strip_suffix('%')
+                .and_then(|p| p.parse::<i64>().ok())
+                .map(|p| (p * expected + 99) / 100),
+            _ => None,
+        }
+    };
+    if let Some(min) = amount(&spec["minAvailable"]) {
+        min
+    } else if let Some(max) = amount(&spec["maxUnavailable"]) {
+        (expected - max).max(0)
+    } else {
+        expected
+    }
+}
+
+/// (currentHealthy, desiredHealthy, expected) for a PDB now.
+fn pdb_counts(pdb: &Value, pods: &[Arc<Obj>], ns: &str) -> (i64, i64, i64) {
+    let sel = LabelSelector::from_json(&pdb["spec"]["selector"]);
+    let matching: Vec<&Arc<Obj>> = pods
+        .iter()
+        .filter(|p| {
+            &*p.namespace == ns
+                && !p.deleting
+                && !terminal(p)
+                && (!sel.is_empty() && sel.matches(&p.labels))
+        })
+        .collect();
+    let expected = matching.len() as i64;
+    let healthy = matching
+        .iter()
+        .filter(|p| p.field("status.phase") == "Running")
+        .count() as i64;
+    (healthy, desired_healthy(&pdb["spec"], expected), expected)
+}
+
+fn pdb_status(store: &Store) {
+    let pods = store.all(id::PODS);
+    for pdb in store.all(id::PDBS) {
+        let v = pdb.value();
+        let (healthy, desired, expected) = pdb_counts(&v, &pods, &pdb.namespace);
+        let allowed = (healthy - desired).max(0);
+        let old = v["status"]["conditions"].clone();
+        let generation = v["metadata"]["generation"].clone();
+        store.modify(id::PDBS, &pdb.namespace, &pdb.name, |v| {
+            let cond = if allowed > 0 {
+                json!({"type": "DisruptionAllowed", "status": "True", "reason": "SufficientPods", "message": ""})
+            } else {
+                json!({"type": "DisruptionAllowed", "status": "False", "reason": "InsufficientPods", "message": ""})
+            };
+            v["status"] = json!({"observedGeneration": generation, "currentHealthy": healthy, "desiredHealthy": desired,
+                "expectedPods": expected, "disruptionsAllowed": allowed, "conditions": objects::conditions(&old, vec![cond], &Value::Null)});
+        });
+    }
+}
+
+/// Progress of draining one node.
+#[derive(Debug, PartialEq)]
+pub enum Drain {
+    Done,
+    InProgress,
+    Blocked(String),
+}
+
+/// Cordons `node` and evicts its pods, respecting PodDisruptionBudgets.
+pub fn drain(rt: &mut WorkloadRt, store: &Store, node: &str) -> Drain {
+    let Some(n) = store.get(id::NODES, "", node) else {
+        return Drain::Done;
+    };
+    if n.field("spec.unschedulable") != "true"
+        && let Some(obj) = store.modify(id::NODES, "", node, |v| {
+            v["spec"]["unschedulable"] = json!(true);
+            let taint = json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule", "timeAdded": timestamp()});
+            match v["spec"]["taints"].as_array_mut() {
+                Some(t) => t.push(taint),
+                None => v["spec"]["taints"] = json!([taint]),
+            }
+        }) {
+            rt.events.record(store, &obj.value(), false, "NodeNotSchedulable", &format!("Node {node} status is now: NodeNotSchedulable"), "kubelet");
+    }
+    let victims: Vec<Arc<Obj>> = store
+        .all(id::PODS)
+        .into_iter()
+        .filter(|p| {
+            p.field("spec.nodeName") == node
+                && p.field("x.ownerKind") != "DaemonSet"
+                && !p.deleting
+                && !terminal(p)
+        })
+        .collect();
+    if victims.is_empty() {
+        return Drain::Done;
+    }
+    let pdbs = store.all(id::PDBS);
+    let mut blocked = Vec::new();
+    for pod in victims {
+        let pods = store.all(id::PODS);
+        let blocker = pdbs.iter().find(|pdb| {
+            if pdb.namespace != pod.namespace {
+                return false;
+            }
+            let v = pdb.value();
+            let sel = LabelSelector::from_json(&v["spec"]["selector"]);
+            if sel.is_empty() || !sel.matches(&pod.labels) {
+                return false;
+            }
+            let (healthy, desired, _) = pdb_counts(&v, &pods, &pdb.namespace);
+            // A pod that is not running can always go; a running one only with budget left.
+            pod.field("status.phase") == "Running" && healthy - desired <= 0
+        });
+        match blocker {
+            Some(pdb) => blocked.push(format!(
+                "Pod {}/{}: cannot evict pod as it would violate the pod's disruption budget {}",
+                pod.namespace, pod.name, pdb.name
+            )),
+            None => {
+                if let Some(obj) = store.force_remove(id::PODS, &pod.namespace, &pod.name) {
+                    rt.events.record(
+                        store,
+                        &obj.value(),
+                        false,
+                        "Evicted",
+                        &format!("Evicted pod {} while draining node {node}", pod.name),
+                        "kubesim-drain",
+                    );
+                }
+            }
+        }
+    }
+    if blocked.is_empty() {
+        Drain::InProgress
+    } else {
+        Drain::Blocked(blocked.join("; "))
+    }
+}
+
+/// Pods waiting for capacity (what the autoscaler reacts to).
+pub fn unschedulable_pods(store: &Store) -> usize {
+    store
+        .all(id::PODS)
+        .iter()
+        .filter(|p| p.field("x.unschedulable") == "true" && p.field("spec.nodeName").is_empty())
+        .count()
+}
+
+/// Nodes that run nothing but daemon pods.
+pub fn idle_nodes(store: &Store) -> HashSet<String> {
+    let mut busy: HashSet<&str> = HashSet::new();
+    let pods = store.all(id::PODS);
+    for p in &pods {
+        if p.field("x.ownerKind") != "DaemonSet" && !terminal(p) {
+            busy.insert(p.field("spec.nodeName"));
+        }
+    }
+    store
+        .all(id::NODES)
+        .iter()
+        .filter(|n| n.field("x.ready") == "true" && !busy.contains(&*n.name))
+        .map(|n| n.name.to_string())
+        .collect()
+}

@@ -1,0 +1,622 @@
+//! One API server's objects: kept as serialized JSON with a small index, versioned, watchable.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use crate::index;
+use crate::resources::{self, Plane, RESOURCES, Resource, id};
+use crate::selector::{FieldSelector, LabelSelector};
+use crate::status::ApiError;
+use crate::util::{random_suffix, splitmix, timestamp};
+
+/// A stored object: its JSON as served, plus what selectors and the simulation read from it.
+#[derive(Debug)]
+pub struct Obj {
+    pub rv: u64,
+    pub name: Box<str>,
+    pub namespace: Box<str>,
+    pub labels: Vec<(Box<str>, Box<str>)>,
+    /// Selectable fields (`spec.nodeName`, …) and simulation facts (`x.*`).
+    pub fields: Vec<(&'static str, Box<str>)>,
+    pub deleting: bool,
+    pub json: Bytes,
+}
+
+impl Obj {
+    pub fn value(&self) -> Value {
+        serde_json::from_slice(&self.json).unwrap_or(Value::Null)
+    }
+
+    pub fn field(&self, key: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| &**v)
+            .unwrap_or("")
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| **k == *key)
+            .map(|(_, v)| &**v)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change, as watchers see it.
+#[derive(Debug)]
+pub struct Event {
+    pub rv: u64,
+    pub resource: usize,
+    pub kind: EventType,
+    pub obj: Arc<Obj>,
+}
+
+type Key = (Box<str>, Box<str>);
+
+#[derive(Default)]
+struct Table {
+    objects: BTreeMap<Key, Arc<Obj>>,
+    history: VecDeque<Arc<Event>>,
+    /// Versions at or below this were dropped from `history`: watching from them is `410 Gone`.
+    compacted: u64,
+}
+
+struct Inner {
+    rv: u64,
+    tables: Vec<Table>,
+}
+
+/// How an update treats `status` (Kubernetes' status subresource rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateMode {
+    /// The main endpoint: status changes are ignored for kinds with a status subresource.
+    Main,
+    /// `/status`: only status changes are kept.
+    Status,
+}
+
+/// One API server's state (the management cluster, or one workload cluster).
+pub struct Store {
+    pub plane: Plane,
+    inner: Mutex<Inner>,
+    tx: broadcast::Sender<Arc<Event>>,
+    history_cap: usize,
+    seed: u64,
+    uids: AtomicU64,
+}
+
+/// What a list returns.
+pub struct Listed {
+    pub items: Vec<Arc<Obj>>,
+    pub rv: u64,
+    /// The key to continue after, when `limit` cut the list short.
+    pub next: Option<(String, String)>,
+    pub remaining: usize,
+}
+
+pub struct ListQuery<'a> {
+    pub namespace: Option<&'a str>,
+    pub labels: &'a LabelSelector,
+    pub fields: &'a FieldSelector,
+    pub after: Option<(String, String)>,
+    pub limit: Option<usize>,
+}
+
+fn conflict(res: &Resource, name: &str, message: &str) -> ApiError {
+    ApiError::Conflict {
+        group: res.group.into(),
+        resource: res.plural.into(),
+        name: name.into(),
+        message: message.into(),
+    }
+}
+
+fn not_found(res: &Resource, name: &str) -> ApiError {
+    ApiError::not_found(res.group, res.plural, name)
+}
+
+fn meta_str<'a>(v: &'a Value, key: &str) -> &'a str {
+    v["metadata"][key].as_str().unwrap_or("")
+}
+
+fn has_finalizers(v: &Value) -> bool {
+    v["metadata"]["finalizers"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty())
+}
+
+impl Store {
+    pub fn new(plane: Plane, seed: u64, history_cap: usize) -> Self {
+        let (tx, _) = broadcast::channel(4096);
+        let store = Store {
+            plane,
+            inner: Mutex::new(Inner {
+                rv: 1,
+                tables: (0..RESOURCES.len()).map(|_| Table::default()).collect(),
+            }),
+            tx,
+            history_cap: history_cap.max(16),
+            seed,
+            uids: AtomicU64::new(0),
+        };
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            // Infallible on an empty store; ignoring keeps construction total.
+            let _ = store.create(
+                store.namespace_resource(),
+                json!({"metadata": {"name": ns}, "status": {"phase": "Active"}}),
+            );
+        }
+        store
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn namespace_resource(&self) -> usize {
+        match self.plane {
+            Plane::Management => id::M_NAMESPACES,
+            Plane::Workload => id::W_NAMESPACES,
+        }
+    }
+
+    pub fn current_rv(&self) -> u64 {
+        self.lock().rv
+    }
+
+    fn next_uid(&self) -> String {
+        let n = self.uids.fetch_add(1, Ordering::Relaxed);
+        let a = splitmix(self.seed ^ n.wrapping_mul(0x9e37_79b9));
+        let b = splitmix(a);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            b >> 52,
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// Serializes `value` at version `rv` into a stored object.
+    fn seal(res_id: usize, mut value: Value, rv: u64) -> Arc<Obj> {
+        let res = resources::get(res_id);
+        value["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        let (labels, fields) = index::extract(res_id, &value);
+        let json = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+        Arc::new(Obj {
+            rv,
+            name: meta_str(&value, "name").into(),
+            namespace: if res.namespaced {
+                meta_str(&value, "namespace").into()
+            } else {
+                "".into()
+            },
+            labels,
+            fields,
+            deleting: !value["metadata"]["deletionTimestamp"].is_null(),
+            json,
+        })
+    }
+
+    fn emit(&self, inner: &mut Inner, res_id: usize, kind: EventType, obj: Arc<Obj>) {
+        let event = Arc::new(Event {
+            rv: obj.rv,
+            resource: res_id,
+            kind,
+            obj,
+        });
+        let table = &mut inner.tables[res_id];
+        table.history.push_back(event.clone());
+        while table.history.len() > self.history_cap {
+            if let Some(old) = table.history.pop_front() {
+                table.compacted = old.rv;
+            }
+        }
+        // No receivers is fine: nobody is watching.
+        let _ = self.tx.send(event);
+    }
+
+    pub fn get(&self, res_id: usize, namespace: &str, name: &str) -> Option<Arc<Obj>> {
+        let key: Key = (namespace.into(), name.into());
+        self.lock().tables[res_id].objects.get(&key).cloned()
+    }
+
+    pub fn get_value(&self, res_id: usize, namespace: &str, name: &str) -> Option<Value> {
+        self.get(res_id, namespace, name).map(|o| o.value())
+    }
+
+    /// Every object of a kind (the simulation's view, no selectors).
+    pub fn all(&self, res_id: usize) -> Vec<Arc<Obj>> {
+        self.lock().tables[res_id]
+            .objects
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    pub fn count(&self, res_id: usize) -> usize {
+        self.lock().tables[res_id].objects.len()
+    }
+
+    pub fn list(&self, res_id: usize, q: &ListQuery<'_>) -> Listed {
+        let inner = self.lock();
+        let table = &inner.tables[res_id];
+        let mut items = Vec::new();
+        let mut next = None;
+        let mut remaining = 0;
+        let start: Box<dyn Iterator<Item = (&Key, &Arc<Obj>)>> = match &q.after {
+            Some((ns, name)) => {
+                let key: Key = (ns.as_str().into(), name.as_str().into());
+                Box::new(
+                    table
+                        .objects
+                        .range(key..)
+                        .filter(move |(k, _)| !(*k.0 == **ns && *k.1 == **name)),
+                )
+            }
+            None => Box::new(table.objects.iter()),
+        };
+        for (key, obj) in start {
+            if q.namespace.is_some_and(|ns| *key.0 != *ns) {
+                continue;
+            }
+            if !q.labels.matches(&obj.labels)
+                || !q.fields.matches(&obj.fields, &obj.name, &obj.namespace)
+            {
+                continue;
+            }
+            if let Some(limit) = q.limit
+                && items.len() >= limit
+            {
+                if next.is_none()
+                    && let Some(last) = items.last()
+                {
+                    let last: &Arc<Obj> = last;
+                    next = Some((last.namespace.to_string(), last.name.to_string()));
+                }
+                remaining += 1;
+                continue;
+            }
+            items.push(obj.clone());
+        }
+        Listed {
+            items,
+            rv: inner.rv,
+            next,
+            remaining,
+        }
+    }
+
+    /// Creates an object; `value` has been validated by the caller.
+    pub fn create(&self, res_id: usize, mut value: Value) -> Result<Arc<Obj>, ApiError> {
+        let res = resources::get(res_id);
+        if !value["metadata"].is_object() {
+            value["metadata"] = json!({});
+        }
+        let mut inner = self.lock();
+        if meta_str(&value, "name").is_empty() {
+            let prefix = meta_str(&value, "generateName").to_string();
+            if prefix.is_empty() {
+                return Err(ApiError::invalid(
+                    res.group,
+                    res.kind,
+                    "",
+                    vec![crate::status::Cause::new(
+                        "metadata.name",
+                        "Required value: name or generateName is required",
+                    )],
+                ));
+            }
+            let name = format!("{prefix}{}", random_suffix(self.seed ^ inner.rv, 5));
+            value["metadata"]["name"] = Value::String(name);
+        }
+        let name = meta_str(&value, "name").to_string();
+        let namespace = if res.namespaced {
+            let ns = meta_str(&value, "namespace");
+            if ns.is_empty() {
+                "default".to_string()
+            } else {
+                ns.to_string()
+            }
+        } else {
+            String::new()
+        };
+        if res.namespaced {
+            let ns_res = self.namespace_resource();
+            let key: Key = ("".into(), namespace.as_str().into());
+            match inner.tables[ns_res].objects.get(&key) {
+                None => return Err(ApiError::not_found("", "namespaces", &namespace)),
+                Some(ns) if ns.deleting => {
+                    return Err(ApiError::Conflict {
+                        group: res.group.into(),
+                        resource: res.plural.into(),
+                        name,
+                        message: format!(
+                            "namespace {namespace} is being terminated; new content cannot be created in it"
+                        ),
+                    });
+                }
+                Some(_) => {}
+            }
+            value["metadata"]["namespace"] = Value::String(namespace.clone());
+        }
+        let key: Key = (namespace.as_str().into(), name.as_str().into());
+        if inner.tables[res_id].objects.contains_key(&key) {
+            return Err(ApiError::AlreadyExists {
+                group: res.group.into(),
+                resource: res.plural.into(),
+                name,
+            });
+        }
+        value["apiVersion"] = Value::String(res.api_version());
+        value["kind"] = Value::String(res.kind.into());
+        let meta = &mut value["metadata"];
+        meta["uid"] = Value::String(self.next_uid());
+        meta["creationTimestamp"] = Value::String(timestamp());
+        meta["generation"] = json!(1);
+        if let Some(m) = meta.as_object_mut() {
+            m.remove("deletionTimestamp");
+            m.remove("resourceVersion");
+        }
+        inner.rv += 1;
+        let obj = Self::seal(res_id, value, inner.rv);
+        inner.tables[res_id].objects.insert(key, obj.clone());
+        self.emit(&mut inner, res_id, EventType::Added, obj.clone());
+        Ok(obj)
+    }
+
+    /// Replaces an object (PUT, or the end of a PATCH) under Kubernetes' rules.
+    pub fn update(
+        &self,
+        res_id: usize,
+        namespace: &str,
+        name: &str,
+        mut value: Value,
+        mode: UpdateMode,
+    ) -> Result<Arc<Obj>, ApiError> {
+        let res = resources::get(res_id);
+        let mut inner = self.lock();
+        let key: Key = (namespace.into(), name.into());
+        let old_obj = inner.tables[res_id]
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| not_found(res, name))?;
+        let wanted_rv = meta_str(&value, "resourceVersion");
+        if !wanted_rv.is_empty() && wanted_rv != old_obj.rv.to_string() {
+            return Err(conflict(
+                res,
+                name,
+                "the object has been modified; please apply your changes to the latest version and try again",
+            ));
+        }
+        let old = old_obj.value();
+        let mut next = match mode {
+            UpdateMode::Status => {
+                let mut next = old.clone();
+                next["status"] = value["status"].take();
+                next
+            }
+            UpdateMode::Main => {
+                if res.status {
+                    value["status"] = old["status"].clone();
+                }
+                if let Some(m) = value.as_object_mut()
+                    && m.get("status").is_some_and(Value::is_null)
+                {
+                    m.remove("status");
+                }
+                value
+            }
+        };
+        // Identity and server-owned metadata never change through an update.
+        for k in [
+            "uid",
+            "creationTimestamp",
+            "name",
+            "namespace",
+            "deletionTimestamp",
+            "generation",
+        ] {
+            match old["metadata"].get(k) {
+                Some(v) => next["metadata"][k] = v.clone(),
+                None => {
+                    if let Some(m) = next["metadata"].as_object_mut() {
+                        m.remove(k);
+                    }
+                }
+            }
+        }
+        next["apiVersion"] = Value::String(res.api_version());
+        next["kind"] = Value::String(res.kind.into());
+        if mode == UpdateMode::Main && next.get("spec") != old.get("spec") {
+            let generation = old["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
+            next["metadata"]["generation"] = json!(generation);
+        }
+        next["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
+        if next == old {
+            return Ok(old_obj);
+        }
+        Ok(self.commit(&mut inner, res_id, key, next))
+    }
+
+    /// Writes `next` (already merged), removing it if it is deleting and has no finalizers left.
+    fn commit(&self, inner: &mut Inner, res_id: usize, key: Key, next: Value) -> Arc<Obj> {
+        inner.rv += 1;
+        let gone = !next["metadata"]["deletionTimestamp"].is_null() && !has_finalizers(&next);
+        let obj = Self::seal(res_id, next, inner.rv);
+        if gone {
+            inner.tables[res_id].objects.remove(&key);
+            self.emit(inner, res_id, EventType::Deleted, obj.clone());
+        } else {
+            inner.tables[res_id].objects.insert(key, obj.clone());
+            self.emit(inner, res_id, EventType::Modified, obj.clone());
+        }
+        obj
+    }
+
+    /// The simulation's write: change an object in place (status included); no-op if unchanged.
+    pub fn modify(
+        &self,
+        res_id: usize,
+        namespace: &str,
+        name: &str,
+        f: impl FnOnce(&mut Value),
+    ) -> Option<Arc<Obj>> {
+        let mut inner = self.lock();
+        let key: Key = (namespace.into(), name.into());
+        let old_obj = inner.tables[res_id].objects.get(&key).cloned()?;
+        let old = old_obj.value();
+        let mut next = old.clone();
+        f(&mut next);
+        if next == old {
+            return Some(old_obj);
+        }
+        if next.get("spec") != old.get("spec") {
+            let generation = old["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
+            next["metadata"]["generation"] = json!(generation);
+        }
+        Some(self.commit(&mut inner, res_id, key, next))
+    }
+
+    /// DELETE: marks the object deleting when finalizers hold it, removes it otherwise.
+    /// Returns the object as last seen and whether it is gone.
+    pub fn delete(
+        &self,
+        res_id: usize,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(Arc<Obj>, bool), ApiError> {
+        let res = resources::get(res_id);
+        let mut inner = self.lock();
+        let key: Key = (namespace.into(), name.into());
+        let old_obj = inner.tables[res_id]
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| not_found(res, name))?;
+        let mut value = old_obj.value();
+        if has_finalizers(&value) {
+            if old_obj.deleting {
+                return Ok((old_obj, false));
+            }
+            value["metadata"]["deletionTimestamp"] = Value::String(timestamp());
+            let obj = self.commit(&mut inner, res_id, key, value);
+            return Ok((obj, false));
+        }
+        inner.rv += 1;
+        if value["metadata"]["deletionTimestamp"].is_null() {
+            value["metadata"]["deletionTimestamp"] = Value::String(timestamp());
+        }
+        let obj = Self::seal(res_id, value, inner.rv);
+        inner.tables[res_id].objects.remove(&key);
+        self.emit(&mut inner, res_id, EventType::Deleted, obj.clone());
+        let is_namespace = res_id == self.namespace_resource();
+        drop(inner);
+        if is_namespace {
+            self.purge_namespace(name);
+        }
+        Ok((obj, true))
+    }
+
+    /// Deleting a namespace deletes what is in it (the namespace controller, made instant).
+    fn purge_namespace(&self, namespace: &str) {
+        for (res_id, res) in RESOURCES.iter().enumerate() {
+            if res.plane != self.plane || !res.namespaced || res.computed {
+                continue;
+            }
+            let names: Vec<Box<str>> = {
+                let inner = self.lock();
+                inner.tables[res_id]
+                    .objects
+                    .keys()
+                    .filter(|(ns, _)| **ns == *namespace)
+                    .map(|(_, n)| n.clone())
+                    .collect()
+            };
+            for name in names {
+                self.force_remove(res_id, namespace, &name);
+            }
+        }
+    }
+
+    /// Removes an object regardless of finalizers (the simulation's garbage collector).
+    pub fn force_remove(&self, res_id: usize, namespace: &str, name: &str) -> Option<Arc<Obj>> {
+        let mut inner = self.lock();
+        let key: Key = (namespace.into(), name.into());
+        let old = inner.tables[res_id].objects.remove(&key)?;
+        inner.rv += 1;
+        let mut value = old.value();
+        if value["metadata"]["deletionTimestamp"].is_null() {
+            value["metadata"]["deletionTimestamp"] = Value::String(timestamp());
+        }
+        let obj = Self::seal(res_id, value, inner.rv);
+        self.emit(&mut inner, res_id, EventType::Deleted, obj.clone());
+        Some(obj)
+    }
+
+    /// Starts a watch: the events after `since` still in history, and a live receiver.
+    /// `since == None` means "from now". Subscribing under the lock leaves no gap.
+    #[allow(clippy::type_complexity)]
+    pub fn watch(
+        &self,
+        res_id: usize,
+        since: Option<u64>,
+    ) -> Result<(Vec<Arc<Event>>, u64, broadcast::Receiver<Arc<Event>>), ApiError> {
+        let inner = self.lock();
+        let table = &inner.tables[res_id];
+        let rx = self.tx.subscribe();
+        let backlog = match since {
+            None => Vec::new(),
+            Some(rv) => {
+                if rv < table.compacted {
+                    return Err(ApiError::Gone(format!(
+                        "too old resource version: {rv} ({})",
+                        table.compacted + 1
+                    )));
+                }
+                table
+                    .history
+                    .iter()
+                    .filter(|e| e.rv > rv)
+                    .cloned()
+                    .collect()
+            }
+        };
+        Ok((backlog, inner.rv, rx))
+    }
+
+    /// Lets a test (or the fault injector) make every existing version too old to watch from.
+    pub fn compact(&self) {
+        let mut inner = self.lock();
+        let rv = inner.rv;
+        for table in &mut inner.tables {
+            table.history.clear();
+            table.compacted = rv;
+        }
+    }
+}
