@@ -112,7 +112,15 @@ pub async fn serve(
         labels,
         fields,
     };
-    let (backlog, rv_now, rx) = store.watch(res, since)?;
+    let (backlog, rv_now, rx) = match store.watch(res, since) {
+        Ok(w) => w,
+        // Like kube-apiserver: the watch starts, then says in an ERROR event that the version is
+        // too old (clients such as kube-rs relist on that, not on an HTTP 410).
+        Err(ApiError::Gone(message)) => {
+            return Ok(json_response(StatusCode::OK, gone_line(message)));
+        }
+        Err(e) => return Err(e),
+    };
     let mut queue: VecDeque<Bytes> = VecDeque::new();
     if since.is_none() {
         // No version: the current state first, as synthetic ADDED events.

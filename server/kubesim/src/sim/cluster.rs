@@ -815,9 +815,12 @@ impl Pool<'_> {
         if let Some(until) = rt.timers.get(&format!("quota/{}/{}", self.ns, md_name))
             && now < *until
         {
-            status.problem = Some(
-                "scale-up failed: quota exceeded for the VM family in this region; retrying".into(),
-            );
+            let size = pool_shape(&self.cluster["spec"]["topology"], self.md)
+                .size
+                .name;
+            status.problem = Some(format!(
+                "scale-up failed: quota exceeded for {size} in this region; retrying"
+            ));
         }
 
         // Status of the MachineDeployment.

@@ -16,7 +16,7 @@ use crate::status::ApiError;
 use crate::store::Store;
 use crate::util::{hash_str, splitmix, unit};
 
-/// kubesim keeps this much log history per container (seconds).
+/// kubesim keeps this much log history per container (simulated seconds).
 const RETENTION: f64 = 3600.0;
 
 fn now_unix() -> f64 {
@@ -238,17 +238,19 @@ pub async fn serve(
     let tail = int_param(q, "tailLines")?;
     let since = int_param(q, "sinceSeconds")?;
     let h = hash_str(sh.seed, &format!("{ns}/{name}/{container}"));
+    // A line every 1–4 simulated seconds, so logs keep pace with the simulation's speed.
+    let speed = sh.clock.speed();
     let src = Source {
         h,
         start,
-        period: 1.0 + (h % 4) as f64,
+        period: (1.0 + (h % 4) as f64) / speed,
         flavour: flavour(&image),
         timestamps: bool_param(q, "timestamps"),
     };
     let now = now_unix();
     let from = since
         .map(|s| now - s as f64)
-        .unwrap_or(now - RETENTION)
+        .unwrap_or(now - RETENTION / speed)
         .max(start);
     let mut range = src.range(from, now);
     if let Some(t) = tail {

@@ -1,0 +1,498 @@
+//! kube-rs against kubesim over real HTTP: CRUD, conflicts, selectors, paging, patches, watches,
+//! errors and bad input.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kube::Client;
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::watcher;
+use serde_json::{Value, json};
+
+use support::*;
+
+fn secret(name: &str, tier: &str) -> Secret {
+    serde_json::from_value(json!({"metadata": {"name": name, "labels": {"tier": tier}},
+                                  "stringData": {"password": "s3cret"}}))
+    .expect("valid secret")
+}
+
+async fn namespace(client: &Client, name: &str) {
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).expect("ns");
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("namespace created");
+}
+
+#[tokio::test]
+async fn typed_crud_with_conflicts_and_kubernetes_errors() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    namespace(&client, "team-a").await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "team-a");
+
+    let created = secrets
+        .create(&PostParams::default(), &secret("db", "a"))
+        .await
+        .expect("created");
+    let rv = created
+        .metadata
+        .resource_version
+        .clone()
+        .expect("has a resourceVersion");
+    assert!(created.metadata.uid.is_some());
+    // stringData is stored base64-encoded in data, as the real API server does.
+    let data = created.data.expect("data");
+    assert_eq!(data["password"].0, b"s3cret");
+
+    let (code, reason, _) = api_error(
+        secrets
+            .create(&PostParams::default(), &secret("db", "a"))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((code, reason.as_str()), (409, "AlreadyExists"));
+
+    let mut fresh = secrets.get("db").await.expect("get");
+    fresh
+        .metadata
+        .labels
+        .get_or_insert_default()
+        .insert("tier".into(), "b".into());
+    let updated = secrets
+        .replace("db", &PostParams::default(), &fresh)
+        .await
+        .expect("update");
+    assert_ne!(
+        updated.metadata.resource_version.as_deref(),
+        Some(rv.as_str())
+    );
+
+    let mut stale = fresh.clone();
+    stale.metadata.resource_version = Some(rv);
+    let (code, reason, message) = api_error(
+        secrets
+            .replace("db", &PostParams::default(), &stale)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((code, reason.as_str()), (409, "Conflict"), "{message}");
+
+    let (code, reason, message) = api_error(secrets.get("missing").await.unwrap_err());
+    assert_eq!((code, reason.as_str()), (404, "NotFound"));
+    assert!(message.contains("\"missing\" not found"), "{message}");
+
+    let err = secrets
+        .create(&PostParams::default(), &secret("Bad_Name", "a"))
+        .await
+        .unwrap_err();
+    match err {
+        kube::Error::Api(s) => {
+            assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"));
+            let causes = s.details.expect("details").causes;
+            assert_eq!(causes[0].field, "metadata.name");
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+
+    secrets
+        .delete("db", &DeleteParams::default())
+        .await
+        .expect("deleted");
+    assert_eq!(api_error(secrets.get("db").await.unwrap_err()).0, 404);
+    let (code, _, _) = api_error(
+        Api::<Secret>::namespaced(client.clone(), "nope")
+            .create(&PostParams::default(), &secret("x", "a"))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, 404, "creating in a namespace that does not exist");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn label_and_field_selectors_and_pagination() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    namespace(&client, "pages").await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "pages");
+    for i in 0..25 {
+        let tier = if i % 5 == 0 { "gold" } else { "bronze" };
+        secrets
+            .create(&PostParams::default(), &secret(&format!("s-{i:02}"), tier))
+            .await
+            .expect("created");
+    }
+    let gold = secrets
+        .list(&ListParams::default().labels("tier=gold"))
+        .await
+        .expect("list");
+    assert_eq!(gold.items.len(), 5);
+    let not_gold = secrets
+        .list(&ListParams::default().labels("tier notin (gold)"))
+        .await
+        .expect("list");
+    assert_eq!(not_gold.items.len(), 20);
+    let one = secrets
+        .list(&ListParams::default().fields("metadata.name=s-07"))
+        .await
+        .expect("list");
+    assert_eq!(one.items.len(), 1);
+
+    let mut seen = Vec::new();
+    let mut params = ListParams::default().limit(10);
+    let mut pages = 0;
+    loop {
+        let page = secrets.list(&params).await.expect("page");
+        pages += 1;
+        seen.extend(page.items.iter().filter_map(|s| s.metadata.name.clone()));
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let unique: BTreeSet<_> = seen.iter().collect();
+    assert_eq!((seen.len(), unique.len()), (25, 25));
+
+    let (code, _, message) = api_error(
+        secrets
+            .list(&ListParams::default().fields("spec.bogus=1"))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, 400);
+    assert!(message.contains("field label not supported"), "{message}");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn patches_status_subresource_and_cluster_validation() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    let api = clusters(&client);
+    let obj: DynamicObject =
+        serde_json::from_value(cluster("patchy", "v1.33.2", 2, "Standard_D2s_v5")).expect("obj");
+    api.create(&PostParams::default(), &obj)
+        .await
+        .expect("created");
+
+    let pp = PatchParams::default();
+    let merge = json!({"spec": {"topology": {"workers": {"machineDeployments": [
+        {"class": "default-worker", "name": "pool1", "replicas": 3}]}}}});
+    let after = api
+        .patch("patchy", &pp, &Patch::Merge(&merge))
+        .await
+        .expect("merge patch");
+    assert_eq!(
+        after.data["spec"]["topology"]["workers"]["machineDeployments"][0]["replicas"],
+        3
+    );
+
+    let ops = json!([{"op": "replace", "path": "/spec/topology/workers/machineDeployments/0/replicas", "value": 4}]);
+    let after = raw(
+        &client,
+        "PATCH",
+        "/apis/cluster.x-k8s.io/v1beta2/namespaces/default/clusters/patchy",
+        "application/json-patch+json",
+        serde_json::to_vec(&ops).unwrap(),
+    )
+    .await
+    .expect("json patch");
+    assert_eq!(
+        after["spec"]["topology"]["workers"]["machineDeployments"][0]["replicas"],
+        4
+    );
+
+    let strategic = json!({"metadata": {"labels": {"team": "payments"}}});
+    let after = api
+        .patch("patchy", &pp, &Patch::Strategic(&strategic))
+        .await
+        .expect("strategic patch");
+    assert_eq!(
+        after
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("team"))
+            .map(String::as_str),
+        Some("payments")
+    );
+    let before = after.metadata.resource_version.clone();
+
+    for (bad, field) in [
+        (
+            json!({"spec": {"topology": {"version": "v1.99.0"}}}),
+            "spec.topology.version",
+        ),
+        (
+            json!({"spec": {"topology": {"version": "v1.31.0"}}}),
+            "spec.topology.version",
+        ),
+        (
+            json!({"spec": {"topology": {"workers": {"machineDeployments": [{"class": "default-worker", "name": "pool1", "replicas": -1}]}}}}),
+            "spec.topology.workers.machineDeployments[0].replicas",
+        ),
+        (
+            json!({"spec": {"topology": {"variables": [{"name": "region", "value": "mars-north"}]}}}),
+            "spec.topology.variables[region].value",
+        ),
+    ] {
+        match api
+            .patch("patchy", &pp, &Patch::Merge(&bad))
+            .await
+            .unwrap_err()
+        {
+            kube::Error::Api(s) => {
+                assert_eq!(s.code, 422, "{}", s.message);
+                let fields: Vec<String> = s
+                    .details
+                    .expect("details")
+                    .causes
+                    .into_iter()
+                    .map(|c| c.field)
+                    .collect();
+                assert!(
+                    fields.iter().any(|f| f == field),
+                    "{fields:?} lacks {field}"
+                );
+            }
+            other => panic!("expected 422, got {other:?}"),
+        }
+    }
+    let unchanged = api.get("patchy").await.expect("get");
+    assert_eq!(
+        unchanged.metadata.resource_version, before,
+        "rejected patches change nothing"
+    );
+
+    // Status goes through /status only; the main endpoint keeps the server's status.
+    let status = json!({"status": {"phase": "Failed"}});
+    let via_main = api
+        .patch("patchy", &pp, &Patch::Merge(&status))
+        .await
+        .expect("main patch");
+    assert_ne!(via_main.data["status"]["phase"], "Failed");
+    let via_status = api
+        .patch_status(
+            "patchy",
+            &pp,
+            &Patch::Merge(&json!({"status": {"phase": "Failed"}, "spec": {"paused": true}})),
+        )
+        .await
+        .expect("status patch");
+    assert_eq!(via_status.data["status"]["phase"], "Failed");
+    assert!(
+        via_status.data["spec"]["paused"].is_null(),
+        "status patch must not touch spec"
+    );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_watcher_survives_dropped_watches_and_410_gone() {
+    let sim = Sim::start(kubesim::SimOptions {
+        watch_history: 16,
+        ..Default::default()
+    })
+    .await
+    .expect("sim");
+    let client = client_for(sim.kubeconfig()).await;
+    namespace(&client, "watched").await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "watched");
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let restarts = Arc::new(Mutex::new(0usize));
+    let task = {
+        let (seen, restarts) = (seen.clone(), restarts.clone());
+        let secrets = secrets.clone();
+        tokio::spawn(async move {
+            let mut stream = watcher(secrets, watcher::Config::default()).boxed();
+            while let Some(event) = stream.next().await {
+                match event {
+                    Ok(watcher::Event::Apply(s) | watcher::Event::InitApply(s)) => {
+                        seen.lock()
+                            .unwrap()
+                            .insert(s.metadata.name.unwrap_or_default());
+                    }
+                    Ok(watcher::Event::Init) => *restarts.lock().unwrap() += 1,
+                    _ => {}
+                }
+            }
+        })
+    };
+    let names_seen = |want: usize| {
+        let seen = seen.clone();
+        async move { (seen.lock().unwrap().len() >= want).then_some(()) }
+    };
+    secrets
+        .create(&PostParams::default(), &secret("w-0", "a"))
+        .await
+        .expect("create");
+    eventually(10, "first event", || names_seen(1)).await;
+
+    // A dropped watch: the watcher re-watches from its last version and misses nothing.
+    sim.faults()
+        .apply(&kubesim::FaultRequest {
+            drop_watches: true,
+            ..Default::default()
+        })
+        .expect("fault");
+    for i in 1..5 {
+        secrets
+            .create(&PostParams::default(), &secret(&format!("w-{i}"), "a"))
+            .await
+            .expect("create");
+    }
+    eventually(10, "events after a dropped watch", || names_seen(5)).await;
+
+    // History overflows (16 events kept) while the watch is down (its next requests fail):
+    // the re-watch from its old version gets 410 Gone and the watcher relists.
+    let inits_before = *restarts.lock().unwrap();
+    sim.faults()
+        .apply(&kubesim::FaultRequest {
+            drop_watches: true,
+            fail_requests: Some(2),
+            ..Default::default()
+        })
+        .expect("fault");
+    for i in 5..30 {
+        let obj = json!({"metadata": {"name": format!("w-{i}"), "namespace": "watched"}});
+        sim.management()
+            .create(kubesim::resources::id::M_SECRETS, obj)
+            .expect("in-process create");
+    }
+    eventually(15, "all 30 secrets after a 410", || names_seen(30)).await;
+    eventually(15, "a relist after 410", || {
+        let restarts = restarts.clone();
+        async move { (*restarts.lock().unwrap() > inits_before).then_some(()) }
+    })
+    .await;
+    task.abort();
+    sim.stop().await;
+}
+
+use kubesim::Sim;
+
+async fn raw(
+    client: &Client,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Result<Value, (u16, String)> {
+    let req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", content_type)
+        .body(body)
+        .expect("request");
+    match client.request::<Value>(req).await {
+        Ok(v) => Ok(v),
+        Err(kube::Error::Api(s)) => Err((s.code, s.reason.clone())),
+        Err(other) => Err((0, other.to_string())),
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_status_error_and_changes_nothing() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    let path = "/apis/cluster.x-k8s.io/v1beta2/namespaces/default/clusters";
+    let count = || async {
+        clusters(&client)
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .items
+            .len()
+    };
+    let before = count().await;
+    let good = cluster("ok-name", "v1.33.2", 1, "Standard_D2s_v5");
+    let cases: Vec<(&str, Vec<u8>, &str, u16)> = vec![
+        ("malformed JSON", b"{\"kind\": ".to_vec(), "application/json", 400),
+        ("malformed YAML", b"kind: [".to_vec(), "application/yaml", 400),
+        ("not an object", b"[1, 2]".to_vec(), "application/json", 400),
+        ("wrong apiVersion", serde_json::to_vec(&json!({"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Cluster", "metadata": {"name": "x"}, "spec": {}})).unwrap(), "application/json", 400),
+        ("wrong kind", serde_json::to_vec(&json!({"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Machine", "metadata": {"name": "x"}, "spec": {}})).unwrap(), "application/json", 400),
+        ("invalid name", serde_json::to_vec(&{ let mut c = good.clone(); c["metadata"]["name"] = json!("Not_DNS"); c }).unwrap(), "application/json", 422),
+        ("negative replicas", serde_json::to_vec(&cluster("neg", "v1.33.2", -3, "Standard_D2s_v5")).unwrap(), "application/json", 422),
+        ("version not offered", serde_json::to_vec(&cluster("old", "v1.20.0", 1, "Standard_D2s_v5")).unwrap(), "application/json", 422),
+        ("unknown VM size", serde_json::to_vec(&cluster("big", "v1.33.2", 1, "Huge_VM")).unwrap(), "application/json", 422),
+        ("oversized body", vec![b' '; 4 * 1024 * 1024], "application/json", 413),
+        ("protobuf", b"k8s\x00".to_vec(), "application/vnd.kubernetes.protobuf", 415),
+    ];
+    for (what, body, ct, want) in cases {
+        match raw(&client, "POST", path, ct, body).await {
+            Err((code, reason)) => assert_eq!(code, want, "{what}: {reason}"),
+            Ok(v) => panic!("{what} was accepted: {v}"),
+        }
+    }
+    for (what, p, want) in [
+        (
+            "unknown kind",
+            "/apis/cluster.x-k8s.io/v1beta2/namespaces/default/widgets",
+            404,
+        ),
+        (
+            "unknown group version",
+            "/apis/cluster.x-k8s.io/v1alpha9/clusters",
+            404,
+        ),
+        ("workload kind on management", "/api/v1/pods", 404),
+        (
+            "unknown cluster",
+            "/clusters/default/nope/api/v1/nodes",
+            404,
+        ),
+    ] {
+        match raw(&client, "GET", p, "application/json", Vec::new()).await {
+            Err((code, _)) => assert_eq!(code, want, "{what}"),
+            Ok(v) => panic!("{what} answered {v}"),
+        }
+    }
+    assert_eq!(count().await, before, "nothing was created");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn discovery_finds_cluster_api_and_a_wrong_token_is_unauthorized() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    let discovery = kube::discovery::Discovery::new(client.clone())
+        .run()
+        .await
+        .expect("discovery");
+    let group = discovery
+        .get("cluster.x-k8s.io")
+        .expect("cluster.x-k8s.io is served");
+    let kinds: BTreeSet<String> = group
+        .recommended_resources()
+        .into_iter()
+        .map(|(ar, _)| ar.kind)
+        .collect();
+    for kind in ["Cluster", "ClusterClass", "MachineDeployment", "Machine"] {
+        assert!(kinds.contains(kind), "{kind} missing from {kinds:?}");
+    }
+    let version = client.apiserver_version().await.expect("version");
+    assert_eq!(version.major, "1");
+
+    let forged = sim
+        .kubeconfig()
+        .replace(sim.token(), "kubesim-not-the-token");
+    let intruder = client_for(&forged).await;
+    let (code, reason, _) = api_error(
+        clusters(&intruder)
+            .list(&ListParams::default())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((code, reason.as_str()), (401, "Unauthorized"));
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    sim.stop().await;
+}

@@ -1,0 +1,522 @@
+//! The simulation through the API, as the portal sees it: create, scale, upgrade (with and without
+//! a blocking PodDisruptionBudget), autoscale, delete, metrics, logs and every fault.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Node, Pod, Secret};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::Client;
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams, PostParams,
+};
+use serde_json::{Value, json};
+
+use support::*;
+
+async fn create(client: &Client, body: Value) {
+    let obj: DynamicObject = serde_json::from_value(body).expect("cluster object");
+    clusters(client)
+        .create(&PostParams::default(), &obj)
+        .await
+        .expect("cluster created");
+}
+
+async fn get(client: &Client, name: &str) -> Value {
+    serde_json::to_value(clusters(client).get(name).await.expect("cluster")).expect("json")
+}
+
+async fn patch(client: &Client, name: &str, body: Value) {
+    clusters(client)
+        .patch(name, &PatchParams::default(), &Patch::Merge(&body))
+        .await
+        .expect("patched");
+}
+
+/// Waits until the cluster is Provisioned with `ready` worker nodes, then returns a workload client.
+async fn workload(client: &Client, name: &str, ready: i64) -> Client {
+    eventually(
+        30,
+        &format!("{name} provisioned with {ready} ready workers"),
+        || async {
+            let c = get(client, name).await;
+            (c["status"]["phase"] == "Provisioned"
+                && c["status"]["workers"]["readyReplicas"] == ready)
+                .then_some(())
+        },
+    )
+    .await;
+    let secret = Api::<Secret>::namespaced(client.clone(), "default")
+        .get(&format!("{name}-kubeconfig"))
+        .await
+        .expect("kubeconfig secret");
+    let bytes = secret.data.expect("data")["value"].0.clone();
+    client_for(&String::from_utf8(bytes).expect("utf-8 kubeconfig")).await
+}
+
+async fn ready_nodes(w: &Client) -> Vec<Node> {
+    Api::<Node>::all(w.clone())
+        .list(&ListParams::default())
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| {
+            n.status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        })
+        .collect()
+}
+
+fn kubelet(n: &Node) -> String {
+    n.status
+        .as_ref()
+        .and_then(|s| s.node_info.as_ref())
+        .map(|i| i.kubelet_version.clone())
+        .unwrap_or_default()
+}
+
+fn replicas(n: i64) -> Value {
+    json!({"spec": {"topology": {"workers": {"machineDeployments": [
+        {"class": "default-worker", "name": "pool1", "replicas": n,
+         "variables": {"overrides": [{"name": "vmSize", "value": "Standard_D4s_v5"}]}}]}}}})
+}
+
+#[tokio::test]
+async fn a_cluster_is_created_scaled_upgraded_and_deleted() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    create(&client, cluster("life", "v1.33.2", 2, "Standard_D4s_v5")).await;
+    eventually(10, "Provisioning", || async {
+        (get(&client, "life").await["status"]["phase"] == "Provisioning").then_some(())
+    })
+    .await;
+    let w = workload(&client, "life", 2).await;
+    let c = get(&client, "life").await;
+    assert_eq!(
+        condition(&c, "Available").map(|c| c["status"].clone()),
+        Some(json!("True")),
+        "{c}"
+    );
+    assert_eq!(
+        condition(&c, "ControlPlaneAvailable").map(|c| c["status"].clone()),
+        Some(json!("True"))
+    );
+    assert_eq!(
+        c["status"]["controlPlane"]["versions"][0]["version"],
+        "v1.33.2"
+    );
+    assert_eq!(
+        w.apiserver_version()
+            .await
+            .expect("workload version")
+            .git_version,
+        "v1.33.2"
+    );
+    assert_eq!(ready_nodes(&w).await.len(), 2);
+
+    // Pods are scheduled by requests and start.
+    let pods: Api<Pod> = Api::namespaced(w.clone(), "kube-system");
+    let coredns = eventually(20, "coredns running", || async {
+        let list = pods
+            .list(&ListParams::default().labels("app=coredns"))
+            .await
+            .ok()?;
+        let running: Vec<Pod> = list
+            .items
+            .into_iter()
+            .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+            .collect();
+        (running.len() == 2).then_some(running)
+    })
+    .await;
+    let name = coredns[0].metadata.name.clone().expect("name");
+    let on_node = Api::<Pod>::all(w.clone())
+        .list(&ListParams::default().fields(&format!(
+                "spec.nodeName={}",
+                coredns[0]
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.node_name.clone())
+                    .expect("bound")
+            )))
+        .await
+        .expect("by node");
+    assert!(
+        on_node
+            .items
+            .iter()
+            .any(|p| p.metadata.name.as_deref() == Some(name.as_str()))
+    );
+
+    // Logs: tail, and they are plausible coredns lines.
+    let log = pods
+        .logs(
+            &name,
+            &LogParams {
+                tail_lines: Some(3),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("logs");
+    assert_eq!(log.lines().count(), 3, "{log}");
+    assert!(log.contains("IN "), "{log}");
+
+    // Metrics: every ready node and running pod, moving with load.
+    let nm = Api::<DynamicObject>::all_with(w.clone(), &metrics("NodeMetrics"));
+    let node_metrics = eventually(10, "node metrics", || async {
+        let l = nm.list(&ListParams::default()).await.ok()?;
+        (l.items.len() == 2).then_some(l.items)
+    })
+    .await;
+    assert!(
+        node_metrics[0].data["usage"]["cpu"]
+            .as_str()
+            .is_some_and(|c| c.ends_with('n'))
+    );
+    let pm =
+        Api::<DynamicObject>::namespaced_with(w.clone(), "kube-system", &metrics("PodMetrics"));
+    let one = pm.get(&name).await.expect("pod metrics");
+    assert_eq!(one.data["containers"][0]["name"], "coredns");
+
+    // Scale up and down, one node at a time.
+    patch(&client, "life", replicas(3)).await;
+    eventually(30, "3 ready nodes", || async {
+        (ready_nodes(&w).await.len() == 3).then_some(())
+    })
+    .await;
+    patch(&client, "life", replicas(1)).await;
+    eventually(30, "1 node left", || async {
+        let n = Api::<Node>::all(w.clone())
+            .list(&ListParams::default())
+            .await
+            .ok()?;
+        (n.items.len() == 1).then_some(())
+    })
+    .await;
+    let c = get(&client, "life").await;
+    eventually(10, "workers report 1 replica", || async {
+        (get(&client, "life").await["status"]["workers"]["replicas"] == 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        c["spec"]["topology"]["workers"]["machineDeployments"][0]["replicas"],
+        1
+    );
+
+    // Upgrade: control plane first, then the pool, node by node (surge, drain, delete).
+    patch(
+        &client,
+        "life",
+        json!({"spec": {"topology": {"version": "v1.33.5"}}}),
+    )
+    .await;
+    eventually(10, "RollingOut", || async {
+        let c = get(&client, "life").await;
+        (condition(&c, "RollingOut")?["status"] == "True").then_some(())
+    })
+    .await;
+    eventually(40, "nodes on v1.33.5", || async {
+        let nodes = ready_nodes(&w).await;
+        (nodes.len() == 1 && nodes.iter().all(|n| kubelet(n) == "v1.33.5")).then_some(())
+    })
+    .await;
+    assert_eq!(
+        w.apiserver_version().await.expect("version").git_version,
+        "v1.33.5"
+    );
+    eventually(10, "upgrade finished", || async {
+        let c = get(&client, "life").await;
+        (condition(&c, "RollingOut")?["status"] == "False"
+            && c["status"]["workers"]["upToDateReplicas"] == 1)
+            .then_some(())
+    })
+    .await;
+
+    // Deletion takes time: Deleting first, then gone with its kubeconfig and workload API.
+    clusters(&client)
+        .delete("life", &DeleteParams::default())
+        .await
+        .expect("delete accepted");
+    let c = get(&client, "life").await;
+    assert!(
+        c["metadata"]["deletionTimestamp"].is_string(),
+        "a finalizer holds the Cluster"
+    );
+    eventually(30, "cluster gone", || async {
+        clusters(&client).get("life").await.is_err().then_some(())
+    })
+    .await;
+    assert!(
+        Api::<Secret>::namespaced(client.clone(), "default")
+            .get("life-kubeconfig")
+            .await
+            .is_err()
+    );
+    assert!(
+        w.apiserver_version().await.is_err(),
+        "the workload API is gone"
+    );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_pdb_with_no_allowed_disruption_blocks_the_upgrade_until_it_is_removed() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    let mut body = cluster("guarded", "v1.32.3", 2, "Standard_D4s_v5");
+    body["metadata"]["annotations"] =
+        json!({"kubesim.portolan.dev/blocking-pdb": "payments/ledger"});
+    create(&client, body).await;
+    let w = workload(&client, "guarded", 2).await;
+    let pdbs: Api<PodDisruptionBudget> = Api::namespaced(w.clone(), "payments");
+    eventually(
+        20,
+        "the PDB allows 0 disruptions with its pod running",
+        || async {
+            let p = pdbs.get("ledger-pdb").await.ok()?;
+            let s = p.status?;
+            (s.current_healthy == 1 && s.disruptions_allowed == 0).then_some(())
+        },
+    )
+    .await;
+    patch(
+        &client,
+        "guarded",
+        json!({"spec": {"topology": {"version": "v1.33.0"}}}),
+    )
+    .await;
+    let msg = eventually(60, "the drain reported blocked", || async {
+        let c = get(&client, "guarded").await;
+        let m = condition(&c, "RollingOut")?["message"]
+            .as_str()?
+            .to_string();
+        m.contains("disruption budget").then_some(m)
+    })
+    .await;
+    assert!(msg.contains("ledger-pdb"), "{msg}");
+    let md: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), "default", &capi("MachineDeployment"));
+    let md = serde_json::to_value(md.get("guarded-pool1").await.expect("md")).expect("json");
+    let rolling = condition(&md, "RollingOut").expect("RollingOut");
+    assert!(
+        rolling["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("disruption budget"),
+        "{rolling}"
+    );
+    // Blocked means blocked: the old node is still there, cordoned.
+    let old: Vec<Node> = Api::<Node>::all(w.clone())
+        .list(&ListParams::default())
+        .await
+        .expect("nodes")
+        .items
+        .into_iter()
+        .filter(|n| kubelet(n) == "v1.32.3")
+        .collect();
+    assert!(!old.is_empty());
+    assert!(
+        old.iter()
+            .any(|n| n.spec.as_ref().and_then(|s| s.unschedulable) == Some(true)),
+        "the node being drained is cordoned"
+    );
+
+    pdbs.delete("ledger-pdb", &DeleteParams::default())
+        .await
+        .expect("pdb removed");
+    eventually(60, "all nodes upgraded", || async {
+        let nodes = Api::<Node>::all(w.clone())
+            .list(&ListParams::default())
+            .await
+            .ok()?
+            .items;
+        (nodes.len() == 2 && nodes.iter().all(|n| kubelet(n) == "v1.33.0")).then_some(())
+    })
+    .await;
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn deferred_pools_keep_their_version() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    let mut body = cluster("held", "v1.33.2", 1, "Standard_D4s_v5");
+    body["spec"]["topology"]["workers"]["machineDeployments"][0]["metadata"] =
+        json!({"annotations": {"topology.cluster.x-k8s.io/defer-upgrade": ""}});
+    create(&client, body).await;
+    let w = workload(&client, "held", 1).await;
+    patch(
+        &client,
+        "held",
+        json!({"spec": {"topology": {"version": "v1.33.5"}}}),
+    )
+    .await;
+    eventually(20, "control plane upgraded", || async {
+        (w.apiserver_version().await.ok()?.git_version == "v1.33.5").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let nodes = ready_nodes(&w).await;
+    assert_eq!(
+        nodes.iter().map(kubelet).collect::<Vec<_>>(),
+        vec!["v1.33.2"],
+        "the deferred pool stays"
+    );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn the_autoscaler_adds_nodes_for_pending_pods_and_removes_idle_ones() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    let mut body = cluster("elastic", "v1.34.0", 1, "Standard_D2s_v5");
+    body["metadata"]["annotations"] = json!({"kubesim.portolan.dev/workload-scale": "2"});
+    body["spec"]["topology"]["workers"]["machineDeployments"][0]["metadata"] = json!({"annotations": {
+        "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size": "1",
+        "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size": "3"}});
+    create(&client, body).await;
+    let w = workload(&client, "elastic", 1).await;
+    let pending = eventually(20, "pods pending for capacity", || async {
+        let pods = Api::<Pod>::all(w.clone())
+            .list(&ListParams::default().fields("status.phase=Pending"))
+            .await
+            .ok()?;
+        let unschedulable = pods
+            .items
+            .iter()
+            .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none())
+            .count();
+        (unschedulable > 0).then_some(unschedulable)
+    })
+    .await;
+    assert!(pending > 0);
+    eventually(40, "scaled up to the maximum", || async {
+        (ready_nodes(&w).await.len() == 3).then_some(())
+    })
+    .await;
+
+    // Shrink the workload: idle nodes go back down to the minimum.
+    let deployments = ["frontend", "cart", "catalog", "checkout"];
+    for d in deployments {
+        let api: Api<k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(w.clone(), "shop");
+        api.patch(
+            d,
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"replicas": 0}})),
+        )
+        .await
+        .expect("scaled to 0");
+    }
+    for (ns, d) in [
+        ("payments", "api"),
+        ("payments", "ledger"),
+        ("data", "redis"),
+        ("data", "postgres"),
+    ] {
+        let api: Api<k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(w.clone(), ns);
+        api.patch(
+            d,
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"replicas": 0}})),
+        )
+        .await
+        .expect("scaled to 0");
+    }
+    eventually(60, "idle nodes removed", || async {
+        let n = Api::<Node>::all(w.clone())
+            .list(&ListParams::default())
+            .await
+            .ok()?;
+        (n.items.len() < 3).then_some(())
+    })
+    .await;
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn injected_faults_fail_slow_drop_and_starve_then_recover() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    let classes =
+        Api::<DynamicObject>::namespaced_with(client.clone(), "default", &capi("ClusterClass"));
+
+    sim.faults()
+        .apply(&kubesim::FaultRequest {
+            fail_requests: Some(2),
+            fail_status: Some(500),
+            ..Default::default()
+        })
+        .expect("armed");
+    for _ in 0..2 {
+        let (code, _, message) = api_error(classes.get("managed-k8s").await.unwrap_err());
+        assert_eq!(code, 500, "{message}");
+    }
+    classes
+        .get("managed-k8s")
+        .await
+        .expect("third request succeeds");
+
+    sim.faults()
+        .apply(&kubesim::FaultRequest {
+            latency_ms: Some(300),
+            ..Default::default()
+        })
+        .expect("armed");
+    let started = Instant::now();
+    classes.get("managed-k8s").await.expect("slow but fine");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    sim.faults().clear();
+    assert!(
+        sim.faults()
+            .apply(&kubesim::FaultRequest {
+                fail_status: Some(200),
+                ..Default::default()
+            })
+            .is_err()
+    );
+
+    // A node that fails to join is replaced; a quota error delays the scale-up, then it succeeds.
+    sim.faults()
+        .apply(&kubesim::FaultRequest {
+            fail_node_joins: Some(1),
+            ..Default::default()
+        })
+        .expect("armed");
+    create(&client, cluster("flaky", "v1.33.2", 1, "Standard_D4s_v5")).await;
+    let machines =
+        Api::<DynamicObject>::namespaced_with(client.clone(), "default", &capi("Machine"));
+    eventually(30, "a failed machine", || async {
+        let l = machines.list(&ListParams::default()).await.ok()?;
+        l.items
+            .iter()
+            .any(|m| m.data["status"]["phase"] == "Failed")
+            .then_some(())
+    })
+    .await;
+    let w = workload(&client, "flaky", 1).await;
+    sim.faults()
+        .apply(&kubesim::FaultRequest {
+            exhaust_quota: Some(1),
+            ..Default::default()
+        })
+        .expect("armed");
+    patch(&client, "flaky", replicas(2)).await;
+    let message = eventually(20, "quota error reported", || async {
+        let c = get(&client, "flaky").await;
+        let m = condition(&c, "ScalingUp")?["message"].as_str()?.to_string();
+        m.contains("quota").then_some(m)
+    })
+    .await;
+    assert!(message.contains("Standard_D4s_v5"), "{message}");
+    eventually(40, "scale-up succeeds after the quota error", || async {
+        (ready_nodes(&w).await.len() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(sim.faults().state().exhaust_quota, 0);
+    sim.stop().await;
+}
