@@ -13,12 +13,16 @@ BIN := $(CARGO_TARGET_DIR)/debug/portolan
 WASM_BINDGEN_VERSION := 0.2.130
 WASM_TARGET := wasm32-unknown-unknown
 NODE_MODULES := end2end/node_modules/.package-lock.json
+# Debian's kubectl 1.20 (package kubernetes-client), unpacked rather than installed: where another
+# `kubectl` package owns /usr/bin/kubectl, both cannot be installed. The kubectl tests read KUBECTL.
+KUBECTL_ROOT := $(CARGO_TARGET_DIR)/tools/kubernetes-client
+export KUBECTL := $(KUBECTL_ROOT)/usr/bin/kubectl
 # debug for run/test; `make build` assembles the site with the size-optimised wasm-release profile.
 WASM_PROFILE ?= dev
 WASM_DIR := $(if $(filter dev,$(WASM_PROFILE)),debug,$(WASM_PROFILE))
 
 .PHONY: run build test lint unit e2e site server tools wasm-target wasm-bindgen-cli node-deps \
-        chromium postgres bench screenshots clean-site
+        chromium postgres kubectl bench screenshots clean-site
 
 ## run: build everything (installing missing tools) and serve on http://127.0.0.1:3000
 run: site server
@@ -35,8 +39,8 @@ build: tools node-deps
 	  mkdir -p target/release && cp "$(CARGO_TARGET_DIR)/release/portolan" target/release/portolan; fi
 	@echo "built target/release/portolan and target/site (run it from this directory)"
 
-## test: formatting, clippy, Rust tests on SQLite and PostgreSQL, Playwright in Chromium
-test: tools node-deps chromium postgres
+## test: formatting, clippy, Rust tests (SQLite, PostgreSQL, kube-rs and kubectl against kubesim), Playwright
+test: tools node-deps chromium postgres kubectl
 	@rm -rf $(LOGS) && mkdir -p $(LOGS)
 	@rc=0; \
 	$(MAKE) lint || rc=1; \
@@ -51,7 +55,7 @@ lint:
 	cargo clippy -p app --lib --target $(WASM_TARGET) --features hydrate -- -D warnings
 	cd end2end && npx tsc -p .
 
-unit: postgres
+unit: postgres kubectl
 	@mkdir -p $(LOGS)
 	cargo test --workspace --no-fail-fast 2>&1 | tee $(LOGS)/cargo.log
 
@@ -65,10 +69,11 @@ screenshots: site server node-deps chromium
 	cd end2end && PORTOLAN_SCREENSHOTS=1 PORTOLAN_BIN=$(BIN) PORTOLAN_SITE_ROOT=$(SITE) \
 	  npx playwright test --project js -g 'README screenshots'
 
-## bench: start-up time, SSR throughput against a static handler, and the shipped bundle size
+## bench: start-up time, SSR throughput against a static handler, the bundle size, and kubesim at fleet scale
 bench: build
 	cargo build --release -p server --example bench_server
 	bash end2end/bench.sh
+	cargo run --release -p kubesim --example bench_kubesim
 
 server:
 	cargo build -p server
@@ -102,6 +107,15 @@ chromium:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
 	  else echo "Chromium is missing: run 'sudo apt-get install -y chromium'"; exit 1; fi; }
+
+kubectl: $(KUBECTL)
+$(KUBECTL):
+	@rm -rf $(KUBECTL_ROOT) $(KUBECTL_ROOT).deb && mkdir -p $(KUBECTL_ROOT).deb
+	cd $(KUBECTL_ROOT).deb && { apt-get download kubernetes-client 2>/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get download kubernetes-client; }; }
+	dpkg-deb -x $(KUBECTL_ROOT).deb/kubernetes-client_*.deb $(KUBECTL_ROOT)
+	@rm -rf $(KUBECTL_ROOT).deb
+	@$(KUBECTL) version --client --short 2>/dev/null || $(KUBECTL) version --client
 
 # The tests need PostgreSQL; on this kind of machine one runs on 127.0.0.1:5432 (started if stopped).
 postgres:

@@ -88,6 +88,7 @@ pub fn tick(sh: &Shared, rt: &mut Runtime, now: f64) {
     for key in sh.workload_keys() {
         let Some(w) = sh.workload(&key) else { continue };
         let wrt = rt.workloads.entry(key.clone()).or_default();
+        wrt.seed = hash_str(sh.seed, &key);
         workload::tick(sh, wrt, &w.store, now);
     }
 }

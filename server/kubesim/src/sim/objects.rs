@@ -75,10 +75,16 @@ impl EventLog {
             hash_str(self.seq, reason) ^ self.seq
         );
         let now = timestamp();
+        // Kubelets report Node events with the node's name as its uid; `kubectl describe` relies on it.
+        let uid = if involved["kind"] == "Node" {
+            meta["name"].clone()
+        } else {
+            meta["uid"].clone()
+        };
         let event = json!({
             "metadata": {"name": name, "namespace": ns},
             "involvedObject": {"kind": involved["kind"], "apiVersion": involved["apiVersion"], "namespace": meta["namespace"],
-                               "name": meta["name"], "uid": meta["uid"], "resourceVersion": meta["resourceVersion"]},
+                               "name": meta["name"], "uid": uid, "resourceVersion": meta["resourceVersion"]},
             "reason": reason, "message": message, "type": if warning { "Warning" } else { "Normal" },
             "source": {"component": component}, "reportingComponent": component, "reportingInstance": "kubesim",
             "firstTimestamp": now, "lastTimestamp": now, "count": 1,

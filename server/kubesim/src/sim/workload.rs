@@ -22,6 +22,8 @@ pub struct WorkloadRt {
     /// When a node was created / a pod was bound (simulated seconds).
     since: HashMap<String, f64>,
     seq: u64,
+    /// Mixed into generated names so that clusters do not share pod names.
+    pub seed: u64,
     last_rv: u64,
     busy: bool,
     last_full: f64,
@@ -46,10 +48,10 @@ pub fn tick(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) {
     }
     rt.last_full = now;
     let mut busy = false;
-    busy |= nodes_ready(sh, rt, store, now);
+    busy |= nodes_ready(rt, store, now);
     daemon_pods(sh, rt, store);
-    busy |= deployments(sh, rt, store);
-    busy |= schedule(sh, rt, store);
+    busy |= deployments(rt, store);
+    busy |= schedule(rt, store);
     busy |= start_pods(sh, rt, store, now);
     leak_restarts(sh, store);
     deployment_status(store);
@@ -58,7 +60,7 @@ pub fn tick(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) {
     rt.last_rv = store.current_rv();
 }
 
-fn nodes_ready(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) -> bool {
+fn nodes_ready(rt: &mut WorkloadRt, store: &Store, now: f64) -> bool {
     let mut waiting = false;
     for n in store.all(id::NODES) {
         if n.field("x.ready") == "true" {
@@ -81,7 +83,6 @@ fn nodes_ready(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) -> boo
             rt.since.remove(&format!("node/{}", n.name));
             rt.events.record(store, &obj.value(), false, "NodeReady", &format!("Node {} status is now: NodeReady", n.name), "kubelet");
         }
-        let _ = sh;
     }
     waiting
 }
@@ -122,7 +123,7 @@ fn daemon_pods(sh: &Shared, rt: &mut WorkloadRt, store: &Store) {
 }
 
 /// Brings each Deployment's pod count to its replicas; removes pods of vanished owners or nodes.
-fn deployments(sh: &Shared, rt: &mut WorkloadRt, store: &Store) -> bool {
+fn deployments(rt: &mut WorkloadRt, store: &Store) -> bool {
     let pods = store.all(id::PODS);
     let nodes: HashSet<Box<str>> = store
         .all(id::NODES)
@@ -168,7 +169,7 @@ fn deployments(sh: &Shared, rt: &mut WorkloadRt, store: &Store) -> bool {
             let template = &v["spec"]["template"];
             let hash = format!(
                 "{:010x}",
-                hash_str(sh.seed, &format!("{}{}", d.name, template)) & 0xff_ffff_ffff
+                hash_str(rt.seed, &format!("{}{}", d.name, template)) & 0xff_ffff_ffff
             );
             let mut tmpl = template.clone();
             tmpl["metadata"]["labels"]["pod-template-hash"] = json!(hash);
@@ -178,7 +179,7 @@ fn deployments(sh: &Shared, rt: &mut WorkloadRt, store: &Store) -> bool {
                     "{}-{}-{}",
                     d.name,
                     &hash[..10],
-                    random_suffix(hash_str(sh.seed, &d.name) ^ rt.seq, 5)
+                    random_suffix(hash_str(rt.seed, &d.name) ^ rt.seq, 5)
                 );
                 let pod = objects::pod(
                     &name,
@@ -245,7 +246,7 @@ struct Slot {
 }
 
 /// The scheduler: places pending pods on the Ready, schedulable node with the most free CPU.
-fn schedule(_sh: &Shared, rt: &mut WorkloadRt, store: &Store) -> bool {
+fn schedule(rt: &mut WorkloadRt, store: &Store) -> bool {
     let pods = store.all(id::PODS);
     let pending: Vec<&Arc<Obj>> = pods
         .iter()

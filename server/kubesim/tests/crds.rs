@@ -1,0 +1,193 @@
+//! kubesim's own Cluster API schemas agree with the official CRDs (read from `../shared/capi-crds`,
+//! or `PORTOLAN_CAPI_CRDS`) on every field kubesim covers; kubesim can also validate with the CRDs.
+
+mod support;
+
+use std::path::PathBuf;
+
+use kube::api::PostParams;
+use kubesim::resources::id;
+use kubesim::schemas::Schemas;
+use kubesim::validate;
+use serde_json::{Value, json};
+
+fn crd_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("PORTOLAN_CAPI_CRDS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/capi-crds")
+        });
+    if dir.join("cluster.x-k8s.io_clusters.yaml").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: the official Cluster API CRDs are not at {} (set PORTOLAN_CAPI_CRDS to their folder); \
+             kubesim's own schemas are still tested elsewhere",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn fields(schemas: &Schemas, res: usize, v: &Value) -> Vec<String> {
+    let mut causes = Vec::new();
+    validate::schema(schemas.get(res).expect("schema"), v, "", &mut causes);
+    let mut f: Vec<String> = causes.into_iter().map(|c| c.field).collect();
+    f.sort();
+    f
+}
+
+fn with(mut v: Value, pointer: &str, value: Value) -> Value {
+    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
+    let target = v.pointer_mut(parent).expect("parent exists");
+    if value.is_null() {
+        target.as_object_mut().expect("object").remove(key);
+    } else if let (Ok(i), Some(list)) = (key.parse::<usize>(), target.as_array_mut()) {
+        if i < list.len() {
+            list[i] = value;
+        } else {
+            list.push(value);
+        }
+    } else {
+        target[key] = value;
+    }
+    v
+}
+
+#[test]
+fn built_in_schemas_agree_with_the_official_crds() {
+    let Some(dir) = crd_dir() else { return };
+    let official = Schemas::from_crd_dir(&dir).expect("CRDs load");
+    let ours = Schemas::default();
+    let base = support::cluster("agree", "v1.33.2", 2, "Standard_D4s_v5");
+    let cases = vec![
+        ("valid", base.clone()),
+        (
+            "no version",
+            with(base.clone(), "/spec/topology/version", Value::Null),
+        ),
+        (
+            "no classRef",
+            with(base.clone(), "/spec/topology/classRef", Value::Null),
+        ),
+        (
+            "classRef name not DNS",
+            with(
+                base.clone(),
+                "/spec/topology/classRef/name",
+                json!("Managed_K8s"),
+            ),
+        ),
+        (
+            "pool without class",
+            with(
+                base.clone(),
+                "/spec/topology/workers/machineDeployments/0/class",
+                Value::Null,
+            ),
+        ),
+        (
+            "pool name too long",
+            with(
+                base.clone(),
+                "/spec/topology/workers/machineDeployments/0/name",
+                json!("p".repeat(64)),
+            ),
+        ),
+        (
+            "replicas a string",
+            with(
+                base.clone(),
+                "/spec/topology/workers/machineDeployments/0/replicas",
+                json!("three"),
+            ),
+        ),
+        (
+            "replicas beyond int32",
+            with(
+                base.clone(),
+                "/spec/topology/workers/machineDeployments/0/replicas",
+                json!(5_000_000_000i64),
+            ),
+        ),
+        (
+            "empty pool list",
+            with(
+                base.clone(),
+                "/spec/topology/workers/machineDeployments",
+                json!([]),
+            ),
+        ),
+        (
+            "duplicate pools",
+            with(
+                base.clone(),
+                "/spec/topology/workers/machineDeployments/1",
+                base["spec"]["topology"]["workers"]["machineDeployments"][0].clone(),
+            ),
+        ),
+        (
+            "variable without value",
+            with(
+                base.clone(),
+                "/spec/topology/variables/0",
+                json!({"name": "region"}),
+            ),
+        ),
+        (
+            "unknown phase",
+            with(base.clone(), "/status", json!({"phase": "Exploded"})),
+        ),
+        ("no spec", with(base.clone(), "/spec", Value::Null)),
+    ];
+    for (what, v) in cases {
+        let (a, b) = (
+            fields(&official, id::CLUSTERS, &v),
+            fields(&ours, id::CLUSTERS, &v),
+        );
+        assert_eq!(
+            a, b,
+            "{what}: official CRD found {a:?}, kubesim's schema found {b:?}"
+        );
+        if what != "valid" {
+            assert!(!a.is_empty(), "{what} must be invalid");
+        }
+    }
+    let class = kubesim::catalog::cluster_class("default");
+    assert_eq!(
+        fields(&official, id::CLUSTER_CLASSES, &class),
+        Vec::<String>::new(),
+        "the seeded ClusterClass is valid"
+    );
+    assert_eq!(
+        fields(&ours, id::CLUSTER_CLASSES, &class),
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test]
+async fn kubesim_can_validate_with_the_official_crds() {
+    let Some(dir) = crd_dir() else { return };
+    let sim = kubesim::Sim::start(kubesim::SimOptions {
+        crd_dir: Some(dir),
+        ..Default::default()
+    })
+    .await
+    .expect("sim");
+    let client = support::client_for(sim.kubeconfig()).await;
+    let bad = with(
+        support::cluster("strict", "v1.33.2", 1, "Standard_D2s_v5"),
+        "/spec/topology/classRef",
+        Value::Null,
+    );
+    let obj: kube::api::DynamicObject = serde_json::from_value(bad).expect("object");
+    let (code, reason, message) = support::api_error(
+        support::clusters(&client)
+            .create(&PostParams::default(), &obj)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((code, reason.as_str()), (422, "Invalid"));
+    assert!(message.contains("spec.topology.classRef"), "{message}");
+    sim.stop().await;
+}

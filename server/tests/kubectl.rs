@@ -1,0 +1,337 @@
+//! An unmodified kubectl (Debian's kubernetes-client; `KUBECTL` names it) against `portolan sim`:
+//! get, describe, watch, top, apply, patch and delete, through the management and workload APIs.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// `portolan sim` running in the background; killed on drop.
+struct SimProcess {
+    child: Child,
+    kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn kubectl_binary() -> String {
+    std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".into())
+}
+
+fn start_sim(demo: bool) -> SimProcess {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("management.yaml");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portolan"));
+    cmd.args(["sim", "--speed", "50", "--kubeconfig"])
+        .arg(&kubeconfig);
+    if demo {
+        cmd.arg("--demo");
+    }
+    let mut child = cmd
+        .env("PORTOLAN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("portolan sim starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    assert!(
+        line.starts_with("kubesim serving http://127.0.0.1:"),
+        "{line}"
+    );
+    SimProcess {
+        child,
+        kubeconfig,
+        _dir: dir,
+    }
+}
+
+fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
+    let out = Command::new(kubectl_binary())
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run kubectl ({e}); `make test` installs Debian's kubernetes-client and sets KUBECTL")
+        });
+    out
+}
+
+fn ok(kubeconfig: &Path, args: &[&str]) -> String {
+    let out = kubectl(kubeconfig, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "kubectl {args:?} failed: {}{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn wait_for(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !check() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The workload cluster's kubeconfig, read from its Secret with kubectl itself.
+fn workload_kubeconfig(sim: &SimProcess, cluster: &str) -> PathBuf {
+    let secret = format!("{cluster}-kubeconfig");
+    wait_for(30, "the kubeconfig Secret", || {
+        kubectl(&sim.kubeconfig, &["get", "secret", &secret])
+            .status
+            .success()
+    });
+    let text = ok(
+        &sim.kubeconfig,
+        &[
+            "get",
+            "secret",
+            &secret,
+            "-o",
+            "go-template={{index .data \"value\" | base64decode}}",
+        ],
+    );
+    let path = sim._dir.path().join(format!("{cluster}.yaml"));
+    std::fs::write(&path, text).expect("write kubeconfig");
+    path
+}
+
+fn node_lines(kubeconfig: &Path) -> Vec<String> {
+    let out = kubectl(kubeconfig, &["get", "nodes", "--no-headers"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn get_describe_watch_and_top_on_the_demo_fleet() {
+    let sim = start_sim(true);
+    let k = &sim.kubeconfig;
+    let clusters = ok(k, &["get", "clusters"]);
+    for name in ["prod-weu", "staging-eus", "ml-sea"] {
+        assert!(clusters.contains(name), "{clusters}");
+    }
+    assert!(ok(k, &["get", "clusterclasses"]).contains("managed-k8s"));
+
+    // `get -w` streams changes for a few seconds (phases move at 50x).
+    let watch = Command::new(kubectl_binary())
+        .arg("--kubeconfig")
+        .arg(k)
+        .args(["get", "clusters", "-w", "--request-timeout=4s"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("kubectl get -w");
+    let out = watch.wait_with_output().expect("watch output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines().count() > 4,
+        "a watch shows more than the initial list:\n{text}"
+    );
+    assert!(text.contains("Provisioned"), "{text}");
+
+    let described = ok(k, &["describe", "cluster", "prod-weu"]);
+    assert!(
+        described.contains("Topology:") && described.contains("Events:"),
+        "{described}"
+    );
+    assert!(
+        described.contains("Control plane"),
+        "events are listed:\n{described}"
+    );
+
+    let w = workload_kubeconfig(&sim, "prod-weu");
+    wait_for(30, "ready nodes", || {
+        node_lines(&w)
+            .iter()
+            .filter(|l| l.contains(" Ready "))
+            .count()
+            >= 3
+    });
+    let node = node_lines(&w)[0]
+        .split_whitespace()
+        .next()
+        .expect("node name")
+        .to_string();
+    let described = ok(&w, &["describe", "node", &node]);
+    assert!(
+        described.contains("Kubelet Version:") && described.contains("Non-terminated Pods:"),
+        "{described}"
+    );
+    assert!(
+        described.contains("NodeReady"),
+        "node events are found:\n{described}"
+    );
+
+    wait_for(30, "kubectl top nodes", || {
+        kubectl(&w, &["top", "nodes"]).status.success()
+    });
+    let top = ok(&w, &["top", "nodes"]);
+    assert!(top.contains("CPU(cores)") && top.contains(&node), "{top}");
+    wait_for(30, "kubectl top pods", || {
+        kubectl(&w, &["top", "pods", "-n", "shop"]).status.success()
+    });
+    let top = ok(&w, &["top", "pods", "-n", "shop"]);
+    assert!(top.contains("frontend-"), "{top}");
+
+    let pod = ok(
+        &w,
+        &[
+            "get",
+            "pods",
+            "-n",
+            "shop",
+            "-l",
+            "app=frontend",
+            "-o",
+            "jsonpath={.items[0].metadata.name}",
+        ],
+    );
+    wait_for(20, "the pod runs", || {
+        ok(
+            &w,
+            &[
+                "get",
+                "pod",
+                "-n",
+                "shop",
+                &pod,
+                "-o",
+                "jsonpath={.status.phase}",
+            ],
+        ) == "Running"
+    });
+    let logs = ok(&w, &["logs", "-n", "shop", &pod, "--tail=5"]);
+    assert_eq!(logs.lines().count(), 5, "{logs}");
+    let described = ok(&w, &["describe", "pod", "-n", "shop", &pod]);
+    assert!(
+        described.contains("Scheduled"),
+        "pod events are found:\n{described}"
+    );
+}
+
+const MANIFEST: &str = "apiVersion: cluster.x-k8s.io/v1beta2
+kind: Cluster
+metadata:
+  name: demo
+  namespace: default
+spec:
+  topology:
+    classRef:
+      name: managed-k8s
+    version: v1.33.2
+    variables:
+    - name: region
+      value: northeurope
+    workers:
+      machineDeployments:
+      - class: default-worker
+        name: pool1
+        replicas: 1
+";
+
+#[test]
+fn apply_patch_and_delete_a_cluster() {
+    let sim = start_sim(false);
+    let k = &sim.kubeconfig;
+    let manifest = sim._dir.path().join("cluster.yaml");
+    std::fs::write(&manifest, MANIFEST).expect("manifest");
+    let applied = ok(k, &["apply", "-f", manifest.to_str().expect("utf-8 path")]);
+    assert!(
+        applied.contains("cluster.cluster.x-k8s.io/demo created"),
+        "{applied}"
+    );
+
+    let w = workload_kubeconfig(&sim, "demo");
+    wait_for(30, "one Ready node", || {
+        node_lines(&w)
+            .iter()
+            .filter(|l| l.contains(" Ready "))
+            .count()
+            == 1
+    });
+
+    let replicas = r#"{"spec":{"topology":{"workers":{"machineDeployments":[{"class":"default-worker","name":"pool1","replicas":2}]}}}}"#;
+    assert!(
+        ok(
+            k,
+            &[
+                "patch", "cluster", "demo", "--type", "merge", "-p", replicas
+            ]
+        )
+        .contains("patched")
+    );
+    wait_for(40, "two Ready nodes", || {
+        node_lines(&w)
+            .iter()
+            .filter(|l| l.contains(" Ready "))
+            .count()
+            == 2
+    });
+
+    assert!(
+        ok(
+            k,
+            &[
+                "patch",
+                "cluster",
+                "demo",
+                "--type",
+                "merge",
+                "-p",
+                r#"{"spec":{"topology":{"version":"v1.33.5"}}}"#
+            ]
+        )
+        .contains("patched")
+    );
+    wait_for(60, "nodes on v1.33.5", || {
+        let lines = node_lines(&w);
+        lines.len() == 2
+            && lines
+                .iter()
+                .all(|l| l.contains(" Ready ") && l.ends_with("v1.33.5"))
+    });
+    let md = ok(k, &["get", "machinedeployments"]);
+    assert!(md.contains("demo-pool1") && md.contains("v1.33.5"), "{md}");
+
+    let bad = kubectl(
+        k,
+        &[
+            "patch",
+            "cluster",
+            "demo",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"spec":{"topology":{"version":"v9.9.9"}}}"#,
+        ],
+    );
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("Unsupported value") && err.contains("spec.topology.version"),
+        "{err}"
+    );
+
+    assert!(ok(k, &["delete", "cluster", "demo", "--wait=false"]).contains("deleted"));
+    wait_for(40, "the cluster is gone", || {
+        let out = kubectl(k, &["get", "cluster", "demo"]);
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("NotFound")
+    });
+}
