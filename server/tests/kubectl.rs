@@ -56,15 +56,14 @@ fn start_sim(demo: bool) -> SimProcess {
 }
 
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
-    let out = Command::new(kubectl_binary())
+    Command::new(kubectl_binary())
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)
         .output()
         .unwrap_or_else(|e| {
             panic!("cannot run kubectl ({e}); `make test` installs Debian's kubernetes-client and sets KUBECTL")
-        });
-    out
+        })
 }
 
 fn ok(kubeconfig: &Path, args: &[&str]) -> String {
