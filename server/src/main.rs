@@ -28,12 +28,14 @@ fn main() -> ExitCode {
         Err(err) => {
             // clap explains at length; one line naming the problem is what an operator needs.
             let rendered = err.to_string();
-            let first = rendered
-                .lines()
-                .next()
-                .unwrap_or("invalid command line")
-                .trim();
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let mut lines = rendered.lines().map(str::trim);
+            let first = lines.next().unwrap_or("invalid command line");
+            let mut first = first.strip_prefix("error: ").unwrap_or(first).to_string();
+            // "required arguments were not provided:" lists them on the lines that follow.
+            if first.ends_with(':') {
+                let listed: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
+                first = format!("{} {}", first, listed.join(", "));
+            }
             eprintln!("portolan: {first} (see `portolan --help`)");
             return ExitCode::from(2);
         }

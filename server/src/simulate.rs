@@ -1,6 +1,9 @@
 //! `portolan sim`: kubesim on its own, with its kubeconfig written to a file.
 
+use std::fs::File;
+use std::io::Write;
 use std::net::SocketAddr;
+use std::path::Path;
 
 use kubesim::{Sim, SimOptions};
 
@@ -22,12 +25,16 @@ pub fn options(config: &Config, args: &SimArgs) -> SimOptions {
 }
 
 pub async fn run(config: Config, args: SimArgs) -> Result<(), StartupError> {
+    // Open the kubeconfig first: a path that cannot be written fails before anything starts.
+    let unwritable = |source| StartupError::Kubeconfig {
+        path: args.kubeconfig.clone(),
+        source,
+    };
+    let mut file = private_file(&args.kubeconfig).map_err(unwritable)?;
     let sim = Sim::start(options(&config, &args)).await?;
-    sim.write_kubeconfig(&args.kubeconfig)
-        .map_err(|source| StartupError::Kubeconfig {
-            path: args.kubeconfig.clone(),
-            source,
-        })?;
+    file.write_all(sim.kubeconfig().as_bytes())
+        .map_err(unwritable)?;
+    drop(file);
     // One line on stdout for scripts: where the API is and where the kubeconfig went.
     println!(
         "kubesim serving {} (kubeconfig: {})",
@@ -37,4 +44,13 @@ pub async fn run(config: Config, args: SimArgs) -> Result<(), StartupError> {
     crate::shutdown_signal().await;
     sim.stop().await;
     Ok(())
+}
+
+/// Creates (or truncates) a file only its owner can read: it holds the API token.
+fn private_file(path: &Path) -> std::io::Result<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)
 }

@@ -48,6 +48,44 @@ fn free_port() -> u16 {
 }
 
 #[test]
+fn sim_refuses_bad_options_with_one_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kc = dir.path().join("k.yaml");
+    let kc = kc.to_str().expect("utf-8");
+    assert_one_line_failure(
+        &run(&["sim", "--kubeconfig", kc, "--speed", "0"]),
+        &["--speed"],
+    );
+    assert_one_line_failure(
+        &run(&["sim", "--kubeconfig", kc, "--listen", "0.0.0.0:0"]),
+        &["loopback"],
+    );
+    assert_one_line_failure(&run(&["sim"]), &["--kubeconfig"]);
+    assert_one_line_failure(
+        &run(&["sim", "--kubeconfig", "/nonexistent-dir/k.yaml"]),
+        &["cannot write the kubeconfig", "/nonexistent-dir/k.yaml"],
+    );
+    assert_one_line_failure(
+        &run(&["sim", "--kubeconfig", kc, "--crds", "/nonexistent"]),
+        &["CRDs"],
+    );
+}
+
+#[test]
+fn a_missing_management_kubeconfig_is_one_line() {
+    assert_one_line_failure(
+        &run(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--management-kubeconfig",
+            "/nonexistent.yaml",
+        ]),
+        &["management kubeconfig", "/nonexistent.yaml"],
+    );
+}
+
+#[test]
 fn unknown_flag() {
     assert_one_line_failure(&run(&["--frobnicate"]), &["--frobnicate"]);
 }
@@ -163,6 +201,8 @@ async fn serve_becomes_ready_and_stops_on_sigterm() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(ready.contains("\"ready\""));
+    // Without --management-kubeconfig, the embedded kubesim is the management cluster.
+    assert!(ready.contains("\"management\":\"ok (v1.34.2)\""), "{ready}");
     let (status, page) = support::http_get(addr, "/").await.expect("page");
     assert_eq!(status, 200);
     assert!(page.contains("Portolan"));

@@ -218,6 +218,19 @@ fn get_describe_watch_and_top_on_the_demo_fleet() {
     });
     let logs = ok(&w, &["logs", "-n", "shop", &pod, "--tail=5"]);
     assert_eq!(logs.lines().count(), 5, "{logs}");
+    // `logs -f` keeps streaming new lines (a line every 1–4 simulated seconds, at 50x).
+    let mut follow = Command::new(kubectl_binary())
+        .arg("--kubeconfig")
+        .arg(&w)
+        .args(["logs", "-f", "-n", "shop", &pod, "--tail=1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("kubectl logs -f");
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = follow.kill();
+    let followed = follow.wait_with_output().expect("output");
+    let lines = String::from_utf8_lossy(&followed.stdout).lines().count();
+    assert!(lines > 3, "follow streamed {lines} lines");
     let described = ok(&w, &["describe", "pod", "-n", "shop", &pod]);
     assert!(
         described.contains("Scheduled"),

@@ -19,6 +19,8 @@ pub struct Shared {
     pub seed: u64,
     pub history: usize,
     pub base_url: String,
+    /// How often idle watches that allow bookmarks get one.
+    pub bookmark_every: std::time::Duration,
 }
 
 /// A workload cluster's API: its store and the version its control plane runs.
@@ -50,6 +52,7 @@ impl Shared {
             seed,
             history,
             base_url,
+            bookmark_every: std::time::Duration::from_secs(60),
         }
     }
 
@@ -81,7 +84,8 @@ impl Shared {
         let seed = crate::util::hash_str(self.seed, key);
         map.entry(key.to_string())
             .or_insert_with(|| Workload {
-                store: Arc::new(Store::new(Plane::Workload, seed, self.history)),
+                // A fleet has hundreds of workload APIs: each keeps a quarter of the history.
+                store: Arc::new(Store::new(Plane::Workload, seed, self.history / 4)),
                 version: version.to_string(),
             })
             .store

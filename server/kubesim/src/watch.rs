@@ -20,8 +20,6 @@ use crate::status::ApiError;
 use crate::store::{Event, EventType, ListQuery, Obj, Store};
 use crate::table;
 
-/// How often an idle watch with bookmarks enabled gets one.
-const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
 /// A watch without `timeoutSeconds` ends after this long (clients re-watch).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
@@ -156,7 +154,8 @@ pub async fn serve(
         as_table,
         deadline: Instant::now() + timeout,
         bookmarks,
-        next_bookmark: Instant::now() + BOOKMARK_EVERY,
+        next_bookmark: Instant::now() + sh.bookmark_every,
+        bookmark_every: sh.bookmark_every,
         store,
         last_rv,
         api_version: r.api_version(),
@@ -176,6 +175,7 @@ struct WatchState {
     deadline: Instant,
     bookmarks: bool,
     next_bookmark: Instant,
+    bookmark_every: Duration,
     store: Arc<Store>,
     last_rv: u64,
     api_version: String,
@@ -214,7 +214,7 @@ async fn next_chunk(mut st: WatchState) -> Option<(Result<Bytes, std::io::Error>
             _ = st.drops.changed() => return None,
             _ = tokio::time::sleep_until(st.deadline) => return None,
             _ = tokio::time::sleep_until(bookmark_at), if st.bookmarks => {
-                st.next_bookmark = Instant::now() + BOOKMARK_EVERY;
+                st.next_bookmark = Instant::now() + st.bookmark_every;
                 let rv = st.store.current_rv();
                 // Only when every event up to `rv` has been received (the channel is drained).
                 if st.rx.is_empty() {

@@ -496,3 +496,72 @@ async fn discovery_finds_cluster_api_and_a_wrong_token_is_unauthorized() {
     tokio::time::sleep(Duration::from_millis(10)).await;
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn watches_send_bookmarks_and_end_at_their_timeout() {
+    let sim = Sim::start(kubesim::SimOptions {
+        bookmark_interval: Duration::from_millis(100),
+        ..Default::default()
+    })
+    .await
+    .expect("sim");
+    let client = client_for(sim.kubeconfig()).await;
+    let api = clusters(&client);
+    let rv = api
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .metadata
+        .resource_version
+        .expect("rv");
+    let params = kube::api::WatchParams::default().timeout(1);
+    let started = std::time::Instant::now();
+    let events: Vec<_> = api
+        .watch(&params, &rv)
+        .await
+        .expect("watch")
+        .collect()
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the watch ended at its timeout"
+    );
+    let bookmarks = events
+        .iter()
+        .filter(|e| matches!(e, Ok(kube::api::WatchEvent::Bookmark(b)) if b.metadata.resource_version.parse::<u64>().is_ok()))
+        .count();
+    assert!(
+        bookmarks >= 3,
+        "bookmarks every 100 ms for a second: {events:?}"
+    );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_fleet() {
+    let uids = |seed: u64| async move {
+        let sim = Sim::start(kubesim::SimOptions {
+            seed,
+            demo: true,
+            ..Default::default()
+        })
+        .await
+        .expect("sim");
+        let client = client_for(sim.kubeconfig()).await;
+        let list = clusters(&client)
+            .list(&ListParams::default())
+            .await
+            .expect("list");
+        let uids: Vec<String> = list
+            .items
+            .iter()
+            .filter_map(|c| c.metadata.uid.clone())
+            .collect();
+        sim.stop().await;
+        uids
+    };
+    let (a, b, c) = (uids(7).await, uids(7).await, uids(8).await);
+    assert_eq!(a.len(), 3);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}

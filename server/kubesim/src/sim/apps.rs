@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::resources::id;
 use crate::store::Store;
 
-/// Multiplies application replicas (for large simulated fleets); an integer 0–100.
+/// Multiplies application replicas (for large simulated fleets); an integer 0–1000.
 pub const WORKLOAD_SCALE_ANNOTATION: &str = "kubesim.portolan.dev/workload-scale";
 /// `<namespace>/<deployment>`: adds a PodDisruptionBudget that allows no disruption of it.
 pub const BLOCKING_PDB_ANNOTATION: &str = "kubesim.portolan.dev/blocking-pdb";
@@ -153,7 +153,7 @@ pub fn seed(store: &Store, cluster: &Value) {
         .as_str()
         .and_then(|s| s.parse::<u32>().ok())
         .unwrap_or(1)
-        .min(100);
+        .min(1000);
     for ns in ["shop", "payments", "data"] {
         let _ = store.create(
             id::W_NAMESPACES,

@@ -50,6 +50,8 @@ pub struct SimOptions {
     pub tick: Duration,
     /// Events kept per resource for watches to resume from (older versions get `410 Gone`).
     pub watch_history: usize,
+    /// How often an idle watch that allows bookmarks gets one.
+    pub bookmark_interval: Duration,
 }
 
 impl Default for SimOptions {
@@ -63,6 +65,7 @@ impl Default for SimOptions {
             crd_dir: None,
             tick: Duration::from_millis(100),
             watch_history: 1000,
+            bookmark_interval: Duration::from_secs(60),
         }
     }
 }
@@ -126,14 +129,16 @@ impl Sim {
         })?;
         let base_url = format!("http://{addr}");
         let token = options.token.clone().unwrap_or_else(random_token);
-        let shared = Arc::new(Shared::new(
+        let mut shared = Shared::new(
             token.clone(),
             schemas,
             options.speed,
             options.seed,
             options.watch_history,
             base_url.clone(),
-        ));
+        );
+        shared.bookmark_every = options.bookmark_interval;
+        let shared = Arc::new(shared);
         // The class is what clusters are created from; it cannot fail on an empty store.
         let _ = shared
             .mgmt

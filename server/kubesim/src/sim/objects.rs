@@ -39,7 +39,8 @@ pub fn conditions(old: &Value, new: Vec<Value>, generation: &Value) -> Value {
     Value::Array(list)
 }
 
-/// Records Kubernetes Events, keeping at most `CAP` per API (oldest dropped first).
+/// Records Kubernetes Events, keeping at most `CAP` per API (`CAP / 4` per workload cluster;
+/// oldest dropped first), as an API server's event TTL would.
 #[derive(Default)]
 pub struct EventLog {
     keys: VecDeque<(String, String)>,
@@ -92,7 +93,12 @@ impl EventLog {
         if store.create(res, event).is_ok() {
             self.keys.push_back((ns.to_string(), name));
         }
-        while self.keys.len() > CAP {
+        let cap = if store.plane == crate::resources::Plane::Management {
+            CAP
+        } else {
+            CAP / 4
+        };
+        while self.keys.len() > cap {
             if let Some((ns, name)) = self.keys.pop_front() {
                 store.force_remove(res, &ns, &name);
             }

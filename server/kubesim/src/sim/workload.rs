@@ -13,7 +13,7 @@ use crate::sim::metrics::{LEAK_CYCLE_SECS, pod_age};
 use crate::sim::objects::{self, EventLog};
 use crate::sim::timing;
 use crate::store::{Obj, Store};
-use crate::util::{hash_str, random_suffix, timestamp};
+use crate::util::{hash_str, random_suffix, splitmix, timestamp};
 
 /// Per workload cluster simulation memory.
 #[derive(Default)]
@@ -330,6 +330,12 @@ fn schedule(rt: &mut WorkloadRt, store: &Store) -> bool {
     false
 }
 
+/// 64 hex digits derived from `h` (image digests, container ids).
+fn digest(h: u64) -> String {
+    let (a, b, c) = (splitmix(h), splitmix(h ^ 1), splitmix(h ^ 2));
+    format!("{h:016x}{a:016x}{b:016x}{c:016x}")
+}
+
 /// Bound pods start a few simulated seconds later.
 fn start_pods(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) -> bool {
     let mut waiting = false;
@@ -355,8 +361,8 @@ fn start_pods(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) -> bool
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|c| json!({"name": c["name"], "image": c["image"], "imageID": format!("{}@sha256:{:064x}", c["image"].as_str().unwrap_or(""), h),
-                    "containerID": format!("containerd://{:064x}", h.rotate_left(7)), "ready": true, "started": true, "restartCount": 0,
+                .map(|c| json!({"name": c["name"], "image": c["image"], "imageID": format!("{}@sha256:{}", c["image"].as_str().unwrap_or(""), digest(h)),
+                    "containerID": format!("containerd://{}", digest(h.rotate_left(7))), "ready": true, "started": true, "restartCount": 0,
                     "state": {"running": {"startedAt": ts}}}))
                 .collect();
             let c = |t: &str| json!({"type": t, "status": "True", "lastTransitionTime": ts});
