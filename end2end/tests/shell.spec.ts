@@ -112,7 +112,7 @@ test('health endpoints answer', async ({ request }) => {
   expect(await health.text()).toBe('ok');
   const ready = await request.get('/readyz');
   expect(ready.status()).toBe(200);
-  expect(await ready.json()).toEqual({ status: 'ready', database: 'ok' });
+  expect(await ready.json()).toEqual({ status: 'ready', database: 'ok', management: 'ok (v1.34.2)' });
 });
 
 test('README screenshots of the shell', async ({ page }, info) => {

@@ -191,3 +191,68 @@ async fn kubesim_can_validate_with_the_official_crds() {
     assert!(message.contains("spec.topology.classRef"), "{message}");
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn what_the_simulation_writes_is_valid_against_the_official_crds() {
+    let Some(dir) = crd_dir() else { return };
+    let official = Schemas::from_crd_dir(&dir).expect("CRDs load");
+    let sim = support::fast_sim().await;
+    let client = support::client_for(sim.kubeconfig()).await;
+    let mut body = support::cluster("checked", "v1.33.2", 2, "Standard_D4s_v5");
+    body["metadata"]["annotations"] =
+        json!({"kubesim.portolan.dev/blocking-pdb": "payments/ledger"});
+    let obj: kube::api::DynamicObject = serde_json::from_value(body).expect("object");
+    support::clusters(&client)
+        .create(&PostParams::default(), &obj)
+        .await
+        .expect("created");
+    let check = |stage: &str| {
+        for (res, kind) in [
+            (id::CLUSTERS, "Cluster"),
+            (id::MACHINE_DEPLOYMENTS, "MachineDeployment"),
+            (id::MACHINES, "Machine"),
+            (id::CLUSTER_CLASSES, "ClusterClass"),
+        ] {
+            for o in sim.management().all(res) {
+                let v = o.value();
+                let problems = fields(&official, res, &v);
+                assert!(
+                    problems.is_empty(),
+                    "{stage}: {kind} {} breaks the CRD at {problems:?}:\n{v}",
+                    o.name
+                );
+            }
+        }
+    };
+    support::eventually(30, "provisioned with 2 ready workers", || async {
+        let c = serde_json::to_value(support::clusters(&client).get("checked").await.ok()?).ok()?;
+        (c["status"]["workers"]["readyReplicas"] == 2).then_some(())
+    })
+    .await;
+    check("provisioned");
+    // Mid-upgrade, with a drain blocked by the PodDisruptionBudget.
+    let patch = json!({"spec": {"topology": {"version": "v1.33.5"}}});
+    support::clusters(&client)
+        .patch(
+            "checked",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .expect("patched");
+    support::eventually(60, "a blocked drain", || async {
+        let c = serde_json::to_value(support::clusters(&client).get("checked").await.ok()?).ok()?;
+        support::condition(&c, "RollingOut")?["message"]
+            .as_str()?
+            .contains("disruption budget")
+            .then_some(())
+    })
+    .await;
+    check("blocked upgrade");
+    support::clusters(&client)
+        .delete("checked", &kube::api::DeleteParams::default())
+        .await
+        .expect("deleted");
+    check("deleting");
+    sim.stop().await;
+}

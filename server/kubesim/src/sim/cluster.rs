@@ -1023,6 +1023,7 @@ impl Pool<'_> {
             shape: &shape,
             seed: self.sh.seed,
         });
+        let node_info = node["status"]["nodeInfo"].clone();
         if let Ok(n) = wstore.create(id::NODES, node)
             && let Some(w) = rt.workloads.get_mut(self.key)
         {
@@ -1042,7 +1043,7 @@ impl Pool<'_> {
             let old = v["status"]["conditions"].clone();
             v["status"]["phase"] = json!("Running");
             v["status"]["nodeRef"] = json!({"name": &*m.name});
-            v["status"]["nodeInfo"] = json!({"kubeletVersion": version});
+            v["status"]["nodeInfo"] = node_info.clone();
             v["status"]["addresses"] =
                 json!([{"type": "InternalIP", "address": objects::node_ip(self.sh.seed, &m.name)}]);
             v["status"]["initialization"] =
