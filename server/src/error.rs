@@ -32,6 +32,8 @@ pub enum StartupError {
     },
     #[error("{0}")]
     Fleet(#[from] crate::fleet::FleetError),
+    #[error("--bootstrap-admin-group / PORTOLAN_BOOTSTRAP_ADMIN_GROUP: {0}")]
+    Bootstrap(#[source] crate::access::bindings::BindingError),
 }
 
 /// Refusals the HTTP layer itself makes, before any handler runs.

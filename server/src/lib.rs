@@ -1,5 +1,6 @@
 //! The Portolan server: configuration, database, HTTP, and the Backend the app's server functions call.
 
+pub mod access;
 pub mod backend;
 pub mod config;
 pub mod error;
@@ -67,6 +68,12 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     })?;
     let db = open_database(&config).await?;
     let installation_id = settings::installation_id(&db).await?;
+    // A new install must not lock its administrators out: this group is always a global admin.
+    if let Some(group) = &config.bootstrap_admin_group {
+        access::bindings::bootstrap_admin(&db, group)
+            .await
+            .map_err(StartupError::Bootstrap)?;
+    }
     // Without a management cluster, the embedded kubesim (with the demo fleet) stands in for one.
     let (management, embedded) = match &config.management_kubeconfig {
         Some(path) => (fleet::Management::from_file(path).await?, None),

@@ -86,6 +86,20 @@ fn a_missing_management_kubeconfig_is_one_line() {
 }
 
 #[test]
+fn a_bootstrap_group_with_markup_is_refused() {
+    assert_one_line_failure(
+        &run(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--bootstrap-admin-group",
+            "<b>admins</b>",
+        ]),
+        &["--bootstrap-admin-group", "markup"],
+    );
+}
+
+#[test]
 fn unknown_flag() {
     assert_one_line_failure(&run(&["--frobnicate"]), &["--frobnicate"]);
 }

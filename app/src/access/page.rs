@@ -1,4 +1,4 @@
-//! Access: who may do what. Role bindings arrive with sign-in.
+//! The Access page: who may do what. Role bindings arrive with sign-in.
 
 use leptos::prelude::*;
 

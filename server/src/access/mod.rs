@@ -1,0 +1,6 @@
+//! Authorization: role bindings in the database and the one function that decides "may X do Y on Z".
+
+pub mod bindings;
+mod decide;
+
+pub use decide::{Decision, effective_role, may};
