@@ -84,9 +84,133 @@ pub async fn append(db: &Db, entry: &NewEntry) -> Result<i64, StoreError> {
 
 /// The newest `limit` entries, newest first.
 pub async fn recent(db: &Db, limit: u32) -> Result<Vec<Entry>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY at_ms DESC, id DESC LIMIT $1");
-    let entries = on_pool!(db, pool => {
-        let rows = sqlx::query(&sql).bind(i64::from(limit)).fetch_all(pool).await?;
+    let page = search(
+        db,
+        &Query {
+            limit,
+            ..Query::default()
+        },
+    )
+    .await?;
+    Ok(page.entries)
+}
+
+/// Filters for the Activity page and exports; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Part of the actor's subject or display name (case-insensitive).
+    pub actor: Option<String>,
+    /// An action, or a prefix of one ending in `.` or `-` (e.g. `cluster.`).
+    pub action: Option<String>,
+    /// `<namespace>/<name>`: entries whose target is that cluster or something in it.
+    pub cluster: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    /// Keyset paging: only entries older than this `(at_ms, id)` (the previous page's `next`).
+    pub before: Option<(i64, i64)>,
+    pub limit: u32,
+}
+
+/// One page of results, newest first, and where the next page starts.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub entries: Vec<Entry>,
+    pub next: Option<(i64, i64)>,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// `LIKE` pattern for a literal substring (`\` escapes the wildcards).
+fn like_literal(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Adds a bound value and returns its placeholder (`$n` works on SQLite and PostgreSQL).
+fn param(b: Bind, binds: &mut Vec<Bind>) -> String {
+    binds.push(b);
+    format!("${}", binds.len())
+}
+
+/// Searches the log with filters, newest first, a page at a time (at most 1,000 entries).
+pub async fn search(db: &Db, q: &Query) -> Result<Page, StoreError> {
+    let mut clauses = Vec::new();
+    let mut binds = Vec::new();
+    if let Some(actor) = q.actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        let p = param(
+            Bind::Text(format!("%{}%", like_literal(&actor.to_lowercase()))),
+            &mut binds,
+        );
+        clauses.push(format!(
+            "(LOWER(actor_subject) LIKE {p} ESCAPE '\\' OR LOWER(actor_name) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    if let Some(action) = q.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        if action.ends_with('.') || action.ends_with('-') {
+            let p = param(Bind::Text(format!("{}%", like_literal(action))), &mut binds);
+            clauses.push(format!("action LIKE {p} ESCAPE '\\'"));
+        } else {
+            let p = param(Bind::Text(action.to_string()), &mut binds);
+            clauses.push(format!("action = {p}"));
+        }
+    }
+    if let Some(cluster) = q
+        .cluster
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        let exact = param(Bind::Text(format!("cluster/{cluster}")), &mut binds);
+        let inside = param(
+            Bind::Text(format!("cluster/{}/%", like_literal(cluster))),
+            &mut binds,
+        );
+        clauses.push(format!(
+            "(target = {exact} OR target LIKE {inside} ESCAPE '\\')"
+        ));
+    }
+    if let Some(outcome) = q.outcome {
+        let p = param(Bind::Text(outcome.as_str().to_string()), &mut binds);
+        clauses.push(format!("result = {p}"));
+    }
+    if let Some(from) = q.from_ms {
+        let p = param(Bind::Int(from), &mut binds);
+        clauses.push(format!("at_ms >= {p}"));
+    }
+    if let Some(to) = q.to_ms {
+        let p = param(Bind::Int(to), &mut binds);
+        clauses.push(format!("at_ms < {p}"));
+    }
+    if let Some((at, id)) = q.before {
+        let a = param(Bind::Int(at), &mut binds);
+        let i = param(Bind::Int(id), &mut binds);
+        clauses.push(format!("(at_ms < {a} OR (at_ms = {a} AND id < {i}))"));
+    }
+    let limit = q.limit.clamp(1, 1000);
+    let where_ = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    // One more than asked: whether a next page exists.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_log {where_} ORDER BY at_ms DESC, id DESC LIMIT {}",
+        limit + 1
+    );
+    let mut entries = on_pool!(db, pool => {
+        let mut query = sqlx::query(&sql);
+        for b in &binds {
+            query = match b {
+                Bind::Text(s) => query.bind(s.clone()),
+                Bind::Int(i) => query.bind(*i),
+            };
+        }
+        let rows = query.fetch_all(pool).await?;
         rows.iter()
             .map(|row| {
                 let groups: String = row.try_get("actor_groups")?;
@@ -112,5 +236,11 @@ pub async fn recent(db: &Db, limit: u32) -> Result<Vec<Entry>, StoreError> {
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?
     });
-    Ok(entries)
+    let next = if entries.len() > limit as usize {
+        entries.truncate(limit as usize);
+        entries.last().map(|e| (e.entry.at_ms, e.id))
+    } else {
+        None
+    };
+    Ok(Page { entries, next })
 }

@@ -1,6 +1,7 @@
 //! The database: SQLite or PostgreSQL chosen by the URL, migrations for both, and the tables' modules.
 
 pub mod audit;
+pub mod audit_export;
 pub mod settings;
 
 use std::path::{Path, PathBuf};
