@@ -120,6 +120,14 @@ pub struct Config {
     )]
     pub log_format: LogFormat,
 
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "PORTOLAN_SESSION_IDLE_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=10080), global = true)]
+    pub session_idle_minutes: u32,
+
+    /// Hours after sign-in after which a session ends however active it is.
+    #[arg(long, env = "PORTOLAN_SESSION_MAX_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720), global = true)]
+    pub session_max_hours: u32,
+
     /// Directory with the browser assets (pkg/portolan.js, .wasm, .css and public files).
     #[arg(
         long,
@@ -178,6 +186,8 @@ impl fmt::Debug for Config {
             .field("oidc_groups_claim", &self.oidc_groups_claim)
             .field("bootstrap_admin_group", &self.bootstrap_admin_group)
             .field("log_format", &self.log_format)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_max_hours", &self.session_max_hours)
             .field("site_root", &self.site_root)
             .finish()
     }

@@ -34,6 +34,8 @@ pub enum StartupError {
     Fleet(#[from] crate::fleet::FleetError),
     #[error("--bootstrap-admin-group / PORTOLAN_BOOTSTRAP_ADMIN_GROUP: {0}")]
     Bootstrap(#[source] crate::access::bindings::BindingError),
+    #[error("cannot store the development sign-in's role bindings: {0}")]
+    DevSignIn(#[source] crate::access::bindings::BindingError),
 }
 
 /// Refusals the HTTP layer itself makes, before any handler runs.

@@ -1,6 +1,7 @@
 //! The Portolan server: configuration, database, HTTP, and the Backend the app's server functions call.
 
 pub mod access;
+pub mod auth;
 pub mod backend;
 pub mod config;
 pub mod error;
@@ -50,6 +51,7 @@ pub fn app_state(config: &Config, db: Db, addr: SocketAddr) -> AppState {
         db,
         public_origin: config.public_origin().into(),
         management: None,
+        auth: Arc::new(auth::AuthSettings::from_config(config, addr)),
     }
 }
 
@@ -68,6 +70,23 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     })?;
     let db = open_database(&config).await?;
     let installation_id = settings::installation_id(&db).await?;
+    let auth = auth::AuthSettings::from_config(&config, addr);
+    if auth.dev_sign_in {
+        auth::dev::ensure_bindings(&db)
+            .await
+            .map_err(StartupError::DevSignIn)?;
+        tracing::warn!(
+            "development sign-in is on (no --oidc-issuer, loopback only): anyone who can reach the portal may pick a seeded identity"
+        );
+    }
+    // Expired sessions are deleted in the background, hourly.
+    let sessions = auth::store::PortalSessionStore::new(&db);
+    tokio::spawn(
+        tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
+            sessions,
+            tokio::time::Duration::from_secs(3600),
+        ),
+    );
     // A new install must not lock its administrators out: this group is always a global admin.
     if let Some(group) = &config.bootstrap_admin_group {
         access::bindings::bootstrap_admin(&db, group)

@@ -42,6 +42,8 @@ pub struct AppState {
     pub backend: Arc<dyn Backend>,
     /// The portal's own origin (scheme://host:port), for the cross-origin guard.
     pub public_origin: Arc<str>,
+    /// How sign-in and sessions behave.
+    pub auth: Arc<crate::auth::AuthSettings>,
     /// The Cluster API management cluster (absent only in tests that do not need one).
     pub management: Option<Arc<crate::fleet::Management>>,
 }
@@ -88,11 +90,13 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             state.clone(),
             guards::same_origin_writes,
         ))
-        .layer(axum::middleware::from_fn(guards::server_fn_responses));
+        .layer(axum::middleware::from_fn(guards::server_fn_responses))
+        .layer(crate::auth::layer(&state));
 
     extra
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(crate::auth::routes())
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<

@@ -1,0 +1,198 @@
+//! Sessions and the development sign-in on SQLite and PostgreSQL: cookie flags, a new session id at
+//! sign-in, sign-out deleting the server-side session, the audit trail, and when dev sign-in is off.
+
+mod support;
+
+use axum::body::Body;
+use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use server::store::Db;
+use server::store::audit;
+use tower::ServiceExt;
+
+const ORIGIN: &str = "http://127.0.0.1:3000";
+
+async fn send(app: &axum::Router, req: Request<Body>) -> (StatusCode, Option<String>, String) {
+    let res = app.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let cookie = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    (status, cookie, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn sign_in(identity: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::post("/auth/dev")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::from(format!("identity={identity}")))
+        .expect("request")
+}
+
+fn me(cookie: &str) -> Request<Body> {
+    Request::get("/auth/me")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("request")
+}
+
+/// `name=value` from a Set-Cookie header.
+fn pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().to_string()
+}
+
+async fn sessions_in_db(db: &Db) -> i64 {
+    server::store::execute_raw(db, "SELECT 1")
+        .await
+        .expect("db answers");
+    match db {
+        Db::Sqlite(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(pool)
+            .await
+            .expect("count"),
+        Db::Postgres(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(pool)
+            .await
+            .expect("count"),
+    }
+}
+
+async fn sign_in_rotates_the_session_and_sign_out_deletes_it(db: &Db) {
+    let app = support::router(db);
+    let (status, _, page) =
+        send(&app, Request::get("/auth/dev").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Development sign-in") && page.contains("Vera Viewer"),
+        "{page}"
+    );
+
+    let (status, set, _) = send(&app, sign_in("viewer", None)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let set = set.expect("a session cookie");
+    assert!(set.starts_with("portolan_session="), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    assert!(
+        !set.contains("Secure"),
+        "plain HTTP on loopback: no Secure flag ({set})"
+    );
+    let first = pair(&set);
+    let (status, _, who) = send(&app, me(&first)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        who.contains("Vera Viewer") && who.contains("developers"),
+        "{who}"
+    );
+
+    // Signing in again (as someone else) issues a new id; the old one is worthless.
+    let (_, set, _) = send(&app, sign_in("admin", Some(&first))).await;
+    let second = pair(&set.expect("a new cookie"));
+    assert_ne!(first, second, "the session id changes at sign-in");
+    assert_eq!(send(&app, me(&first)).await.0, StatusCode::UNAUTHORIZED);
+    assert!(send(&app, me(&second)).await.2.contains("Ada Admin"));
+    assert_eq!(sessions_in_db(db).await, 1);
+
+    let out = Request::post("/auth/logout")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, &second)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, out).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, me(&second)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        sessions_in_db(db).await,
+        0,
+        "sign-out deletes the server-side session"
+    );
+
+    let actions: Vec<(String, String)> = audit::recent(db, 10)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| (e.entry.action, e.entry.actor_name))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("sign-out".to_string(), "Ada Admin".to_string()),
+            ("sign-in".into(), "Ada Admin".into()),
+            ("sign-in".into(), "Vera Viewer".into())
+        ]
+    );
+}
+
+async fn bad_and_cross_origin_sign_ins_are_refused(db: &Db) {
+    let app = support::router(db);
+    let (status, set, page) = send(&app, sign_in("root", None)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(set.is_none(), "no session for a refused sign-in");
+    assert!(page.contains("admin, operator, viewer"), "{page}");
+    let forged = Request::post("/auth/dev")
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("identity=admin"))
+        .unwrap();
+    let (status, set, _) = send(&app, forged).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(set.is_none());
+    assert_eq!(sessions_in_db(db).await, 0);
+    let denied = audit::recent(db, 10).await.expect("audit");
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0].entry.outcome, audit::Outcome::Denied);
+}
+
+async fn dev_sign_in_is_off_with_an_issuer_or_beyond_loopback(db: &Db) {
+    let addr = "127.0.0.1:3000".parse().expect("addr");
+    let with_issuer = support::config(&["--oidc-issuer", "https://idp.example.com"]);
+    let app = server::http::router(server::app_state(&with_issuer, db.clone(), addr));
+    assert_eq!(
+        send(&app, Request::get("/auth/dev").body(Body::empty()).unwrap())
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(&app, sign_in("admin", None)).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(
+            &app,
+            Request::get("/auth/login").body(Body::empty()).unwrap()
+        )
+        .await
+        .0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    let public = support::config(&["--public-url", "https://portal.example.com"]);
+    let app = server::http::router(server::app_state(
+        &public,
+        db.clone(),
+        "0.0.0.0:3000".parse().expect("addr"),
+    ));
+    assert_eq!(
+        send(&app, Request::get("/auth/dev").body(Body::empty()).unwrap())
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(sessions_in_db(db).await, 0);
+}
+
+on_both_databases!(
+    sign_in_rotates_the_session_and_sign_out_deletes_it,
+    bad_and_cross_origin_sign_ins_are_refused,
+    dev_sign_in_is_off_with_an_issuer_or_beyond_loopback,
+);
