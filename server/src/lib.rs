@@ -70,23 +70,6 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     })?;
     let db = open_database(&config).await?;
     let installation_id = settings::installation_id(&db).await?;
-    let auth = auth::AuthSettings::from_config(&config, addr);
-    if auth.dev_sign_in {
-        auth::dev::ensure_bindings(&db)
-            .await
-            .map_err(StartupError::DevSignIn)?;
-        tracing::warn!(
-            "development sign-in is on (no --oidc-issuer, loopback only): anyone who can reach the portal may pick a seeded identity"
-        );
-    }
-    // Expired sessions are deleted in the background, hourly.
-    let sessions = auth::store::PortalSessionStore::new(&db);
-    tokio::spawn(
-        tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
-            sessions,
-            tokio::time::Duration::from_secs(3600),
-        ),
-    );
     // A new install must not lock its administrators out: this group is always a global admin.
     if let Some(group) = &config.bootstrap_admin_group {
         access::bindings::bootstrap_admin(&db, group)
@@ -119,6 +102,24 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
             "browser assets are missing: pages render but will not be styled or interactive (build them with `make build`, or set --site-root)"
         );
     }
+    let auth = auth::AuthSettings::from_config(&config, addr);
+    if auth.dev_sign_in {
+        auth::dev::ensure_bindings(&db)
+            .await
+            .map_err(StartupError::DevSignIn)?;
+        tracing::warn!(
+            "development sign-in is on (no --oidc-issuer, loopback only): anyone who can reach the portal may pick a seeded identity"
+        );
+    }
+    // Everything that can refuse to start has been checked: now the side effects.
+    // Expired sessions are deleted in the background, hourly.
+    let sessions = auth::store::PortalSessionStore::new(&db);
+    tokio::spawn(
+        tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
+            sessions,
+            tokio::time::Duration::from_secs(3600),
+        ),
+    );
     let mut state = app_state(&config, db.clone(), addr);
     state.management = Some(Arc::new(management));
     tracing::info!(
