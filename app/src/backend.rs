@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::access::model::Principal;
 use crate::activity::ActivityEntry;
 use crate::error::AppError;
 
@@ -11,6 +12,9 @@ use crate::error::AppError;
 pub trait Backend: Send + Sync + 'static {
     /// The newest entries of the audit log, newest first.
     async fn recent_activity(&self, limit: u32) -> Result<Vec<ActivityEntry>, AppError>;
+
+    /// The person signed in for this request, if anyone.
+    async fn current_user(&self) -> Result<Option<Principal>, AppError>;
 }
 
 /// The backend the server provided for this request.

@@ -1,5 +1,6 @@
 //! PortalBackend: the server's implementation of the app's Backend trait.
 
+use app::access::model::Principal;
 use app::activity::ActivityEntry;
 use app::backend::Backend;
 use app::error::AppError;
@@ -9,6 +10,7 @@ use crate::store::{Db, audit};
 
 pub struct PortalBackend {
     pub db: Db,
+    pub auth: std::sync::Arc<crate::auth::AuthSettings>,
 }
 
 #[async_trait::async_trait]
@@ -16,6 +18,16 @@ impl Backend for PortalBackend {
     async fn recent_activity(&self, limit: u32) -> Result<Vec<ActivityEntry>, AppError> {
         let entries = audit::recent(&self.db, limit).await.map_err(internal)?;
         Ok(entries.into_iter().map(to_activity).collect())
+    }
+
+    async fn current_user(&self) -> Result<Option<Principal>, AppError> {
+        // The session layer put the session into the request; Leptos hands the request's parts over.
+        let session = leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned());
+        match session {
+            Some(session) => Ok(crate::auth::principal(&session, &self.auth).await),
+            None => Ok(None),
+        }
     }
 }
 

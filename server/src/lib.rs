@@ -45,13 +45,17 @@ pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
 
 /// Everything the router needs, built from an open database.
 pub fn app_state(config: &Config, db: Db, addr: SocketAddr) -> AppState {
+    let auth = Arc::new(auth::AuthSettings::from_config(config, addr));
     AppState {
         leptos_options: leptos_options(config, addr),
-        backend: Arc::new(PortalBackend { db: db.clone() }),
+        backend: Arc::new(PortalBackend {
+            db: db.clone(),
+            auth: auth.clone(),
+        }),
         db,
         public_origin: config.public_origin().into(),
         management: None,
-        auth: Arc::new(auth::AuthSettings::from_config(config, addr)),
+        auth,
     }
 }
 

@@ -27,12 +27,53 @@ pub fn TopBar() -> impl IntoView {
             </a>
             <div class="topbar-tools">
                 <ThemeMenu />
-                <div class="user-area" aria-label="Signed-in user">
-                    <span class="avatar" aria-hidden="true">"?"</span>
-                    <span class="user-name">"Not signed in"</span>
-                </div>
+                <UserArea />
             </div>
         </header>
+    }
+}
+
+/// Initials for the avatar ("Ada Admin" → "AA").
+fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase()
+}
+
+/// Who is signed in, with a sign-out button (a form: it works without JavaScript); or a sign-in link.
+#[component]
+fn UserArea() -> impl IntoView {
+    let me = Resource::new(|| (), |_| crate::access::whoami());
+    view! {
+        <div class="user-area" aria-label="Signed-in user">
+            <Suspense fallback=|| view! { <span class="user-name">"…"</span> }>
+                {move || {
+                    me.get()
+                        .map(|who| match who {
+                            Ok(Some(p)) => {
+                                view! {
+                                    <span class="avatar" aria-hidden="true">{initials(&p.name)}</span>
+                                    <span class="user-name" title=p.groups.join(", ")>{p.name.clone()}</span>
+                                    <form method="post" action="/auth/logout" class="sign-out">
+                                        <button type="submit">"Sign out"</button>
+                                    </form>
+                                }
+                                    .into_any()
+                            }
+                            _ => {
+                                view! {
+                                    <span class="avatar" aria-hidden="true">"?"</span>
+                                    <span class="user-name">"Not signed in"</span>
+                                    <a class="sign-in" href="/auth/login" rel="external">"Sign in"</a>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+        </div>
     }
 }
 

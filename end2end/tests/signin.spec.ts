@@ -1,0 +1,34 @@
+// The development sign-in (no identity provider, loopback): sign in, see who you are, sign out.
+import { expect, test } from '@playwright/test';
+import { Shell } from '../pages/shell';
+
+test('the development sign-in signs a seeded identity in and out', async ({ page }) => {
+  const shell = new Shell(page);
+  await shell.goto('/');
+  await expect(shell.userArea).toContainText('Not signed in');
+
+  await shell.userArea.getByRole('link', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await expect(page.getByText('Development sign-in.')).toBeVisible();
+  await page.getByRole('button', { name: /Otto Operator/ }).click();
+
+  await shell.waitUntilInteractive();
+  await expect(shell.userArea).toContainText('Otto Operator');
+  await expect(shell.userArea.getByText('OO')).toBeVisible();
+
+  // The sign-in is in the activity log.
+  await shell.goto('/activity');
+  await expect(shell.main.getByRole('row').filter({ hasText: 'Otto Operator' }).first()).toContainText('sign-in');
+
+  await shell.userArea.getByRole('button', { name: 'Sign out' }).click();
+  await shell.waitUntilInteractive();
+  await expect(shell.userArea).toContainText('Not signed in');
+  const me = await page.request.get('/auth/me');
+  expect(me.status()).toBe(401);
+});
+
+test('an unknown development identity is refused with a clear page', async ({ request }) => {
+  const res = await request.post('/auth/dev', { form: { identity: 'root' } });
+  expect(res.status()).toBe(400);
+  expect(await res.text()).toContain('admin, operator, viewer');
+});
