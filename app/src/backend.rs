@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::access::model::Principal;
+use crate::access::model::{Action, Principal, Target};
 use crate::activity::ActivityEntry;
 use crate::error::AppError;
 
@@ -15,6 +15,10 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The person signed in for this request, if anyone.
     async fn current_user(&self) -> Result<Option<Principal>, AppError>;
+
+    /// Who is asking, if they may do `action` on `target`: `Unauthenticated` or `Forbidden` (and an
+    /// audit entry) otherwise. Every server function that reads or changes anything calls it first.
+    async fn authorize(&self, action: Action, target: Target) -> Result<Principal, AppError>;
 }
 
 /// The backend the server provided for this request.

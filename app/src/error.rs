@@ -20,6 +20,10 @@ pub enum AppError {
     Internal { request_id: String },
     #[error("the request did not reach the server: {0}")]
     Transport(String),
+    #[error("sign in to continue")]
+    Unauthenticated,
+    #[error("this needs the {needed} role ({action}); ask an administrator for access")]
+    Forbidden { needed: String, action: String },
 }
 
 impl AppError {
@@ -31,6 +35,8 @@ impl AppError {
             AppError::Unavailable(_) => 503,
             AppError::Internal { .. } => 500,
             AppError::Transport(_) => 502,
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden { .. } => 403,
         }
     }
 }

@@ -14,7 +14,7 @@ test('the page hydrates without console errors or CSP violations', async ({ page
   page.on('pageerror', (err) => problems.push(err.message));
   const shell = new Shell(page);
   await shell.goto('/activity');
-  await expect(shell.main.getByRole('heading', { name: 'No activity yet' })).toBeVisible();
+  await expect(shell.main.getByRole('heading', { name: 'Sign in to see this' })).toBeVisible();
   expect(problems).toEqual([]);
 });
 

@@ -1,10 +1,11 @@
 //! PortalBackend: the server's implementation of the app's Backend trait.
 
-use app::access::model::Principal;
+use app::access::model::{Action, Principal, Target};
 use app::activity::ActivityEntry;
 use app::backend::Backend;
 use app::error::AppError;
 
+use crate::access::Decision;
 use crate::error::internal;
 use crate::store::{Db, audit};
 
@@ -18,6 +19,48 @@ impl Backend for PortalBackend {
     async fn recent_activity(&self, limit: u32) -> Result<Vec<ActivityEntry>, AppError> {
         let entries = audit::recent(&self.db, limit).await.map_err(internal)?;
         Ok(entries.into_iter().map(to_activity).collect())
+    }
+
+    async fn authorize(&self, action: Action, target: Target) -> Result<Principal, AppError> {
+        let Some(who) = self.current_user().await? else {
+            return Err(AppError::Unauthenticated);
+        };
+        let bindings = crate::access::bindings::list(&self.db)
+            .await
+            .map_err(internal)?;
+        match crate::access::may(&who, &bindings, action, &target) {
+            Decision::Allowed => Ok(who),
+            Decision::Denied { needed, had } => {
+                let target_text = match &target {
+                    Target::Portal => "portal".to_string(),
+                    Target::Cluster(c) => format!("cluster/{c}"),
+                };
+                let reason = format!(
+                    "{} needs the {needed} role; {}",
+                    action.as_str(),
+                    had.map(|r| format!("the caller is {r} there"))
+                        .unwrap_or_else(|| "the caller has no role there".into())
+                );
+                let entry = audit::NewEntry {
+                    at_ms: crate::store::now_ms(),
+                    actor_subject: who.subject.clone(),
+                    actor_name: who.name.clone(),
+                    actor_groups: who.groups.clone(),
+                    action: action.as_str().into(),
+                    target: target_text,
+                    parameters: serde_json::json!({}),
+                    outcome: audit::Outcome::Denied,
+                    reason: Some(reason),
+                    request_id: app::backend::request_id(),
+                    client_addr: None,
+                };
+                audit::append(&self.db, &entry).await.map_err(internal)?;
+                Err(AppError::Forbidden {
+                    needed: needed.to_string(),
+                    action: action.as_str().into(),
+                })
+            }
+        }
     }
 
     async fn current_user(&self) -> Result<Option<Principal>, AppError> {

@@ -23,6 +23,13 @@ fn get(path: &str) -> Request<Body> {
     Request::get(path).body(Body::empty()).expect("request")
 }
 
+fn get_as(path: &str, cookie: &str) -> Request<Body> {
+    Request::get(path)
+        .header(http::header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("request")
+}
+
 async fn text(res: Response) -> String {
     let bytes = to_bytes(res.into_body(), 16 * 1024 * 1024)
         .await
@@ -212,7 +219,7 @@ async fn pages_are_compressed(db: &Db) {
 
 async fn activity_lists_the_audit_log(db: &Db) {
     let html = text(send(db, get("/activity")).await).await;
-    assert!(html.contains("No activity yet"), "empty state first");
+    assert!(html.contains("Sign in to see this"), "anonymous callers are asked to sign in");
 
     audit::append(
         db,
@@ -232,21 +239,37 @@ async fn activity_lists_the_audit_log(db: &Db) {
     )
     .await
     .expect("append");
-    let html = text(send(db, get("/activity")).await).await;
+    let anonymous = text(send(db, get("/activity")).await).await;
+    assert!(anonymous.contains("Sign in to see this"), "{anonymous}");
+    assert!(
+        !anonymous.contains("pool.scale"),
+        "nothing leaks to anonymous callers"
+    );
+    assert_eq!(
+        send(db, get("/api/activity/recent")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let viewer = support::dev_session(db, "viewer").await;
+    let html = text(send(db, get_as("/activity", &viewer)).await).await;
     assert!(html.contains("2026-11-18T11:06:40Z"), "{html}");
     assert!(html.contains("Grace &lt;Operator&gt;"), "names are escaped");
     assert!(html.contains("pool.scale"));
     assert!(html.contains("badge badge-denied"));
 
-    let res = send(db, get("/api/activity/recent")).await;
+    let res = send(db, get_as("/api/activity/recent", &viewer)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&text(res).await).expect("json");
-    assert_eq!(json[0]["action"], "pool.scale");
+    assert_eq!(
+        json[0]["action"], "sign-in",
+        "the viewer's own sign-in is the newest entry"
+    );
+    assert_eq!(json[1]["action"], "pool.scale");
 }
 
 async fn a_failing_database_shows_an_error_without_internals(db: &Db) {
+    let viewer = support::dev_session(db, "viewer").await;
     execute_raw(db, "DROP TABLE audit_log").await.expect("drop");
-    let html = text(send(db, get("/activity")).await).await;
+    let html = text(send(db, get_as("/activity", &viewer)).await).await;
     assert!(html.contains("This could not be loaded"), "{html}");
     assert!(
         html.contains("request id"),
@@ -258,7 +281,7 @@ async fn a_failing_database_shows_an_error_without_internals(db: &Db) {
     );
     assert!(!html.contains("relation"), "no SQL details leak");
 
-    let res = send(db, get("/api/activity/recent")).await;
+    let res = send(db, get_as("/api/activity/recent", &viewer)).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!text(res).await.contains("audit_log"));
 }

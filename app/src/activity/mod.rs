@@ -7,6 +7,7 @@ pub use page::ActivityPage;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::access::model::{Action, Target};
 use crate::error::AppError;
 
 /// One line of the audit log: who did what to which target, and how it ended.
@@ -27,5 +28,9 @@ pub const PAGE_SIZE: u32 = 50;
 
 #[server(endpoint = "activity/recent", input = leptos::server_fn::codec::GetUrl)]
 pub async fn recent_activity() -> Result<Vec<ActivityEntry>, AppError> {
-    crate::backend::backend()?.recent_activity(PAGE_SIZE).await
+    let backend = crate::backend::backend()?;
+    backend
+        .authorize(Action::ViewActivity, Target::Portal)
+        .await?;
+    backend.recent_activity(PAGE_SIZE).await
 }

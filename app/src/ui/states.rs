@@ -40,6 +40,25 @@ pub fn EmptyState(
 /// An error as the user should read it: what failed and what to do; never a stack trace.
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    if error == AppError::Unauthenticated {
+        return view! {
+            <section class="error-panel" role="alert">
+                <h2>"Sign in to see this"</h2>
+                <p>"This page shows information only signed-in users may see."</p>
+                <p><a href="/auth/login" rel="external">"Sign in"</a></p>
+            </section>
+        }
+        .into_any();
+    }
+    if let AppError::Forbidden { .. } = &error {
+        return view! {
+            <section class="error-panel" role="alert">
+                <h2>"You do not have access"</h2>
+                <p>{error.to_string()}</p>
+            </section>
+        }
+        .into_any();
+    }
     view! {
         <section class="error-panel" role="alert">
             <h2>"This could not be loaded"</h2>
@@ -47,4 +66,5 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             <p class="hint">"Reload the page to try again. If it keeps failing, an administrator can find the details in the server log."</p>
         </section>
     }
+    .into_any()
 }

@@ -143,3 +143,33 @@ pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> std::io::Result
         .unwrap_or_default();
     Ok((status, body))
 }
+
+/// Signs in through the development sign-in (`admin`, `operator` or `viewer`) and returns the
+/// session cookie (`name=value`) to send with later requests.
+pub async fn dev_session(db: &Db, identity: &str) -> String {
+    use tower::ServiceExt;
+    // `portolan serve` binds the seeded identities' groups at start-up; routers in tests do not.
+    server::auth::dev::ensure_bindings(db)
+        .await
+        .expect("development bindings");
+    let req = http::Request::post("/auth/dev")
+        .header(http::header::ORIGIN, "http://127.0.0.1:3000")
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(axum::body::Body::from(format!("identity={identity}")))
+        .expect("request");
+    let res = router(db).oneshot(req).await.expect("response");
+    assert_eq!(
+        res.status(),
+        http::StatusCode::SEE_OTHER,
+        "signed in as {identity}"
+    );
+    res.headers()
+        .get(http::header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_string()
+}
