@@ -219,7 +219,10 @@ async fn pages_are_compressed(db: &Db) {
 
 async fn activity_lists_the_audit_log(db: &Db) {
     let html = text(send(db, get("/activity")).await).await;
-    assert!(html.contains("Sign in to see this"), "anonymous callers are asked to sign in");
+    assert!(
+        html.contains("Sign in to see this"),
+        "anonymous callers are asked to sign in"
+    );
 
     audit::append(
         db,
