@@ -7,7 +7,6 @@ pub use page::ActivityPage;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::access::model::{Action, Target};
 use crate::error::AppError;
 
 /// One line of the audit log: who did what to which target, and how it ended.
