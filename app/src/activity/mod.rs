@@ -27,6 +27,7 @@ pub const PAGE_SIZE: u32 = 50;
 
 #[server(endpoint = "activity/recent", input = leptos::server_fn::codec::GetUrl)]
 pub async fn recent_activity() -> Result<Vec<ActivityEntry>, AppError> {
+    use crate::access::model::{Action, Target};
     let backend = crate::backend::backend()?;
     backend
         .authorize(Action::ViewActivity, Target::Portal)
