@@ -16,6 +16,9 @@ pub trait Backend: Send + Sync + 'static {
     /// The person signed in for this request, if anyone.
     async fn current_user(&self) -> Result<Option<Principal>, AppError>;
 
+    /// The caller's groups, the bindings that apply to them and what they may do everywhere.
+    async fn my_access(&self) -> Result<crate::access::AccessSummary, AppError>;
+
     /// Who is asking, if they may do `action` on `target`: `Unauthenticated` or `Forbidden` (and an
     /// audit entry) otherwise. Every server function that reads or changes anything calls it first.
     async fn authorize(&self, action: Action, target: Target) -> Result<Principal, AppError>;

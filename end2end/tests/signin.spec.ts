@@ -16,6 +16,16 @@ test('the development sign-in signs a seeded identity in and out', async ({ page
   await expect(shell.userArea).toContainText('Otto Operator');
   await expect(shell.userArea.getByText('OO')).toBeVisible();
 
+  // The Access page shows their groups, the binding that applies and what they may do.
+  await shell.goto('/access');
+  await expect(shell.main.getByText('platform-operators').first()).toBeVisible();
+  const bindings = shell.main.getByRole('table', { name: 'Role bindings that apply to you' });
+  await expect(bindings).toContainText('group platform-operators');
+  await expect(bindings).toContainText('operator');
+  const may = shell.main.getByRole('table', { name: 'What you may do everywhere' });
+  await expect(may.getByRole('row').filter({ hasText: 'scale-pool' })).toContainText('allowed');
+  await expect(may.getByRole('row').filter({ hasText: 'manage-access' })).toContainText('not allowed');
+
   // The sign-in is in the activity log.
   await shell.goto('/activity');
   await expect(shell.main.getByRole('row').filter({ hasText: 'Otto Operator' }).first()).toContainText('sign-in');

@@ -63,6 +63,32 @@ impl Backend for PortalBackend {
         }
     }
 
+    async fn my_access(&self) -> Result<app::access::AccessSummary, AppError> {
+        let who = self
+            .current_user()
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let all = crate::access::bindings::list(&self.db)
+            .await
+            .map_err(internal)?;
+        let actions = Action::ALL
+            .into_iter()
+            .map(|a| {
+                (
+                    a,
+                    a.needs(),
+                    crate::access::may(&who, &all, a, &Target::Portal).is_allowed(),
+                )
+            })
+            .collect();
+        let bindings = all.into_iter().filter(|b| b.applies_to(&who)).collect();
+        Ok(app::access::AccessSummary {
+            principal: who,
+            bindings,
+            actions,
+        })
+    }
+
     async fn current_user(&self) -> Result<Option<Principal>, AppError> {
         // The session layer put the session into the request; Leptos hands the request's parts over.
         let session = leptos::prelude::use_context::<http::request::Parts>()

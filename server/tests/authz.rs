@@ -24,6 +24,12 @@ const MATRIX: &[Entry] = &[
         body: "",
         allowed: [false, true, true, true],
     },
+    // Any signed-in person may see their own access.
+    Entry {
+        path: "/api/access/mine",
+        body: "",
+        allowed: [false, true, true, true],
+    },
     // Public: who is signed in (possibly nobody), and the display theme.
     Entry {
         path: "/api/auth/whoami",
