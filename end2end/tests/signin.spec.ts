@@ -30,6 +30,11 @@ test('the development sign-in signs a seeded identity in and out', async ({ page
   await shell.goto('/activity');
   await expect(shell.main.getByRole('row').filter({ hasText: 'Otto Operator' }).first()).toContainText('sign-in');
 
+  const csv = await page.request.get('/activity/export.csv?action=sign-in');
+  expect(csv.status()).toBe(200);
+  expect(await csv.text()).toContain('Otto Operator');
+  await expect(shell.main.getByRole('link', { name: 'CSV' })).toHaveAttribute('href', '/activity/export.csv');
+
   await shell.userArea.getByRole('button', { name: 'Sign out' }).click();
   await shell.waitUntilInteractive();
   await expect(shell.userArea).toContainText('Not signed in');

@@ -25,7 +25,18 @@ pub fn ActivityPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Ok(list) => view! { <ActivityTable entries=list /> }.into_any(),
+                    Ok(list) => {
+                        view! {
+                            <p class="export-links">
+                                "Export the newest 1,000 entries: "
+                                <a href="/activity/export.jsonl" rel="external" download="">"JSON Lines"</a>
+                                " · "
+                                <a href="/activity/export.csv" rel="external" download="">"CSV"</a>
+                            </p>
+                            <ActivityTable entries=list />
+                        }
+                            .into_any()
+                    }
                     Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                 }
             })}

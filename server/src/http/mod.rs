@@ -1,5 +1,6 @@
 //! The HTTP face of the portal: the router (pages, server functions, health, assets) and serving it.
 
+mod export;
 mod guards;
 mod headers;
 mod health;
@@ -97,6 +98,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(crate::auth::routes())
+        .route("/activity/{file}", get(export::export))
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<

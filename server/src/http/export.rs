@@ -1,0 +1,126 @@
+//! `GET /activity/export.jsonl` and `/activity/export.csv`: the audit log, filtered, for viewers.
+
+use app::access::model::{Action, Target};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::AppState;
+use crate::access::{bindings, may};
+use crate::store::audit::{self, Outcome};
+use crate::store::audit_export;
+
+/// At most this many entries per export (the newest first).
+const MAX_ROWS: u32 = 1000;
+
+/// The Activity filters, as query parameters; times are Unix milliseconds.
+#[derive(Debug, Default, Deserialize)]
+pub struct Filters {
+    actor: Option<String>,
+    action: Option<String>,
+    cluster: Option<String>,
+    result: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+fn refuse(code: StatusCode, message: &str) -> Response {
+    (
+        code,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{message}\n"),
+    )
+        .into_response()
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    session: Session,
+    Path(file): Path<String>,
+    Query(f): Query<Filters>,
+) -> Response {
+    let (content_type, csv) = match file.as_str() {
+        "export.jsonl" => ("application/jsonl", false),
+        "export.csv" => ("text/csv; charset=utf-8", true),
+        _ => {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                "use /activity/export.jsonl or /activity/export.csv",
+            );
+        }
+    };
+    let Some(who) = crate::auth::principal(&session, &state.auth).await else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "sign in to export the activity log",
+        );
+    };
+    let all = match bindings::list(&state.db).await {
+        Ok(all) => all,
+        Err(e) => {
+            tracing::error!(error = %e, "export: cannot read role bindings");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database did not answer; try again in a moment",
+            );
+        }
+    };
+    if !may(&who, &all, Action::ViewActivity, &Target::Portal).is_allowed() {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "exporting the activity log needs the viewer role",
+        );
+    }
+    let outcome = match f.result.as_deref().filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) => match Outcome::parse(r) {
+            Some(o) => Some(o),
+            None => {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    &format!("result must be accepted, denied or failed, not {r:?}"),
+                );
+            }
+        },
+    };
+    let query = audit::Query {
+        actor: f.actor,
+        action: f.action,
+        cluster: f.cluster,
+        outcome,
+        from_ms: f.from,
+        to_ms: f.to,
+        before: None,
+        limit: MAX_ROWS,
+    };
+    let page = match audit::search(&state.db, &query).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "export: cannot read the audit log");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database did not answer; try again in a moment",
+            );
+        }
+    };
+    let body = if csv {
+        audit_export::csv(&page.entries)
+    } else {
+        audit_export::json_lines(&page.entries)
+    };
+    let mut res = (StatusCode::OK, body).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let disposition = if csv {
+        "attachment; filename=\"portolan-activity.csv\""
+    } else {
+        "attachment; filename=\"portolan-activity.jsonl\""
+    };
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static(disposition),
+    );
+    res
+}
