@@ -106,8 +106,9 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
             "browser assets are missing: pages render but will not be styled or interactive (build them with `make build`, or set --site-root)"
         );
     }
-    let auth = auth::AuthSettings::from_config(&config, addr);
-    if auth.dev_sign_in {
+    let mut state = app_state(&config, db.clone(), addr);
+    state.management = Some(Arc::new(management));
+    if state.auth.dev_sign_in {
         auth::dev::ensure_bindings(&db)
             .await
             .map_err(StartupError::DevSignIn)?;
@@ -124,8 +125,6 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
             tokio::time::Duration::from_secs(3600),
         ),
     );
-    let mut state = app_state(&config, db.clone(), addr);
-    state.management = Some(Arc::new(management));
     tracing::info!(
         %addr,
         public_origin = %state.public_origin,

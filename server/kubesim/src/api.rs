@@ -368,7 +368,7 @@ impl Ctx<'_> {
                 if table::wanted(self.headers) {
                     return Ok(value_response(
                         StatusCode::OK,
-                        &table::render(t.res, &[obj], obj_rv(self.store), None),
+                        &table::render(t.res, &[obj], self.store.current_rv(), None),
                     ));
                 }
                 Ok(json_response(StatusCode::OK, obj.json.clone()))
@@ -659,10 +659,6 @@ impl Ctx<'_> {
             message: "the object kept changing while the patch was applied; try again".into(),
         })
     }
-}
-
-fn obj_rv(store: &Store) -> u64 {
-    store.current_rv()
 }
 
 /// What the object will look like after an update in `mode` (for admission).

@@ -133,10 +133,8 @@ fn pattern_matches(pattern: &str, s: &str) -> bool {
 
 /// Validates `v` against an OpenAPI v3 `schema`, appending one cause per problem.
 pub fn schema(schema: &Value, v: &Value, path: &str, causes: &mut Vec<Cause>) {
+    // Kubernetes drops nulls; `required` checks catch a missing value that matters.
     if v.is_null() {
-        if schema["nullable"].as_bool() != Some(true) && !path.is_empty() {
-            // Kubernetes drops nulls for non-nullable fields; required checks catch what matters.
-        }
         return;
     }
     let field = if path.is_empty() {

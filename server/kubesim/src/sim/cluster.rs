@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::catalog::{AUTOSCALER_MAX, AUTOSCALER_MIN, DEFER_UPGRADE};
 use crate::kubeconfig;
-use crate::resources::{self, id};
+use crate::resources::id;
 use crate::shared::Shared;
 use crate::sim::apps;
 use crate::sim::objects::{self, EventLog, NodeSpec, cond, pool_shape};
@@ -1365,5 +1365,4 @@ fn delete(
         ));
         v["status"]["conditions"] = objects::conditions(&old, list, &generation);
     });
-    let _ = resources::get(id::CLUSTERS);
 }

@@ -12,7 +12,7 @@ pub mod workload;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -196,19 +196,6 @@ impl Sim {
     /// The management cluster's kubeconfig.
     pub fn kubeconfig(&self) -> &str {
         &self.kubeconfig
-    }
-
-    /// Writes the management kubeconfig, readable by the owner only.
-    pub fn write_kubeconfig(&self, path: &Path) -> std::io::Result<()> {
-        use std::io::Write;
-        #[cfg(unix)]
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        opts.mode(0o600);
-        let mut f = opts.open(path)?;
-        f.write_all(self.kubeconfig.as_bytes())
     }
 
     pub fn faults(&self) -> &Faults {

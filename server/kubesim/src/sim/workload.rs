@@ -278,7 +278,6 @@ fn schedule(rt: &mut WorkloadRt, store: &Store) -> bool {
         })
         .collect();
     let total_nodes = nodes.len();
-    let mut unscheduled = false;
     for p in pending.into_iter().take(2000) {
         let v = p.value();
         let (cpu, mem) = (num(p, "x.cpu"), num(p, "x.mem"));
@@ -305,7 +304,6 @@ fn schedule(rt: &mut WorkloadRt, store: &Store) -> bool {
                 }
             }
             None => {
-                unscheduled = true;
                 if p.field("x.unschedulable") == "true" {
                     continue;
                 }
@@ -326,7 +324,6 @@ fn schedule(rt: &mut WorkloadRt, store: &Store) -> bool {
         }
     }
     // Unschedulable pods wait for capacity: not "busy" (the next change wakes the controllers).
-    let _ = unscheduled;
     false
 }
 
