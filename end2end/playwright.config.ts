@@ -1,9 +1,11 @@
-// Playwright harness: starts the already-built `portolan` binary on a fresh SQLite file and runs
-// every test twice, with JavaScript enabled (hydrated) and disabled (server-rendered only).
+// Playwright harness: starts the already-built `portolan` binary on fresh SQLite files — once with the
+// development sign-in, and twice behind the test identity provider (end2end/idp, npm oidc-provider) —
+// and runs every test twice, with JavaScript enabled (hydrated) and disabled (server-rendered only).
 import { defineConfig } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { OIDC } from './pages/idp';
 
 const port = Number(process.env.PORTOLAN_E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
@@ -11,6 +13,41 @@ const repo = path.resolve(__dirname, '..');
 const bin = process.env.PORTOLAN_BIN ?? path.join(repo, 'target/debug/portolan');
 const siteRoot = process.env.PORTOLAN_SITE_ROOT ?? path.join(repo, 'target/site');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portolan-e2e-'));
+const secretFile = path.join(dataDir, 'client-secret');
+const clientSecret = `e2e-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+fs.writeFileSync(secretFile, clientSecret, { mode: 0o600 });
+
+
+function portal(port: number, args: string) {
+  return {
+    command: `"${bin}" serve --listen 127.0.0.1:${port} --database-url "sqlite://${dataDir}/e2e-${port}.db" --site-root "${siteRoot}" ${args}`,
+    url: `http://127.0.0.1:${port}/readyz`,
+    reuseExistingServer: false,
+    env: { PORTOLAN_LOG: process.env.PORTOLAN_LOG ?? 'warn' },
+    timeout: 60_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+  };
+}
+
+function idp(port: number, portalPort: number) {
+  return {
+    command: `node idp/server.mjs`,
+    url: `http://127.0.0.1:${port}/.well-known/openid-configuration`,
+    reuseExistingServer: false,
+    env: { IDP_PORT: String(port), PORTAL_URL: `http://127.0.0.1:${portalPort}`, IDP_CLIENT_SECRET: clientSecret },
+    timeout: 30_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+  };
+}
+
+function oidcPortal(port: number, idpPort: number, extra: string) {
+  return portal(
+    port,
+    `--oidc-issuer http://127.0.0.1:${idpPort} --oidc-client-id portolan --oidc-client-secret-file "${secretFile}" ${extra}`,
+  );
+}
 
 export default defineConfig({
   testDir: './tests',
@@ -43,15 +80,15 @@ export default defineConfig({
   },
   projects: [
     { name: 'js', use: { javaScriptEnabled: true } },
-    { name: 'nojs', use: { javaScriptEnabled: false } },
+    // The tests that disturb the shared test IdP run once, with JavaScript.
+    { name: 'nojs', use: { javaScriptEnabled: false }, testIgnore: /oidc-chaos/ },
   ],
-  webServer: {
-    command: `"${bin}" serve --listen 127.0.0.1:${port} --database-url "sqlite://${dataDir}/e2e.db" --site-root "${siteRoot}"`,
-    url: `${baseURL}/readyz`,
-    reuseExistingServer: false,
-    env: { PORTOLAN_LOG: process.env.PORTOLAN_LOG ?? 'warn' },
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: [
+    portal(port, ''),
+    idp(OIDC.idp, OIDC.portal),
+    oidcPortal(OIDC.portal, OIDC.idp, '--oidc-group-prefix oidc: --bootstrap-admin-group oidc:idp-admins'),
+    // For the tests that rotate keys, stop the provider or wait for sessions to expire.
+    idp(OIDC.chaosIdp, OIDC.chaosPortal),
+    oidcPortal(OIDC.chaosPortal, OIDC.chaosIdp, '--bootstrap-admin-group idp-admins --session-idle 10s'),
+  ],
 });

@@ -13,7 +13,21 @@ export class Shell {
   readonly heading: Locator;
   readonly userArea: Locator;
 
+  /** What the browser reported going wrong, to explain a page that never hydrates. */
+  readonly problems: string[] = [];
+
   constructor(readonly page: Page) {
+    page.on('pageerror', (e) => this.problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') this.problems.push(`console: ${m.text()} (${m.location().url})`);
+    });
+    page.on('requestfailed', (r) => this.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on('response', async (r) => {
+      if (r.request().resourceType() !== 'document' || r.status() !== 200) return;
+      // Only the portal's own pages carry a CSP; each must have a nonce for its inline scripts.
+      const csp = (await r.allHeaders())['content-security-policy'];
+      if (csp !== undefined && !csp.includes("'nonce-")) this.problems.push(`document without a CSP nonce: ${r.status()} ${r.url()} ${JSON.stringify(await r.allHeaders())}`);
+    });
     this.topBar = page.locator('header.topbar');
     this.nav = page.getByRole('navigation', { name: 'Main' });
     this.breadcrumb = page.getByRole('navigation', { name: 'Breadcrumb' });
@@ -31,7 +45,10 @@ export class Shell {
 
   async waitUntilInteractive() {
     if (test.info().project.use.javaScriptEnabled !== false) {
-      await expect(this.page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      await expect(
+        this.page.locator('body'),
+        `the page hydrates (browser problems so far: ${JSON.stringify(this.problems.slice(-6))})`,
+      ).toHaveAttribute('data-hydrated', 'true');
     }
   }
 

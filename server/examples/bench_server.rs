@@ -36,7 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .config;
     let db = server::open_database(&config).await?;
 
-    let render = server::http::router(server::app_state(&config, db.clone(), addr));
+    let render = server::http::router(server::app_state(&config, db.clone(), addr)?);
     let page = render
         .oneshot(http::Request::get("/clusters").body(Body::empty())?)
         .await?;
@@ -47,7 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "/bench/static-shell",
         get(move || std::future::ready(Html(shell.clone()))),
     );
-    let app = server::http::router_with(server::app_state(&config, db, addr), extra);
+    let app = server::http::router_with(server::app_state(&config, db, addr)?, extra);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -41,6 +41,9 @@ impl Backend for PortalBackend {
                     had.map(|r| format!("the caller is {r} there"))
                         .unwrap_or_else(|| "the caller has no role there".into())
                 );
+                let caller = leptos::prelude::use_context::<http::request::Parts>()
+                    .map(|parts| crate::http::Caller::from_parts(&parts))
+                    .unwrap_or_default();
                 let entry = audit::NewEntry {
                     at_ms: crate::store::now_ms(),
                     actor_subject: who.subject.clone(),
@@ -51,8 +54,8 @@ impl Backend for PortalBackend {
                     parameters: serde_json::json!({}),
                     outcome: audit::Outcome::Denied,
                     reason: Some(reason),
-                    request_id: app::backend::request_id(),
-                    client_addr: None,
+                    request_id: caller.request_id,
+                    client_addr: caller.client_addr,
                 };
                 audit::append(&self.db, &entry).await.map_err(internal)?;
                 Err(AppError::Forbidden {

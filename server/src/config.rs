@@ -106,6 +106,20 @@ pub struct Config {
     )]
     pub oidc_groups_claim: String,
 
+    /// Put in front of every group name from the provider (e.g. `oidc:`), so IdP groups cannot be
+    /// mistaken for groups from another source.
+    #[arg(long, env = "PORTOLAN_OIDC_GROUP_PREFIX", global = true)]
+    pub oidc_group_prefix: Option<String>,
+
+    /// Scopes to ask the provider for besides `openid` (space- or comma-separated).
+    #[arg(
+        long,
+        env = "PORTOLAN_OIDC_SCOPES",
+        default_value = "profile email groups",
+        global = true
+    )]
+    pub oidc_scopes: String,
+
     /// IdP group whose members are always admins, so a new install is not locked out.
     #[arg(long, env = "PORTOLAN_BOOTSTRAP_ADMIN_GROUP", global = true)]
     pub bootstrap_admin_group: Option<String>,
@@ -120,13 +134,13 @@ pub struct Config {
     )]
     pub log_format: LogFormat,
 
-    /// Minutes without a request after which a session ends.
-    #[arg(long, env = "PORTOLAN_SESSION_IDLE_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=10080), global = true)]
-    pub session_idle_minutes: u32,
+    /// Time without a request after which a session ends (e.g. 90s, 60m, 8h; 10s to 7d).
+    #[arg(long, env = "PORTOLAN_SESSION_IDLE", default_value = "60m", value_parser = session_idle, global = true)]
+    pub session_idle: std::time::Duration,
 
-    /// Hours after sign-in after which a session ends however active it is.
-    #[arg(long, env = "PORTOLAN_SESSION_MAX_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720), global = true)]
-    pub session_max_hours: u32,
+    /// Time after sign-in after which a session ends however active it is (e.g. 12h; 1m to 30d).
+    #[arg(long, env = "PORTOLAN_SESSION_MAX", default_value = "12h", value_parser = session_max, global = true)]
+    pub session_max: std::time::Duration,
 
     /// Directory with the browser assets (pkg/portolan.js, .wasm, .css and public files).
     #[arg(
@@ -151,6 +165,46 @@ impl Config {
             None => format!("http://{}", self.listen_addr()),
         }
     }
+}
+
+/// `90s`, `60m`, `12h`, `7d` → a duration; anything else, or outside `min..=max`, is refused.
+fn duration_in(raw: &str, min: u64, max: u64) -> Result<std::time::Duration, String> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "{raw:?} is not a duration: write a number and a unit, s, m, h or d (e.g. 60m)"
+            ));
+        }
+    };
+    let secs = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| {
+            format!("{raw:?} is not a duration: write a number and a unit (e.g. 60m)")
+        })?;
+    if !(min..=max).contains(&secs) {
+        return Err(format!(
+            "{raw} is out of range: between {min}s and {}d",
+            max / 86_400
+        ));
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+fn session_idle(raw: &str) -> Result<std::time::Duration, String> {
+    duration_in(raw, 10, 7 * 86_400)
+}
+
+fn session_max(raw: &str) -> Result<std::time::Duration, String> {
+    duration_in(raw, 60, 30 * 86_400)
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; anything unparsable is hidden whole.
@@ -184,10 +238,12 @@ impl fmt::Debug for Config {
             .field("oidc_client_id", &self.oidc_client_id)
             .field("oidc_client_secret_file", &self.oidc_client_secret_file)
             .field("oidc_groups_claim", &self.oidc_groups_claim)
+            .field("oidc_group_prefix", &self.oidc_group_prefix)
+            .field("oidc_scopes", &self.oidc_scopes)
             .field("bootstrap_admin_group", &self.bootstrap_admin_group)
             .field("log_format", &self.log_format)
-            .field("session_idle_minutes", &self.session_idle_minutes)
-            .field("session_max_hours", &self.session_max_hours)
+            .field("session_idle", &self.session_idle)
+            .field("session_max", &self.session_max)
             .field("site_root", &self.site_root)
             .finish()
     }
@@ -225,6 +281,22 @@ mod tests {
             Cli::try_parse_from(["portolan", "--public-url", "https://portal.example.com/x/"])
                 .expect("valid flags");
         assert_eq!(cli.config.public_origin(), "https://portal.example.com");
+    }
+
+    #[test]
+    fn session_lifetimes_take_a_unit_and_stay_in_range() {
+        let cli = Cli::try_parse_from(["portolan", "--session-idle", "90s", "--session-max", "2d"])
+            .expect("valid flags");
+        assert_eq!(cli.config.session_idle.as_secs(), 90);
+        assert_eq!(cli.config.session_max.as_secs(), 2 * 86_400);
+        for bad in ["60", "5s", "8d", "1x", "m", "-1m", "99999999999999999999h"] {
+            let flag = format!("--session-idle={bad}");
+            let err = Cli::try_parse_from(["portolan", flag.as_str()])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("--session-idle"), "{bad}: {err}");
+        }
     }
 
     #[test]

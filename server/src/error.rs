@@ -34,6 +34,8 @@ pub enum StartupError {
     Fleet(#[from] crate::fleet::FleetError),
     #[error("--bootstrap-admin-group / PORTOLAN_BOOTSTRAP_ADMIN_GROUP: {0}")]
     Bootstrap(#[source] crate::access::bindings::BindingError),
+    #[error("{0}")]
+    Auth(#[from] crate::auth::AuthConfigError),
     #[error("cannot store the development sign-in's role bindings: {0}")]
     DevSignIn(#[source] crate::access::bindings::BindingError),
 }
@@ -54,6 +56,51 @@ impl IntoResponse for HttpError {
             HttpError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         };
         (status, self.to_string()).into_response()
+    }
+}
+
+impl IntoResponse for crate::auth::oidc::SignInError {
+    fn into_response(self) -> Response {
+        use crate::auth::html::{escape, page};
+        use crate::auth::oidc::SignInError as E;
+        let (status, advice) = match &self {
+            E::Discovery { .. } => (
+                StatusCode::BAD_GATEWAY,
+                "The identity provider may be down, or --oidc-issuer may be wrong. People who are \
+                 already signed in can keep working; try again in a few minutes.",
+            ),
+            E::Refused { .. } => (
+                StatusCode::BAD_REQUEST,
+                "Nothing was changed. If you cancelled, sign in again; otherwise ask your \
+                 administrator whether your account may use Portolan.",
+            ),
+            E::MissingParameter(_) | E::WrongIssuer(_) | E::UnknownState => (
+                StatusCode::BAD_REQUEST,
+                "Start again from the sign-in link, in the same browser.",
+            ),
+            E::TokenExchange(_) | E::NoIdToken | E::UserInfo(_) => (
+                StatusCode::BAD_GATEWAY,
+                "The identity provider did not complete the sign-in. Try again; if it keeps \
+                 happening, ask your administrator to check the portal's client registration.",
+            ),
+            E::IdToken(_) => (
+                StatusCode::UNAUTHORIZED,
+                "You were not signed in. Try again; if it keeps happening, ask your administrator \
+                 to check the identity provider's clock, keys and the portal's client id.",
+            ),
+            E::Session(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The portal's database did not answer. Try again in a moment.",
+            ),
+        };
+        let body = format!(
+            "<p class=\"step\"><strong>{}</strong></p><p role=\"alert\">Sign-in failed: {}.</p><p>{}</p>\
+             <p><a href=\"/auth/login\">Try signing in again</a> · <a href=\"/\">Home</a></p>",
+            escape(self.step()),
+            escape(&self.to_string()),
+            escape(advice)
+        );
+        (status, axum::response::Html(page("Sign-in failed", &body))).into_response()
     }
 }
 

@@ -44,9 +44,9 @@ pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
 }
 
 /// Everything the router needs, built from an open database.
-pub fn app_state(config: &Config, db: Db, addr: SocketAddr) -> AppState {
-    let auth = Arc::new(auth::AuthSettings::from_config(config, addr));
-    AppState {
+pub fn app_state(config: &Config, db: Db, addr: SocketAddr) -> Result<AppState, StartupError> {
+    let auth = Arc::new(auth::AuthSettings::from_config(config, addr)?);
+    Ok(AppState {
         leptos_options: leptos_options(config, addr),
         backend: Arc::new(PortalBackend {
             db: db.clone(),
@@ -56,7 +56,7 @@ pub fn app_state(config: &Config, db: Db, addr: SocketAddr) -> AppState {
         public_origin: config.public_origin().into(),
         management: None,
         auth,
-    }
+    })
 }
 
 /// `portolan serve`: bind, open the database, serve until SIGTERM/SIGINT.
@@ -106,7 +106,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
             "browser assets are missing: pages render but will not be styled or interactive (build them with `make build`, or set --site-root)"
         );
     }
-    let mut state = app_state(&config, db.clone(), addr);
+    let mut state = app_state(&config, db.clone(), addr)?;
     state.management = Some(Arc::new(management));
     if state.auth.dev_sign_in {
         auth::dev::ensure_bindings(&db)

@@ -154,8 +154,16 @@ async fn bad_and_cross_origin_sign_ins_are_refused(db: &Db) {
 
 async fn dev_sign_in_is_off_with_an_issuer_or_beyond_loopback(db: &Db) {
     let addr = "127.0.0.1:3000".parse().expect("addr");
-    let with_issuer = support::config(&["--oidc-issuer", "https://idp.example.com"]);
-    let app = server::http::router(server::app_state(&with_issuer, db.clone(), addr));
+    // An issuer nobody answers for: sign-in must say the provider could not be reached.
+    let with_issuer = support::config(&[
+        "--oidc-issuer",
+        "https://idp.invalid",
+        "--oidc-client-id",
+        "portolan",
+    ]);
+    let app = server::http::router(
+        server::app_state(&with_issuer, db.clone(), addr).expect("valid configuration"),
+    );
     assert_eq!(
         send(&app, Request::get("/auth/dev").body(Body::empty()).unwrap())
             .await
@@ -166,22 +174,35 @@ async fn dev_sign_in_is_off_with_an_issuer_or_beyond_loopback(db: &Db) {
         send(&app, sign_in("admin", None)).await.0,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        send(
-            &app,
-            Request::get("/auth/login").body(Body::empty()).unwrap()
-        )
+    let login = app
+        .clone()
+        .oneshot(Request::get("/auth/login").body(Body::empty()).unwrap())
         .await
-        .0,
-        StatusCode::SERVICE_UNAVAILABLE
+        .expect("response");
+    assert_eq!(login.status(), StatusCode::BAD_GATEWAY);
+    let page = String::from_utf8(
+        login
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec(),
+    )
+    .expect("utf-8");
+    assert!(
+        page.contains("Step 1 of 4: contacting the identity provider")
+            && page.contains("https://idp.invalid/.well-known/openid-configuration"),
+        "{page}"
     );
+    let failed = audit::recent(db, 1).await.expect("audit");
+    assert_eq!(failed[0].entry.outcome, audit::Outcome::Failed);
 
     let public = support::config(&["--public-url", "https://portal.example.com"]);
-    let app = server::http::router(server::app_state(
-        &public,
-        db.clone(),
-        "0.0.0.0:3000".parse().expect("addr"),
-    ));
+    let app = server::http::router(
+        server::app_state(&public, db.clone(), "0.0.0.0:3000".parse().expect("addr"))
+            .expect("valid configuration"),
+    );
     assert_eq!(
         send(&app, Request::get("/auth/dev").body(Body::empty()).unwrap())
             .await

@@ -380,3 +380,51 @@ async fn shutdown_lets_in_flight_requests_finish() {
         "no new connections after shutdown"
     );
 }
+
+/// Pages and static files served at the same time each keep their own headers: a page always has
+/// its CSP nonce, a file never has one. (leptos_axum's file handler used to move a concurrently
+/// rendering page's headers onto the file, and the page then could not hydrate.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_pages_and_files_keep_their_own_headers() {
+    let t = support::sqlite().await;
+    let site = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(site.path().join("pkg")).expect("pkg dir");
+    std::fs::write(site.path().join("pkg/portolan.css"), "body{}").expect("css");
+    let site_root = site.path().display().to_string();
+    let config = support::config(&["--site-root", &site_root]);
+    let app = server::http::router(
+        server::app_state(
+            &config,
+            t.db.clone(),
+            "127.0.0.1:3000".parse().expect("addr"),
+        )
+        .expect("valid configuration"),
+    );
+    let mut tasks = Vec::new();
+    for i in 0..120 {
+        let app = app.clone();
+        let path = ["/", "/pkg/portolan.css", "/no/such/page"][i % 3];
+        tasks.push(tokio::spawn(async move {
+            let res = app.oneshot(get(path)).await.expect("response");
+            let csp = res
+                .headers()
+                .get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            (path, res.status(), csp)
+        }));
+    }
+    for task in tasks {
+        let (path, status, csp) = task.await.expect("task");
+        if path == "/pkg/portolan.css" {
+            assert_eq!(status, StatusCode::OK);
+            assert!(!csp.contains("'nonce-"), "a file got a page's nonce: {csp}");
+        } else {
+            assert!(
+                csp.contains("'nonce-"),
+                "{path} ({status}) lost its nonce: {csp}"
+            );
+        }
+    }
+}

@@ -1,39 +1,34 @@
 //! The `/auth/*` handlers: start sign-in, the development sign-in page and form, sign-out, "who am I".
 
 use axum::Form;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
 use super::dev::{self, IDENTITIES};
-use crate::http::AppState;
+use super::html::{escape, page};
+use super::oidc::{self, Pending, SignInError};
+use crate::http::{AppState, Caller};
 use crate::store::audit::{self, NewEntry, Outcome};
 use crate::store::now_ms;
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+/// Session key of the sign-ins this browser started and has not finished.
+const PENDING: &str = "oidc_pending";
+/// Session key of the ID token, kept to hint at the provider's logout.
+const ID_TOKEN: &str = "oidc_id_token";
 
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t} · Portolan</title><link rel=\"stylesheet\" href=\"/pkg/portolan.css\"></head>\
-         <body><main class=\"auth-page\"><h1>{t}</h1>{body}</main></body></html>",
-        t = escape(title)
-    )
-}
+/// Someone not (yet) known: the actor of failed sign-ins.
+const ANONYMOUS: (&str, &str, &[String]) = ("anonymous", "anonymous", &[]);
 
 async fn record(
     state: &AppState,
-    headers: &HeaderMap,
+    caller: &Caller,
     who: (&str, &str, &[String]),
     action: &str,
+    method: &str,
     outcome: Outcome,
     reason: Option<String>,
 ) {
@@ -44,33 +39,178 @@ async fn record(
         actor_groups: who.2.to_vec(),
         action: action.into(),
         target: "portal".into(),
-        parameters: json!({"method": "development"}),
+        parameters: json!({"method": method}),
         outcome,
         reason,
-        request_id: headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .into(),
-        client_addr: None,
+        request_id: caller.request_id.clone(),
+        client_addr: caller.client_addr.clone(),
     };
     if let Err(e) = audit::append(&state.db, &entry).await {
         tracing::error!(error = %e, action, "could not record an audit entry");
     }
 }
 
-/// `/auth/login`: where the sign-in link points.
-pub async fn login(State(state): State<AppState>) -> Response {
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// Only a path on this portal: never another site, so the link cannot be used to redirect away.
+fn safe_next(next: Option<String>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/".into(),
+    }
+}
+
+/// `/auth/login`: where the sign-in link points. With an identity provider, the browser is sent
+/// there; otherwise to the development sign-in.
+pub async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    caller: Caller,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    let next = safe_next(query.next);
+    if let Some(provider) = state.auth.oidc.clone() {
+        let started = match provider.begin(next).await {
+            Ok(started) => started,
+            Err(e) => return sign_in_failed(&state, &caller, e).await,
+        };
+        let (url, pending) = started;
+        let list: Vec<Pending> = session
+            .get(PENDING)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        if let Err(e) = session.insert(PENDING, oidc::remember(list, pending)).await {
+            return sign_in_failed(&state, &caller, SignInError::Session(e.to_string())).await;
+        }
+        return Redirect::to(url.as_str()).into_response();
+    }
     if state.auth.dev_sign_in {
         return Redirect::to("/auth/dev").into_response();
     }
-    let body = "<p>Sign-in through OpenID Connect is configured, but this version of Portolan cannot \
-                perform it yet. Ask your administrator for a release with OpenID Connect sign-in.</p>";
+    let body = "<p>No sign-in method is configured: this portal listens beyond loopback, where the \
+                development sign-in is never offered, and no identity provider is set. Start it with \
+                <code>--oidc-issuer</code>, <code>--oidc-client-id</code> and \
+                <code>--oidc-client-secret-file</code>.</p>";
     (
         StatusCode::SERVICE_UNAVAILABLE,
         Html(page("Sign-in unavailable", body)),
     )
         .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+    iss: Option<String>,
+}
+
+/// `GET /auth/callback`: the identity provider sends the browser back here.
+pub async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    caller: Caller,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let Some(provider) = state.auth.oidc.clone() else {
+        return (
+            StatusCode::NOT_FOUND,
+            Html(page(
+                "Not found",
+                "<p>No identity provider is configured.</p>",
+            )),
+        )
+            .into_response();
+    };
+    match finish_sign_in(&provider, &session, query).await {
+        Ok((who, next)) => {
+            record(
+                &state,
+                &caller,
+                (&who.subject, &who.name, &who.groups),
+                "sign-in",
+                "oidc",
+                Outcome::Accepted,
+                None,
+            )
+            .await;
+            Redirect::to(&next).into_response()
+        }
+        Err(e) => sign_in_failed(&state, &caller, e).await,
+    }
+}
+
+async fn finish_sign_in(
+    provider: &oidc::Oidc,
+    session: &Session,
+    query: CallbackQuery,
+) -> Result<(app::access::model::Principal, String), SignInError> {
+    let mut list: Vec<Pending> = session
+        .get(PENDING)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    // Whatever happens next, the state in this response is spent.
+    let pending = query
+        .state
+        .as_deref()
+        .and_then(|s| oidc::take(&mut list, s));
+    session
+        .insert(PENDING, &list)
+        .await
+        .map_err(|e| SignInError::Session(e.to_string()))?;
+    if let Some(error) = query.error {
+        return Err(SignInError::Refused {
+            error,
+            description: query.error_description,
+        });
+    }
+    provider.check_response_issuer(query.iss.as_deref())?;
+    if query.state.is_none() {
+        return Err(SignInError::MissingParameter("state"));
+    }
+    let code = query.code.ok_or(SignInError::MissingParameter("code"))?;
+    let pending = pending.ok_or(SignInError::UnknownState)?;
+    let next = pending.next.clone();
+    let verified = provider.finish(pending, code).await?;
+    super::sign_in(session, verified.principal.clone())
+        .await
+        .map_err(|e| SignInError::Session(e.to_string()))?;
+    session
+        .insert(ID_TOKEN, verified.id_token)
+        .await
+        .map_err(|e| SignInError::Session(e.to_string()))?;
+    Ok((verified.principal, next))
+}
+
+/// Records a failed sign-in and shows the page that says which step failed.
+async fn sign_in_failed(state: &AppState, caller: &Caller, e: SignInError) -> Response {
+    tracing::warn!(error = %e, step = e.step(), "sign-in failed");
+    let outcome = match e {
+        SignInError::IdToken(_) | SignInError::UnknownState | SignInError::WrongIssuer(_) => {
+            Outcome::Denied
+        }
+        _ => Outcome::Failed,
+    };
+    record(
+        state,
+        caller,
+        ANONYMOUS,
+        "sign-in",
+        "oidc",
+        outcome,
+        Some(e.to_string()),
+    )
+    .await;
+    e.into_response()
 }
 
 /// `GET /auth/dev`: pick a seeded identity.
@@ -105,7 +245,7 @@ pub struct DevForm {
 pub async fn dev_sign_in(
     State(state): State<AppState>,
     session: Session,
-    headers: HeaderMap,
+    caller: Caller,
     Form(form): Form<DevForm>,
 ) -> Response {
     if !state.auth.dev_sign_in {
@@ -114,9 +254,10 @@ pub async fn dev_sign_in(
     let Some(identity) = dev::identity(&form.identity) else {
         record(
             &state,
-            &headers,
-            ("anonymous", "anonymous", &[]),
+            &caller,
+            ANONYMOUS,
             "sign-in",
+            "development",
             Outcome::Denied,
             Some(format!("unknown development identity {:?}", form.identity)),
         )
@@ -138,9 +279,10 @@ pub async fn dev_sign_in(
         tracing::error!(error = %e, "could not store the session");
         record(
             &state,
-            &headers,
+            &caller,
             (&who.subject, &who.name, &who.groups),
             "sign-in",
+            "development",
             Outcome::Failed,
             Some("the session could not be stored".into()),
         )
@@ -149,9 +291,10 @@ pub async fn dev_sign_in(
     }
     record(
         &state,
-        &headers,
+        &caller,
         (&who.subject, &who.name, &who.groups),
         "sign-in",
+        "development",
         Outcome::Accepted,
         None,
     )
@@ -159,25 +302,34 @@ pub async fn dev_sign_in(
     Redirect::to("/").into_response()
 }
 
-/// `POST /auth/logout`: ends the session on the server and clears the cookie.
-pub async fn sign_out(
-    State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-) -> Response {
+/// `POST /auth/logout`: ends the session on the server, clears the cookie and, when the identity
+/// provider supports it, sends the browser on to end the provider's session too.
+pub async fn sign_out(State(state): State<AppState>, session: Session, caller: Caller) -> Response {
+    let method = if state.auth.oidc.is_some() {
+        "oidc"
+    } else {
+        "development"
+    };
     if let Some(who) = super::principal(&session, &state.auth).await {
         record(
             &state,
-            &headers,
+            &caller,
             (&who.subject, &who.name, &who.groups),
             "sign-out",
+            method,
             Outcome::Accepted,
             None,
         )
         .await;
     }
+    let id_token: Option<String> = session.get(ID_TOKEN).await.ok().flatten();
     if let Err(e) = session.flush().await {
         tracing::error!(error = %e, "could not delete the session");
+    }
+    if let Some(provider) = &state.auth.oidc
+        && let Some(url) = provider.logout_url(id_token.as_deref()).await
+    {
+        return Redirect::to(url.as_str()).into_response();
     }
     Redirect::to("/").into_response()
 }

@@ -1,11 +1,14 @@
-//! Sign-in: sessions kept in the portal's database, the development sign-in, sign-out, and who is
-//! signed in. (OpenID Connect sign-in is not built yet.)
+//! Sign-in: OpenID Connect or the development sign-in, sessions kept in the portal's database,
+//! sign-out, and who is signed in.
 
 pub mod dev;
 mod handlers;
+pub mod html;
+pub mod oidc;
 pub mod store;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use app::access::model::Principal;
 use axum::Router;
@@ -30,12 +33,14 @@ pub struct AuthSettings {
     pub dev_sign_in: bool,
     /// `Secure` cookies, unless the portal is served over plain HTTP on loopback.
     pub secure_cookies: bool,
-    pub idle_minutes: u32,
-    pub max_hours: u32,
+    pub idle: std::time::Duration,
+    pub max: std::time::Duration,
+    /// The identity provider, when one is configured.
+    pub oidc: Option<Arc<oidc::Oidc>>,
 }
 
 impl AuthSettings {
-    pub fn from_config(config: &Config, addr: SocketAddr) -> Self {
+    pub fn from_config(config: &Config, addr: SocketAddr) -> Result<Self, AuthConfigError> {
         let origin = config.public_origin();
         let plain_loopback = origin.starts_with("http://")
             && url::Url::parse(&origin)
@@ -47,13 +52,87 @@ impl AuthSettings {
                             .parse::<std::net::IpAddr>()
                             .is_ok_and(|ip| ip.is_loopback())
                 });
-        AuthSettings {
+        Ok(AuthSettings {
             dev_sign_in: config.oidc_issuer.is_none() && addr.ip().is_loopback(),
             secure_cookies: !plain_loopback,
-            idle_minutes: config.session_idle_minutes,
-            max_hours: config.session_max_hours,
-        }
+            idle: config.session_idle,
+            max: config.session_max,
+            oidc: oidc_from_config(config)?.map(Arc::new),
+        })
     }
+}
+
+/// What is wrong with the sign-in configuration; the process does not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthConfigError {
+    #[error(
+        "--oidc-issuer needs --oidc-client-id (PORTOLAN_OIDC_CLIENT_ID): the portal's client id at the provider"
+    )]
+    MissingClientId,
+    #[error("--oidc-client-secret-file {}: {source}", path.display())]
+    SecretFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--oidc-client-secret-file {}: the file is empty", .0.display())]
+    EmptySecret(std::path::PathBuf),
+    #[error("--oidc-issuer {0}: the issuer must be an https:// URL, or http:// on loopback")]
+    InsecureIssuer(url::Url),
+    #[error("--oidc-issuer: {0}")]
+    Client(String),
+}
+
+fn oidc_from_config(config: &Config) -> Result<Option<oidc::Oidc>, AuthConfigError> {
+    let Some(issuer) = config.oidc_issuer.clone() else {
+        return Ok(None);
+    };
+    let loopback = issuer.host().is_some_and(|h| match h {
+        url::Host::Domain(d) => d == "localhost",
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    });
+    if issuer.scheme() != "https" && !(issuer.scheme() == "http" && loopback) {
+        return Err(AuthConfigError::InsecureIssuer(issuer));
+    }
+    let client_id = config
+        .oidc_client_id
+        .clone()
+        .ok_or(AuthConfigError::MissingClientId)?;
+    let client_secret = match &config.oidc_client_secret_file {
+        Some(path) => {
+            let secret =
+                std::fs::read_to_string(path).map_err(|source| AuthConfigError::SecretFile {
+                    path: path.clone(),
+                    source,
+                })?;
+            let secret = secret.trim().to_string();
+            if secret.is_empty() {
+                return Err(AuthConfigError::EmptySecret(path.clone()));
+            }
+            Some(secret)
+        }
+        None => None,
+    };
+    let public_url = config.public_url.clone().unwrap_or_else(|| {
+        url::Url::parse(&config.public_origin()).unwrap_or_else(|_| issuer.clone())
+    });
+    oidc::Oidc::new(oidc::OidcSettings {
+        issuer,
+        client_id,
+        client_secret,
+        public_url,
+        groups_claim: config.oidc_groups_claim.clone(),
+        group_prefix: config.oidc_group_prefix.clone().unwrap_or_default(),
+        scopes: config
+            .oidc_scopes
+            .split([' ', ','])
+            .filter(|s| !s.is_empty() && *s != "openid")
+            .map(str::to_string)
+            .collect(),
+    })
+    .map(Some)
+    .map_err(AuthConfigError::Client)
 }
 
 /// What the session remembers about the person signed in.
@@ -72,14 +151,15 @@ pub fn layer(state: &AppState) -> SessionManagerLayer<PortalSessionStore> {
         .with_same_site(SameSite::Lax)
         .with_secure(state.auth.secure_cookies)
         .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::minutes(i64::from(state.auth.idle_minutes)),
+            tower_sessions::cookie::time::Duration::try_from(state.auth.idle)
+                .unwrap_or(tower_sessions::cookie::time::Duration::HOUR),
         ))
 }
 
 /// Who is signed in, if anyone; a session past its absolute lifetime is ended here.
 pub async fn principal(session: &Session, settings: &AuthSettings) -> Option<Principal> {
     let signed_in: SignedIn = session.get(SIGNED_IN).await.ok().flatten()?;
-    let max_ms = i64::from(settings.max_hours) * 3_600_000;
+    let max_ms = i64::try_from(settings.max.as_millis()).unwrap_or(i64::MAX);
     if now_ms() - signed_in.at_ms > max_ms {
         let _ = session.flush().await;
         return None;
@@ -112,6 +192,7 @@ pub fn routes() -> Router<AppState> {
             "/auth/dev",
             get(handlers::dev_page).post(handlers::dev_sign_in),
         )
+        .route("/auth/callback", get(handlers::callback))
         .route("/auth/logout", post(handlers::sign_out))
         .route("/auth/me", get(handlers::me))
 }

@@ -3,28 +3,41 @@
 use std::any::Any;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
+use super::AppState;
+
 /// The policy for every response. Scripts must come from the portal itself or carry the page's
 /// nonce (the hydration bootstrap and streamed resources are inline); the wasm needs
-/// `wasm-unsafe-eval` to be compiled; nothing may frame the portal.
-pub fn content_security_policy(nonce: Option<&str>) -> String {
+/// `wasm-unsafe-eval` to be compiled; nothing may frame the portal. Forms post to the portal only,
+/// but `idp_origin` is allowed too: the sign-out form's redirect to the identity provider's logout
+/// is a form navigation as far as `form-action` is concerned.
+pub fn content_security_policy(nonce: Option<&str>, idp_origin: Option<&str>) -> String {
     let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    let idp = idp_origin.map(|o| format!(" {o}")).unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{nonce}; style-src 'self'; \
          img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         base-uri 'none'; form-action 'self'{idp}; frame-ancestors 'none'"
     )
 }
 
-pub async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     let nonce = headers.remove(app::NONCE_HEADER);
-    let csp = content_security_policy(nonce.as_ref().and_then(|v| v.to_str().ok()));
+    let idp_origin = state
+        .auth
+        .oidc
+        .as_ref()
+        .map(|o| o.issuer().origin().ascii_serialization());
+    let csp = content_security_policy(
+        nonce.as_ref().and_then(|v| v.to_str().ok()),
+        idp_origin.as_deref(),
+    );
     if let Ok(value) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }

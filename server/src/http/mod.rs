@@ -1,5 +1,6 @@
 //! The HTTP face of the portal: the router (pages, server functions, health, assets) and serving it.
 
+mod caller;
 mod export;
 mod guards;
 mod headers;
@@ -30,6 +31,7 @@ use app::{App, shell};
 
 use crate::store::Db;
 
+pub use caller::Caller;
 pub use headers::content_security_policy;
 
 /// Largest request body accepted; forms and server-function calls are far smaller.
@@ -75,6 +77,22 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         move || shell(options.clone())
     };
 
+    // Files under the site root (the wasm bundle, styles, icons); anything else is the app's 404
+    // page. Not leptos_axum's `file_and_error_handler`: it answers a file inside a reactive owner
+    // made with `Owner::new()`, which can adopt another request's owner as its parent and then
+    // moves that request's response headers — the page's CSP nonce among them — onto the file,
+    // leaving the page unable to hydrate (seen under concurrent load).
+    let render_not_found =
+        leptos_axum::render_app_async_with_context(context.clone(), page_shell.clone());
+    let not_found = tower::service_fn(move |req: Request<Body>| {
+        let render = render_not_found.clone();
+        async move { Ok::<_, std::convert::Infallible>(render(req).await) }
+    });
+    let assets = tower_http::services::ServeDir::new(&*state.leptos_options.site_root)
+        .precompressed_gzip()
+        .precompressed_br()
+        .fallback(not_found);
+
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(
@@ -83,7 +101,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(axum::middleware::from_fn(headers::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
+        ))
         .layer(CatchPanicLayer::custom(headers::panic_response))
         .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(axum::middleware::from_fn(guards::body_limit))
@@ -100,11 +121,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(crate::auth::routes())
         .route("/activity/{file}", get(export::export))
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
-        .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
+        .leptos_routes_with_context(&state, routes, context.clone(), page_shell.clone())
+        .fallback_service(assets)
         .layer(layers)
         .with_state(state)
 }

@@ -94,7 +94,7 @@ pub fn config(args: &[&str]) -> Config {
 pub fn router(db: &Db) -> axum::Router {
     let config = config(&[]);
     let addr = "127.0.0.1:3000".parse().expect("addr");
-    server::http::router(server::app_state(&config, db.clone(), addr))
+    server::http::router(server::app_state(&config, db.clone(), addr).expect("valid configuration"))
 }
 
 /// Generates one test per database backend from an `async fn(&Db)`.
