@@ -19,6 +19,30 @@ pub trait Backend: Send + Sync + 'static {
     /// The caller's groups, the bindings that apply to them and what they may do everywhere.
     async fn my_access(&self) -> Result<crate::access::AccessSummary, AppError>;
 
+    /// Every binding and the clusters a binding may name (the caller is authorized already).
+    async fn access_overview(&self) -> Result<crate::access::AccessOverview, AppError>;
+
+    /// Validates and stores a binding made by `by`, and records it; bad input changes nothing.
+    async fn add_binding(
+        &self,
+        by: &Principal,
+        kind: &str,
+        subject: &str,
+        role: &str,
+        cluster: &str,
+    ) -> Result<crate::access::model::Binding, AppError>;
+
+    /// Removes binding `id`, and records it.
+    async fn remove_binding(&self, by: &Principal, id: i64) -> Result<(), AppError>;
+
+    /// What a group, or a user with groups, may do portal-wide and on each cluster.
+    async fn simulate_access(
+        &self,
+        kind: &str,
+        name: &str,
+        groups: &str,
+    ) -> Result<crate::access::Simulation, AppError>;
+
     /// Who is asking, if they may do `action` on `target`: `Unauthenticated` or `Forbidden` (and an
     /// audit entry) otherwise. Every server function that reads or changes anything calls it first.
     async fn authorize(&self, action: Action, target: Target) -> Result<Principal, AppError>;

@@ -45,5 +45,5 @@ test('the development sign-in signs a seeded identity in and out', async ({ page
 test('an unknown development identity is refused with a clear page', async ({ request }) => {
   const res = await request.post('/auth/dev', { form: { identity: 'root' } });
   expect(res.status()).toBe(400);
-  expect(await res.text()).toContain('admin, operator, viewer');
+  expect(await res.text()).toContain('admin, operator, viewer, cluster-admin');
 });

@@ -1,17 +1,101 @@
 //! PortalBackend: the server's implementation of the app's Backend trait.
 
-use app::access::model::{Action, Principal, Target};
+use std::sync::Arc;
+
+use app::access::model::{
+    Action, Binding, ClusterRef, Principal, Reach, Role, SubjectKind, Target,
+};
+use app::access::{AccessOverview, ScopeAccess, Simulation};
 use app::activity::ActivityEntry;
 use app::backend::Backend;
 use app::error::AppError;
+use serde_json::{Value, json};
 
-use crate::access::Decision;
+use crate::access::bindings::{self, BindingError, NewBinding};
+use crate::access::{Decision, effective_role, may};
 use crate::error::internal;
+use crate::fleet::Management;
 use crate::store::{Db, audit};
 
 pub struct PortalBackend {
     pub db: Db,
-    pub auth: std::sync::Arc<crate::auth::AuthSettings>,
+    pub auth: Arc<crate::auth::AuthSettings>,
+    /// The Cluster API management cluster (absent only in tests that do not need one).
+    pub management: Option<Arc<Management>>,
+}
+
+impl PortalBackend {
+    /// Appends to the audit log, with this request's id and client address.
+    async fn record(
+        &self,
+        who: &Principal,
+        action: &str,
+        target: &str,
+        parameters: Value,
+        outcome: audit::Outcome,
+        reason: Option<String>,
+    ) -> Result<(), AppError> {
+        let caller = leptos::prelude::use_context::<http::request::Parts>()
+            .map(|parts| crate::http::Caller::from_parts(&parts))
+            .unwrap_or_default();
+        let entry = audit::NewEntry {
+            at_ms: crate::store::now_ms(),
+            actor_subject: who.subject.clone(),
+            actor_name: who.name.clone(),
+            actor_groups: who.groups.clone(),
+            action: action.into(),
+            target: target.into(),
+            parameters,
+            outcome,
+            reason,
+            request_id: caller.request_id,
+            client_addr: caller.client_addr,
+        };
+        audit::append(&self.db, &entry)
+            .await
+            .map(|_| ())
+            .map_err(internal)
+    }
+
+    fn management(&self) -> Result<&Management, AppError> {
+        self.management
+            .as_deref()
+            .ok_or_else(|| AppError::Unavailable("the management cluster".into()))
+    }
+
+    /// Refuses, records and explains a binding that cannot be stored.
+    async fn refuse_binding(
+        &self,
+        by: &Principal,
+        parameters: Value,
+        err: AppError,
+    ) -> Result<Binding, AppError> {
+        self.record(
+            by,
+            "grant-role",
+            "portal",
+            parameters,
+            audit::Outcome::Failed,
+            Some(err.to_string()),
+        )
+        .await?;
+        Err(err)
+    }
+}
+
+fn binding_error(err: BindingError) -> AppError {
+    match err {
+        BindingError::Store(e) => internal(e),
+        BindingError::NotFound(id) => AppError::NotFound(format!("role binding {id}")),
+        other => AppError::BadRequest(other.to_string()),
+    }
+}
+
+fn target_text(cluster: &Option<ClusterRef>) -> String {
+    cluster
+        .as_ref()
+        .map(|c| format!("cluster/{c}"))
+        .unwrap_or_else(|| "portal".into())
 }
 
 #[async_trait::async_trait]
@@ -41,29 +125,178 @@ impl Backend for PortalBackend {
                     had.map(|r| format!("the caller is {r} there"))
                         .unwrap_or_else(|| "the caller has no role there".into())
                 );
-                let caller = leptos::prelude::use_context::<http::request::Parts>()
-                    .map(|parts| crate::http::Caller::from_parts(&parts))
-                    .unwrap_or_default();
-                let entry = audit::NewEntry {
-                    at_ms: crate::store::now_ms(),
-                    actor_subject: who.subject.clone(),
-                    actor_name: who.name.clone(),
-                    actor_groups: who.groups.clone(),
-                    action: action.as_str().into(),
-                    target: target_text,
-                    parameters: serde_json::json!({}),
-                    outcome: audit::Outcome::Denied,
-                    reason: Some(reason),
-                    request_id: caller.request_id,
-                    client_addr: caller.client_addr,
-                };
-                audit::append(&self.db, &entry).await.map_err(internal)?;
+                self.record(
+                    &who,
+                    action.as_str(),
+                    &target_text,
+                    json!({}),
+                    audit::Outcome::Denied,
+                    Some(reason),
+                )
+                .await?;
                 Err(AppError::Forbidden {
                     needed: needed.to_string(),
                     action: action.as_str().into(),
                 })
             }
         }
+    }
+
+    async fn access_overview(&self) -> Result<AccessOverview, AppError> {
+        let bindings = bindings::list(&self.db).await.map_err(internal)?;
+        let (clusters, clusters_unavailable) = match self.management() {
+            Ok(m) => match m.clusters().await {
+                Ok(c) => (c, None),
+                Err(e) => (Vec::new(), Some(e.to_string())),
+            },
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+        Ok(AccessOverview {
+            bindings,
+            clusters,
+            clusters_unavailable,
+        })
+    }
+
+    async fn add_binding(
+        &self,
+        by: &Principal,
+        kind: &str,
+        subject: &str,
+        role: &str,
+        cluster: &str,
+    ) -> Result<Binding, AppError> {
+        let asked = json!({"kind": kind, "subject": subject, "role": role, "cluster": cluster});
+        let new = match NewBinding::parse(kind, subject, role, cluster, &by.name) {
+            Ok(new) => new,
+            Err(e) => return self.refuse_binding(by, asked, binding_error(e)).await,
+        };
+        if let Some(c) = &new.cluster {
+            match self.management()?.cluster_exists(c).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    let err = AppError::BadRequest(format!(
+                        "there is no cluster {c} on the management cluster; pick one from the list"
+                    ));
+                    return self.refuse_binding(by, asked, err).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not check a binding's cluster");
+                    return Err(AppError::Unavailable("the management cluster".into()));
+                }
+            }
+        }
+        let id = match bindings::add(&self.db, &new).await {
+            Ok(id) => id,
+            Err(e) => return self.refuse_binding(by, asked, binding_error(e)).await,
+        };
+        let stored = bindings::list(&self.db)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .find(|b| b.id == id)
+            .ok_or_else(|| AppError::NotFound(format!("role binding {id}")))?;
+        self.record(
+            by,
+            "grant-role",
+            &target_text(&stored.cluster),
+            json!({"after": stored}),
+            audit::Outcome::Accepted,
+            None,
+        )
+        .await?;
+        Ok(stored)
+    }
+
+    async fn remove_binding(&self, by: &Principal, id: i64) -> Result<(), AppError> {
+        let all = bindings::list(&self.db).await.map_err(internal)?;
+        let Some(before) = all.iter().find(|b| b.id == id).cloned() else {
+            return Err(AppError::NotFound(format!("role binding {id}")));
+        };
+        let portal_admin = |b: &Binding| b.role == Role::Admin && b.cluster.is_none();
+        if portal_admin(&before) && all.iter().filter(|b| portal_admin(b)).count() == 1 {
+            let err = AppError::BadRequest(
+                "this is the last portal-wide admin binding: add another one first, or nobody could manage access".into(),
+            );
+            self.record(
+                by,
+                "revoke-role",
+                &target_text(&before.cluster),
+                json!({"before": before}),
+                audit::Outcome::Failed,
+                Some(err.to_string()),
+            )
+            .await?;
+            return Err(err);
+        }
+        bindings::remove(&self.db, id)
+            .await
+            .map_err(binding_error)?;
+        self.record(
+            by,
+            "revoke-role",
+            &target_text(&before.cluster),
+            json!({"before": before}),
+            audit::Outcome::Accepted,
+            None,
+        )
+        .await
+    }
+
+    async fn simulate_access(
+        &self,
+        kind: &str,
+        name: &str,
+        groups: &str,
+    ) -> Result<Simulation, AppError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(AppError::BadRequest(
+                "name a group or a user to see what they may do".into(),
+            ));
+        }
+        let principal = match SubjectKind::parse(kind.trim()) {
+            Some(SubjectKind::Group) => Principal {
+                subject: String::new(),
+                name: format!("members of {name}"),
+                groups: vec![name.to_string()],
+            },
+            Some(SubjectKind::User) => Principal {
+                subject: name.to_string(),
+                name: name.to_string(),
+                groups: groups
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|g| !g.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            },
+            None => {
+                return Err(AppError::BadRequest(format!(
+                    "\"{kind}\" is not a subject kind; use group or user"
+                )));
+            }
+        };
+        let all = bindings::list(&self.db).await.map_err(internal)?;
+        let clusters = match self.management() {
+            Ok(m) => m.clusters().await.unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        let mut scopes = vec![scope_access(&principal, &all, None)];
+        scopes.extend(
+            clusters
+                .into_iter()
+                .map(|c| scope_access(&principal, &all, Some(c))),
+        );
+        let bindings = all
+            .into_iter()
+            .filter(|b| b.applies_to(&principal))
+            .collect();
+        Ok(Simulation {
+            principal,
+            bindings,
+            scopes,
+        })
     }
 
     async fn my_access(&self) -> Result<app::access::AccessSummary, AppError> {
@@ -100,6 +333,38 @@ impl Backend for PortalBackend {
             Some(session) => Ok(crate::auth::principal(&session, &self.auth).await),
             None => Ok(None),
         }
+    }
+}
+
+/// What `who` may do portal-wide (`None`) or on one cluster. On a cluster, seeing counts only
+/// through a binding that reaches that cluster: the lists show a cluster to those who have a role
+/// on it.
+fn scope_access(who: &Principal, bindings: &[Binding], scope: Option<ClusterRef>) -> ScopeAccess {
+    let (role, allowed) = match &scope {
+        None => (
+            effective_role(who, bindings, &Target::Portal, Reach::Global),
+            Action::ALL
+                .into_iter()
+                .filter(|a| a.reach() != Reach::Cluster)
+                .filter(|a| may(who, bindings, *a, &Target::Portal).is_allowed())
+                .collect(),
+        ),
+        Some(c) => {
+            let role = effective_role(who, bindings, &Target::Cluster(c.clone()), Reach::Cluster);
+            (
+                role,
+                Action::ALL
+                    .into_iter()
+                    .filter(|a| a.reach() != Reach::Global)
+                    .filter(|a| role.is_some_and(|r| r >= a.needs()))
+                    .collect(),
+            )
+        }
+    };
+    ScopeAccess {
+        scope,
+        role,
+        allowed,
     }
 }
 

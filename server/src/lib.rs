@@ -43,18 +43,29 @@ pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
     Ok(db)
 }
 
-/// Everything the router needs, built from an open database.
+/// Everything the router needs, built from an open database (no management cluster).
 pub fn app_state(config: &Config, db: Db, addr: SocketAddr) -> Result<AppState, StartupError> {
+    app_state_with(config, db, addr, None)
+}
+
+/// Everything the router needs, with the Cluster API management cluster when there is one.
+pub fn app_state_with(
+    config: &Config,
+    db: Db,
+    addr: SocketAddr,
+    management: Option<Arc<fleet::Management>>,
+) -> Result<AppState, StartupError> {
     let auth = Arc::new(auth::AuthSettings::from_config(config, addr)?);
     Ok(AppState {
         leptos_options: leptos_options(config, addr),
         backend: Arc::new(PortalBackend {
             db: db.clone(),
             auth: auth.clone(),
+            management: management.clone(),
         }),
         db,
         public_origin: config.public_origin().into(),
-        management: None,
+        management,
         auth,
     })
 }
@@ -106,8 +117,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
             "browser assets are missing: pages render but will not be styled or interactive (build them with `make build`, or set --site-root)"
         );
     }
-    let mut state = app_state(&config, db.clone(), addr)?;
-    state.management = Some(Arc::new(management));
+    let state = app_state_with(&config, db.clone(), addr, Some(Arc::new(management)))?;
     if state.auth.dev_sign_in {
         auth::dev::ensure_bindings(&db)
             .await

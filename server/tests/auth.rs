@@ -136,7 +136,10 @@ async fn bad_and_cross_origin_sign_ins_are_refused(db: &Db) {
     let (status, set, page) = send(&app, sign_in("root", None)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(set.is_none(), "no session for a refused sign-in");
-    assert!(page.contains("admin, operator, viewer"), "{page}");
+    assert!(
+        page.contains("admin, operator, viewer, cluster-admin"),
+        "{page}"
+    );
     let forged = Request::post("/auth/dev")
         .header(header::ORIGIN, "https://evil.example")
         .header(header::HOST, "127.0.0.1:3000")

@@ -1,47 +1,94 @@
-//! The authorization matrix: every server function × {anonymous, viewer, operator, admin}, called
-//! directly (no UI), on SQLite and PostgreSQL. A server function missing from the matrix fails.
+//! The authorization matrix: every server function × {anonymous, viewer, operator, admin of one
+//! cluster only, admin}, called directly (no UI), on SQLite and PostgreSQL. A denied call must change
+//! nothing; a server function missing from the matrix fails.
 
 mod support;
 
 use axum::body::Body;
 use http::{Request, StatusCode, header};
-use server::store::Db;
+use server::store::{Db, audit};
 use tower::ServiceExt;
 
-/// Callers, in this order: anonymous, viewer, operator, admin.
-const CALLERS: [Option<&str>; 4] = [None, Some("viewer"), Some("operator"), Some("admin")];
+/// Callers, in this order: anonymous, viewer, operator, admin of `default/prod-weu` only, admin.
+const CALLERS: [Option<&str>; 5] = [
+    None,
+    Some("viewer"),
+    Some("operator"),
+    Some("cluster-admin"),
+    Some("admin"),
+];
 
-/// One server function: its path, a valid body for POSTs, and who may call it.
+/// One server function: its path, a valid body for POSTs (`{removable}` becomes the id of a
+/// binding made for the entry), and who may call it.
 struct Entry {
     path: &'static str,
     body: &'static str,
-    allowed: [bool; 4],
+    allowed: [bool; 5],
 }
 
 const MATRIX: &[Entry] = &[
     Entry {
         path: "/api/activity/recent",
         body: "",
-        allowed: [false, true, true, true],
+        allowed: [false, true, true, true, true],
     },
     // Any signed-in person may see their own access.
     Entry {
         path: "/api/access/mine",
         body: "",
-        allowed: [false, true, true, true],
+        allowed: [false, true, true, true, true],
+    },
+    // Managing access is portal-wide: an admin of one cluster may not, and a viewer cannot grant
+    // themselves a role.
+    Entry {
+        path: "/api/access/bindings",
+        body: "",
+        allowed: [false, false, false, false, true],
+    },
+    Entry {
+        path: "/api/access/bindings/add",
+        body: "kind=user&subject=dev-viewer&role=admin&cluster=",
+        allowed: [false, false, false, false, true],
+    },
+    Entry {
+        path: "/api/access/bindings/remove",
+        body: "id={removable}",
+        allowed: [false, false, false, false, true],
+    },
+    Entry {
+        path: "/api/access/simulate?kind=group&name=developers&groups=",
+        body: "",
+        allowed: [false, false, false, false, true],
     },
     // Public: who is signed in (possibly nobody), and the display theme.
     Entry {
         path: "/api/auth/whoami",
         body: "",
-        allowed: [true, true, true, true],
+        allowed: [true, true, true, true, true],
     },
     Entry {
         path: "/api/theme",
         body: "theme=dark",
-        allowed: [true, true, true, true],
+        allowed: [true, true, true, true, true],
     },
 ];
+
+/// The path a matrix entry calls, without its query.
+fn route(path: &str) -> &str {
+    path.split('?').next().unwrap_or(path)
+}
+
+/// What a denied call must leave alone: the bindings, and every audit entry except denials.
+async fn state(db: &Db) -> (Vec<app::access::model::Binding>, usize) {
+    let bindings = server::access::bindings::list(db).await.expect("bindings");
+    let kept = audit::recent(db, 10_000)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.entry.outcome != audit::Outcome::Denied)
+        .count();
+    (bindings, kept)
+}
 
 #[test]
 fn every_server_function_has_an_entry() {
@@ -50,13 +97,13 @@ fn every_server_function_has_an_entry() {
     assert!(!registered.is_empty(), "server functions are registered");
     for (path, _) in &registered {
         assert!(
-            MATRIX.iter().any(|e| e.path == *path),
+            MATRIX.iter().any(|e| route(e.path) == *path),
             "server function {path} has no entry in the authorization matrix (server/tests/authz.rs)"
         );
     }
     for e in MATRIX {
         assert!(
-            registered.iter().any(|(p, _)| *p == e.path),
+            registered.iter().any(|(p, _)| *p == route(e.path)),
             "{} is in the matrix but not a server function",
             e.path
         );
@@ -76,9 +123,23 @@ async fn every_caller_gets_what_the_matrix_says(db: &Db) {
     for e in MATRIX {
         let method = registered
             .iter()
-            .find(|(p, _)| *p == e.path)
+            .find(|(p, _)| *p == route(e.path))
             .map(|(_, m)| m.clone())
             .expect("registered");
+        let removable = server::access::bindings::add(
+            db,
+            &server::access::bindings::NewBinding::parse(
+                "group",
+                "matrix-removable",
+                "viewer",
+                "",
+                "authz test",
+            )
+            .expect("valid binding"),
+        )
+        .await
+        .expect("binding to remove");
+        let at_start = state(db).await.0;
         for (i, caller) in CALLERS.iter().enumerate() {
             let mut req = Request::builder()
                 .method(method.clone())
@@ -90,10 +151,11 @@ async fn every_caller_gets_what_the_matrix_says(db: &Db) {
                 req = req.header(header::COOKIE, c);
             }
             let body = if method == http::Method::POST {
-                e.body
+                e.body.replace("{removable}", &removable.to_string())
             } else {
-                ""
+                String::new()
             };
+            let before = state(db).await;
             let res = support::router(db)
                 .oneshot(req.body(Body::from(body)).expect("request"))
                 .await
@@ -113,6 +175,20 @@ async fn every_caller_gets_what_the_matrix_says(db: &Db) {
                     StatusCode::FORBIDDEN
                 };
                 assert_eq!(status, expected, "{who} calling {}", e.path);
+                assert_eq!(
+                    state(db).await,
+                    before,
+                    "{who} was refused {} but something changed",
+                    e.path
+                );
+            }
+        }
+        // Whatever the admin did (a viewer made admin, say) is undone before the next entry.
+        for b in state(db).await.0 {
+            if b.id == removable || !at_start.contains(&b) {
+                server::access::bindings::remove(db, b.id)
+                    .await
+                    .expect("undo");
             }
         }
     }

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use model::{Action, Binding, Principal, Role};
+use model::{Action, Binding, ClusterRef, Principal, Role};
 
 /// What the signed-in person may do, as the Access page shows it to them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,4 +32,85 @@ pub async fn my_access() -> Result<AccessSummary, AppError> {
 #[server(endpoint = "auth/whoami", input = leptos::server_fn::codec::GetUrl)]
 pub async fn whoami() -> Result<Option<Principal>, AppError> {
     crate::backend::backend()?.current_user().await
+}
+
+/// Every role binding and the clusters a binding can name, for administrators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessOverview {
+    pub bindings: Vec<Binding>,
+    pub clusters: Vec<ClusterRef>,
+    /// Why the cluster list is missing (the management cluster did not answer), if it is.
+    pub clusters_unavailable: Option<String>,
+}
+
+/// What a group or user may do in one place: portal-wide (`scope: None`) or on one cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeAccess {
+    pub scope: Option<ClusterRef>,
+    pub role: Option<Role>,
+    pub allowed: Vec<Action>,
+}
+
+/// The access simulator's answer: who was asked about, the bindings that apply, and per place.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Simulation {
+    pub principal: Principal,
+    pub bindings: Vec<Binding>,
+    pub scopes: Vec<ScopeAccess>,
+}
+
+/// All bindings and the clusters (admins only: it shows who may do what).
+#[server(endpoint = "access/bindings", input = leptos::server_fn::codec::GetUrl)]
+pub async fn list_bindings() -> Result<AccessOverview, AppError> {
+    use model::Target;
+    let backend = crate::backend::backend()?;
+    backend
+        .authorize(Action::ManageAccess, Target::Portal)
+        .await?;
+    backend.access_overview().await
+}
+
+/// Binds a group or user to a role, everywhere (`cluster` empty) or on `<namespace>/<name>`.
+#[server(endpoint = "access/bindings/add")]
+pub async fn add_binding(
+    kind: String,
+    subject: String,
+    role: String,
+    cluster: String,
+) -> Result<Binding, AppError> {
+    use model::Target;
+    let backend = crate::backend::backend()?;
+    let who = backend
+        .authorize(Action::ManageAccess, Target::Portal)
+        .await?;
+    backend
+        .add_binding(&who, &kind, &subject, &role, &cluster)
+        .await
+}
+
+/// Removes a binding (not the last portal-wide admin binding: someone must be able to manage access).
+#[server(endpoint = "access/bindings/remove")]
+pub async fn remove_binding(id: i64) -> Result<(), AppError> {
+    use model::Target;
+    let backend = crate::backend::backend()?;
+    let who = backend
+        .authorize(Action::ManageAccess, Target::Portal)
+        .await?;
+    backend.remove_binding(&who, id).await
+}
+
+/// "What can this group (or user) do?": effective roles and actions portal-wide and per cluster.
+/// `groups` (comma-separated) are the user's groups when `kind` is `user`.
+#[server(endpoint = "access/simulate", input = leptos::server_fn::codec::GetUrl)]
+pub async fn simulate_access(
+    kind: String,
+    name: String,
+    groups: String,
+) -> Result<Simulation, AppError> {
+    use model::Target;
+    let backend = crate::backend::backend()?;
+    backend
+        .authorize(Action::ManageAccess, Target::Portal)
+        .await?;
+    backend.simulate_access(&kind, &name, &groups).await
 }

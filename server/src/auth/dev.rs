@@ -13,6 +13,8 @@ pub struct Identity {
     pub name: &'static str,
     pub groups: &'static [&'static str],
     pub role: &'static str,
+    /// Where the role applies: `""` portal-wide, or a demo cluster `<namespace>/<name>`.
+    pub cluster: &'static str,
 }
 
 pub const IDENTITIES: &[Identity] = &[
@@ -22,6 +24,7 @@ pub const IDENTITIES: &[Identity] = &[
         name: "Ada Admin",
         groups: &["portolan-admins", "developers"],
         role: "admin",
+        cluster: "",
     },
     Identity {
         key: "operator",
@@ -29,6 +32,7 @@ pub const IDENTITIES: &[Identity] = &[
         name: "Otto Operator",
         groups: &["platform-operators", "developers"],
         role: "operator",
+        cluster: "",
     },
     Identity {
         key: "viewer",
@@ -36,6 +40,16 @@ pub const IDENTITIES: &[Identity] = &[
         name: "Vera Viewer",
         groups: &["developers"],
         role: "viewer",
+        cluster: "",
+    },
+    // An administrator of one cluster only, to show (and test) what a scoped binding allows.
+    Identity {
+        key: "cluster-admin",
+        subject: "dev-cluster-admin",
+        name: "Cora Cluster-Admin",
+        groups: &["prod-weu-admins", "developers"],
+        role: "admin",
+        cluster: "default/prod-weu",
     },
 ];
 
@@ -56,7 +70,13 @@ pub fn identity(key: &str) -> Option<&'static Identity> {
 /// Binds each identity's first group to its role, so the seeded people can do what they say.
 pub async fn ensure_bindings(db: &Db) -> Result<(), BindingError> {
     for i in IDENTITIES {
-        let b = NewBinding::parse("group", i.groups[0], i.role, "", "development sign-in")?;
+        let b = NewBinding::parse(
+            "group",
+            i.groups[0],
+            i.role,
+            i.cluster,
+            "development sign-in",
+        )?;
         match bindings::add(db, &b).await {
             Ok(_) | Err(BindingError::Duplicate) => {}
             Err(e) => return Err(e),

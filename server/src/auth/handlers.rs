@@ -225,10 +225,15 @@ pub async fn dev_page(State(state): State<AppState>) -> Response {
     );
     for i in IDENTITIES {
         body.push_str(&format!(
-            "<button type=\"submit\" name=\"identity\" value=\"{}\">{} <small>{} · groups: {}</small></button>",
+            "<button type=\"submit\" name=\"identity\" value=\"{}\">{} <small>{}{} · groups: {}</small></button>",
             i.key,
             escape(i.name),
             i.role,
+            if i.cluster.is_empty() {
+                String::new()
+            } else {
+                format!(" of {}", escape(i.cluster))
+            },
             escape(&i.groups.join(", "))
         ));
     }

@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use app::access::model::ClusterRef;
 use kube::Client;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 /// How long a readiness probe waits for the management API.
@@ -59,15 +61,55 @@ impl Management {
         self.client.clone()
     }
 
+    /// Every Cluster API `Cluster`, by namespace and name.
+    pub async fn clusters(&self) -> Result<Vec<ClusterRef>, FleetError> {
+        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &cluster_resource());
+        let list = within(PROBE_TIMEOUT, api.list(&ListParams::default())).await?;
+        let mut clusters: Vec<ClusterRef> = list
+            .items
+            .into_iter()
+            .filter_map(|c| Some(ClusterRef::new(c.metadata.namespace?, c.metadata.name?)))
+            .collect();
+        clusters.sort();
+        Ok(clusters)
+    }
+
+    /// Whether `cluster` exists on the management cluster.
+    pub async fn cluster_exists(&self, cluster: &ClusterRef) -> Result<bool, FleetError> {
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), &cluster.namespace, &cluster_resource());
+        Ok(within(PROBE_TIMEOUT, api.get_opt(&cluster.name))
+            .await?
+            .is_some())
+    }
+
     /// The management API's version, or why it could not be reached.
     pub async fn ping(&self) -> Result<String, FleetError> {
-        match tokio::time::timeout(PROBE_TIMEOUT, self.client.apiserver_version()).await {
-            Ok(Ok(info)) => Ok(info.git_version),
-            Ok(Err(e)) => Err(FleetError::Unreachable(e.to_string())),
-            Err(_) => Err(FleetError::Unreachable(format!(
-                "no answer within {} s",
-                PROBE_TIMEOUT.as_secs()
-            ))),
-        }
+        Ok(within(PROBE_TIMEOUT, self.client.apiserver_version())
+            .await?
+            .git_version)
+    }
+}
+
+/// Cluster API's `Cluster` kind, as served by the management cluster.
+fn cluster_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("cluster.x-k8s.io", "v1beta2", "Cluster"),
+        "clusters",
+    )
+}
+
+/// A management API call that gives up after `limit`, with the failure in words.
+async fn within<T>(
+    limit: Duration,
+    call: impl std::future::Future<Output = Result<T, kube::Error>>,
+) -> Result<T, FleetError> {
+    match tokio::time::timeout(limit, call).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(FleetError::Unreachable(e.to_string())),
+        Err(_) => Err(FleetError::Unreachable(format!(
+            "no answer within {} s",
+            limit.as_secs()
+        ))),
     }
 }

@@ -1,0 +1,285 @@
+//! Managing access through the server functions, against kubesim as the management cluster: bindings
+//! are validated (clusters must exist), recorded with before/after, the last portal-wide admin
+//! binding stays, and the simulator answers per cluster.
+
+mod support;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use server::store::{Db, audit};
+use tower::ServiceExt;
+
+/// The portal over `db` with a fresh kubesim (demo fleet) as its management cluster.
+async fn portal(db: &Db) -> (axum::Router, kubesim::Sim) {
+    let sim = kubesim::Sim::start(kubesim::SimOptions {
+        demo: true,
+        ..kubesim::SimOptions::default()
+    })
+    .await
+    .expect("kubesim");
+    let management = server::fleet::Management::from_yaml(sim.kubeconfig(), "test kubesim")
+        .await
+        .expect("management client");
+    let state = server::app_state_with(
+        &support::config(&[]),
+        db.clone(),
+        "127.0.0.1:3000".parse().expect("addr"),
+        Some(Arc::new(management)),
+    )
+    .expect("valid configuration");
+    (server::http::router(state), sim)
+}
+
+async fn call(
+    app: &axum::Router,
+    cookie: &str,
+    path: &str,
+    form: Option<&str>,
+) -> (StatusCode, Value) {
+    let req = match form {
+        Some(body) => Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string())),
+        None => Request::get(path).body(Body::empty()),
+    };
+    let req = {
+        let mut r = req.expect("request");
+        let h = r.headers_mut();
+        h.insert(header::COOKIE, cookie.parse().expect("cookie"));
+        h.insert(
+            header::ORIGIN,
+            "http://127.0.0.1:3000".parse().expect("origin"),
+        );
+        h.insert(header::ACCEPT, "application/json".parse().expect("accept"));
+        r
+    };
+    let res = app.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn admins_add_and_remove_bindings_with_validation(db: &Db) {
+    let admin = support::dev_session(db, "admin").await;
+    let (app, _sim) = portal(db).await;
+    let count = |db: &Db| {
+        let db = db.clone();
+        async move {
+            server::access::bindings::list(&db)
+                .await
+                .expect("list")
+                .len()
+        }
+    };
+    let start = count(db).await;
+
+    // The overview lists bindings and the clusters a binding may name.
+    let (status, overview) = call(&app, &admin, "/api/access/bindings", None).await;
+    assert_eq!(status, StatusCode::OK, "{overview}");
+    let clusters: Vec<String> = overview["clusters"]
+        .as_array()
+        .expect("clusters")
+        .iter()
+        .map(|c| {
+            format!(
+                "{}/{}",
+                c["namespace"].as_str().unwrap_or(""),
+                c["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(
+        clusters.contains(&"default/prod-weu".to_string()),
+        "{clusters:?}"
+    );
+
+    // Bad input: a clear 400 and nothing stored.
+    for (form, message) in [
+        (
+            "kind=group&subject=payments&role=admin&cluster=default/no-such",
+            "there is no cluster default/no-such",
+        ),
+        (
+            "kind=group&subject=payments&role=superuser&cluster=",
+            "is not a role",
+        ),
+        (
+            "kind=group&subject=%3Cscript%3E&role=viewer&cluster=",
+            "markup",
+        ),
+        (
+            "kind=team&subject=payments&role=viewer&cluster=",
+            "is not a subject kind",
+        ),
+        ("kind=group&subject=&role=viewer&cluster=", "is empty"),
+    ] {
+        let (status, body) = call(&app, &admin, "/api/access/bindings/add", Some(form)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{form}: {body}");
+        assert!(body.to_string().contains(message), "{form}: {body}");
+        assert_eq!(count(db).await, start, "{form} stored nothing");
+    }
+
+    // A binding on an existing cluster is stored and recorded with what it is.
+    let (status, added) = call(
+        &app,
+        &admin,
+        "/api/access/bindings/add",
+        Some("kind=group&subject=payments&role=operator&cluster=default/prod-weu"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(count(db).await, start + 1);
+    let (status, dup) = call(
+        &app,
+        &admin,
+        "/api/access/bindings/add",
+        Some("kind=group&subject=payments&role=operator&cluster=default/prod-weu"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{dup}");
+    assert_eq!(count(db).await, start + 1);
+
+    let entries = audit::recent(db, 50).await.expect("audit");
+    let grant = entries
+        .iter()
+        .find(|e| e.entry.action == "grant-role" && e.entry.outcome == audit::Outcome::Accepted)
+        .expect("the grant is recorded");
+    assert_eq!(grant.entry.target, "cluster/default/prod-weu");
+    assert_eq!(grant.entry.actor_name, "Ada Admin");
+    assert_eq!(grant.entry.parameters["after"]["subject"], "payments");
+    assert!(
+        entries.iter().any(|e| e.entry.action == "grant-role"
+            && e.entry.outcome == audit::Outcome::Failed
+            && e.entry
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains("default/no-such"))),
+        "refused grants are recorded with the reason"
+    );
+
+    // Removing it is recorded with what was there.
+    let id = added["id"].as_i64().expect("id");
+    let (status, _) = call(
+        &app,
+        &admin,
+        "/api/access/bindings/remove",
+        Some(&format!("id={id}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(count(db).await, start);
+    let entries = audit::recent(db, 1).await.expect("audit");
+    assert_eq!(entries[0].entry.action, "revoke-role");
+    assert_eq!(entries[0].entry.parameters["before"]["id"], id);
+    let (status, _) = call(
+        &app,
+        &admin,
+        "/api/access/bindings/remove",
+        Some(&format!("id={id}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn the_last_portal_wide_admin_binding_cannot_be_removed(db: &Db) {
+    let admin = support::dev_session(db, "admin").await;
+    let (app, _sim) = portal(db).await;
+    let admins: Vec<i64> = server::access::bindings::list(db)
+        .await
+        .expect("list")
+        .into_iter()
+        .filter(|b| b.role == app::access::model::Role::Admin && b.cluster.is_none())
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(
+        admins.len(),
+        1,
+        "the development admin group is the only one"
+    );
+    let (status, body) = call(
+        &app,
+        &admin,
+        "/api/access/bindings/remove",
+        Some(&format!("id={}", admins[0])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.to_string().contains("last portal-wide admin binding"),
+        "{body}"
+    );
+    assert!(
+        server::access::bindings::list(db)
+            .await
+            .expect("list")
+            .iter()
+            .any(|b| b.id == admins[0])
+    );
+}
+
+async fn the_simulator_answers_per_cluster(db: &Db) {
+    let admin = support::dev_session(db, "admin").await;
+    let (app, _sim) = portal(db).await;
+    // The development bindings make prod-weu-admins admins of default/prod-weu only.
+    let (status, sim) = call(
+        &app,
+        &admin,
+        "/api/access/simulate?kind=group&name=prod-weu-admins&groups=",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{sim}");
+    let scopes = sim["scopes"].as_array().expect("scopes");
+    let scope = |name: &str| {
+        scopes
+            .iter()
+            .find(|s| s["scope"]["name"] == name)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(scopes[0]["scope"], Value::Null, "portal-wide first");
+    assert_eq!(scopes[0]["role"], Value::Null, "no portal-wide role");
+    assert_eq!(scope("prod-weu")["role"], "admin");
+    assert!(
+        scope("prod-weu")["allowed"]
+            .to_string()
+            .contains("delete-cluster")
+    );
+    assert_eq!(scope("staging-eus")["role"], Value::Null);
+    assert!(
+        !scope("staging-eus")["allowed"]
+            .to_string()
+            .contains("scale-pool")
+    );
+
+    // A user is judged by their own bindings and their groups'.
+    let (_, sim) = call(
+        &app,
+        &admin,
+        "/api/access/simulate?kind=user&name=someone&groups=platform-operators,%20developers",
+        None,
+    )
+    .await;
+    assert_eq!(sim["scopes"][0]["role"], "operator");
+    let (status, body) = call(
+        &app,
+        &admin,
+        "/api/access/simulate?kind=group&name=%20&groups=",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+on_both_databases!(
+    admins_add_and_remove_bindings_with_validation,
+    the_last_portal_wide_admin_binding_cannot_be_removed,
+    the_simulator_answers_per_cluster,
+);
