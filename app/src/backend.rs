@@ -3,15 +3,18 @@
 use std::sync::Arc;
 
 use crate::access::model::{Action, Principal, Target};
-use crate::activity::ActivityEntry;
 use crate::error::AppError;
 
 /// Server functions stay one line long by delegating here; the server provides an
 /// `Arc<dyn Backend>` as context to both the SSR handler and the server-function handler.
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
-    /// The newest entries of the audit log, newest first.
-    async fn recent_activity(&self, limit: u32) -> Result<Vec<ActivityEntry>, AppError>;
+    /// One page of the audit log, filtered, newest first; bad filters are a `BadRequest`.
+    async fn search_activity(
+        &self,
+        filter: crate::activity::ActivityFilter,
+        limit: u32,
+    ) -> Result<crate::activity::ActivityPage, AppError>;
 
     /// The person signed in for this request, if anyone.
     async fn current_user(&self) -> Result<Option<Principal>, AppError>;

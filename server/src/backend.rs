@@ -6,7 +6,7 @@ use app::access::model::{
     Action, Binding, ClusterRef, Principal, Reach, Role, SubjectKind, Target,
 };
 use app::access::{AccessOverview, ScopeAccess, Simulation};
-use app::activity::ActivityEntry;
+use app::activity::{ActivityEntry, ActivityFilter, ActivityPage};
 use app::backend::Backend;
 use app::error::AppError;
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ use crate::access::bindings::{self, BindingError, NewBinding};
 use crate::access::{Decision, effective_role, may};
 use crate::error::internal;
 use crate::fleet::Management;
-use crate::store::{Db, audit};
+use crate::store::{Db, audit, audit_filter};
 
 pub struct PortalBackend {
     pub db: Db,
@@ -100,9 +100,19 @@ fn target_text(cluster: &Option<ClusterRef>) -> String {
 
 #[async_trait::async_trait]
 impl Backend for PortalBackend {
-    async fn recent_activity(&self, limit: u32) -> Result<Vec<ActivityEntry>, AppError> {
-        let entries = audit::recent(&self.db, limit).await.map_err(internal)?;
-        Ok(entries.into_iter().map(to_activity).collect())
+    async fn search_activity(
+        &self,
+        filter: ActivityFilter,
+        limit: u32,
+    ) -> Result<ActivityPage, AppError> {
+        let query =
+            audit_filter::query(&filter, limit).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let page = audit::search(&self.db, &query).await.map_err(internal)?;
+        Ok(ActivityPage {
+            entries: page.entries.into_iter().map(to_activity).collect(),
+            next: page.next.map(audit_filter::cursor),
+            export_query: audit_filter::export_query(&query),
+        })
     }
 
     async fn authorize(&self, action: Action, target: Target) -> Result<Principal, AppError> {
@@ -381,7 +391,9 @@ fn to_activity(stored: audit::Entry) -> ActivityEntry {
         action: e.action,
         target: e.target,
         result: e.outcome.as_str().to_string(),
+        reason: e.reason,
         request_id: e.request_id,
+        client_addr: e.client_addr,
     }
 }
 

@@ -28,7 +28,7 @@ struct Entry {
 
 const MATRIX: &[Entry] = &[
     Entry {
-        path: "/api/activity/recent",
+        path: "/api/activity/search",
         body: "",
         allowed: [false, true, true, true, true],
     },

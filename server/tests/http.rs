@@ -235,7 +235,7 @@ async fn activity_lists_the_audit_log(db: &Db) {
             target: "cluster/default/prod-eu".into(),
             parameters: json!({}),
             outcome: Outcome::Denied,
-            reason: None,
+            reason: Some("needs operator".into()),
             request_id: "r-1".into(),
             client_addr: None,
         },
@@ -249,7 +249,7 @@ async fn activity_lists_the_audit_log(db: &Db) {
         "nothing leaks to anonymous callers"
     );
     assert_eq!(
-        send(db, get("/api/activity/recent")).await.status(),
+        send(db, get("/api/activity/search")).await.status(),
         StatusCode::UNAUTHORIZED
     );
     let viewer = support::dev_session(db, "viewer").await;
@@ -259,14 +259,91 @@ async fn activity_lists_the_audit_log(db: &Db) {
     assert!(html.contains("pool.scale"));
     assert!(html.contains("badge badge-denied"));
 
-    let res = send(db, get_as("/api/activity/recent", &viewer)).await;
+    let res = send(db, get_as("/api/activity/search", &viewer)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&text(res).await).expect("json");
     assert_eq!(
-        json[0]["action"], "sign-in",
+        json["entries"][0]["action"], "sign-in",
         "the viewer's own sign-in is the newest entry"
     );
-    assert_eq!(json[1]["action"], "pool.scale");
+    assert_eq!(json["entries"][1]["action"], "pool.scale");
+
+    // Filters: by result, by time range; bad filters are a clear 400.
+    let res = send(db, get_as("/api/activity/search?result=denied", &viewer)).await;
+    let json: serde_json::Value = serde_json::from_str(&text(res).await).expect("json");
+    assert_eq!(json["entries"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["entries"][0]["reason"], "needs operator");
+    let res = send(
+        db,
+        get_as(
+            "/api/activity/search?from=2026-11-18&to=2026-11-18",
+            &viewer,
+        ),
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&text(res).await).expect("json");
+    assert_eq!(json["entries"].as_array().map(Vec::len), Some(1), "{json}");
+    let res = send(db, get_as("/api/activity/search?from=yesterday", &viewer)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(text(res).await.contains("YYYY-MM-DD"));
+}
+
+async fn activity_pages_through_the_log(db: &Db) {
+    for i in 0..120 {
+        audit::append(
+            db,
+            &NewEntry {
+                at_ms: 1_795_000_000_000 + i,
+                actor_subject: format!("user-{i}"),
+                actor_name: format!("User {i}"),
+                actor_groups: vec![],
+                action: "pool.scale".into(),
+                target: "cluster/default/prod".into(),
+                parameters: json!({}),
+                outcome: Outcome::Accepted,
+                reason: None,
+                request_id: format!("r{i}"),
+                client_addr: Some("192.0.2.7".into()),
+            },
+        )
+        .await
+        .expect("append");
+    }
+    let viewer = support::dev_session(db, "viewer").await;
+    let mut seen = Vec::new();
+    let mut path = "/api/activity/search?action=pool.scale&cluster=default/prod".to_string();
+    loop {
+        let res = send(db, get_as(&path, &viewer)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let json: serde_json::Value = serde_json::from_str(&text(res).await).expect("json");
+        let entries = json["entries"].as_array().expect("entries");
+        assert!(entries.len() <= 50);
+        seen.extend(
+            entries
+                .iter()
+                .map(|e| e["actor"].as_str().unwrap_or("").to_string()),
+        );
+        assert_eq!(entries[0]["client_addr"], "192.0.2.7");
+        match json["next"].as_str() {
+            Some(next) => {
+                path = format!(
+                    "/api/activity/search?action=pool.scale&cluster=default/prod&before={next}"
+                )
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 120, "every entry once");
+    assert_eq!(seen[0], "User 119", "newest first");
+    assert_eq!(seen[119], "User 0");
+
+    // The page shows the filters it was given and links to the next page.
+    let html = text(send(db, get_as("/activity?action=pool.scale", &viewer)).await).await;
+    assert!(html.contains("Older entries"), "a next-page link");
+    assert!(
+        html.contains("/activity/export.csv?action=pool.scale"),
+        "exports keep the filters"
+    );
 }
 
 async fn a_failing_database_shows_an_error_without_internals(db: &Db) {
@@ -284,12 +361,13 @@ async fn a_failing_database_shows_an_error_without_internals(db: &Db) {
     );
     assert!(!html.contains("relation"), "no SQL details leak");
 
-    let res = send(db, get_as("/api/activity/recent", &viewer)).await;
+    let res = send(db, get_as("/api/activity/search", &viewer)).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!text(res).await.contains("audit_log"));
 }
 
 on_both_databases!(
+    activity_pages_through_the_log,
     health_endpoints_answer,
     pages_carry_security_headers_and_a_matching_nonce,
     nonces_differ_between_requests,

@@ -19,18 +19,63 @@ pub struct ActivityEntry {
     pub action: String,
     pub target: String,
     pub result: String,
+    /// Why it was denied or failed.
+    pub reason: Option<String>,
     pub request_id: String,
+    pub client_addr: Option<String>,
 }
 
-/// How many entries the page shows until paging and filters arrive with the audit-log issue.
+/// The Activity filters as typed (empty: any). `from`/`to` are UTC dates (`2026-11-28`, `to`
+/// inclusive) or times (`2026-11-28T14:30`); `before` is the cursor of the next page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ActivityFilter {
+    pub actor: String,
+    pub action: String,
+    pub cluster: String,
+    pub result: String,
+    pub from: String,
+    pub to: String,
+    pub before: String,
+}
+
+/// One page of the log, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPage {
+    pub entries: Vec<ActivityEntry>,
+    /// The cursor of the next (older) page, if there is one.
+    pub next: Option<String>,
+    /// The filters as export query parameters (`actor=…&from=<ms>…`), for the export links.
+    pub export_query: String,
+}
+
+/// Entries per page.
 pub const PAGE_SIZE: u32 = 50;
 
-#[server(endpoint = "activity/recent", input = leptos::server_fn::codec::GetUrl)]
-pub async fn recent_activity() -> Result<Vec<ActivityEntry>, AppError> {
+/// The audit log, filtered, a page at a time (viewers and up).
+#[server(endpoint = "activity/search", input = leptos::server_fn::codec::GetUrl)]
+pub async fn search_activity(
+    #[server(default)] actor: String,
+    #[server(default)] action: String,
+    #[server(default)] cluster: String,
+    #[server(default)] result: String,
+    #[server(default)] from: String,
+    #[server(default)] to: String,
+    #[server(default)] before: String,
+) -> Result<ActivityPage, AppError> {
     use crate::access::model::{Action, Target};
     let backend = crate::backend::backend()?;
     backend
         .authorize(Action::ViewActivity, Target::Portal)
         .await?;
-    backend.recent_activity(PAGE_SIZE).await
+    let filter = ActivityFilter {
+        actor,
+        action,
+        cluster,
+        result,
+        from,
+        to,
+        before,
+    };
+    backend.search_activity(filter, PAGE_SIZE).await
 }

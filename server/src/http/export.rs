@@ -1,30 +1,18 @@
 //! `GET /activity/export.jsonl` and `/activity/export.csv`: the audit log, filtered, for viewers.
 
 use app::access::model::{Action, Target};
+use app::activity::ActivityFilter;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::AppState;
 use crate::access::{bindings, may};
-use crate::store::audit::{self, Outcome};
-use crate::store::audit_export;
+use crate::store::{audit, audit_export, audit_filter};
 
 /// At most this many entries per export (the newest first).
 const MAX_ROWS: u32 = 1000;
-
-/// The Activity filters, as query parameters; times are Unix milliseconds.
-#[derive(Debug, Default, Deserialize)]
-pub struct Filters {
-    actor: Option<String>,
-    action: Option<String>,
-    cluster: Option<String>,
-    result: Option<String>,
-    from: Option<i64>,
-    to: Option<i64>,
-}
 
 fn refuse(code: StatusCode, message: &str) -> Response {
     (
@@ -39,7 +27,7 @@ pub async fn export(
     State(state): State<AppState>,
     session: Session,
     Path(file): Path<String>,
-    Query(f): Query<Filters>,
+    Query(f): Query<ActivityFilter>,
 ) -> Response {
     let (content_type, csv) = match file.as_str() {
         "export.jsonl" => ("application/jsonl", false),
@@ -73,27 +61,16 @@ pub async fn export(
             "exporting the activity log needs the viewer role",
         );
     }
-    let outcome = match f.result.as_deref().filter(|r| !r.is_empty()) {
-        None => None,
-        Some(r) => match Outcome::parse(r) {
-            Some(o) => Some(o),
-            None => {
-                return refuse(
-                    StatusCode::BAD_REQUEST,
-                    &format!("result must be accepted, denied or failed, not {r:?}"),
-                );
-            }
+    // The newest entries matching the Activity page's filters (its paging does not apply).
+    let query = match audit_filter::query(
+        &ActivityFilter {
+            before: String::new(),
+            ..f
         },
-    };
-    let query = audit::Query {
-        actor: f.actor,
-        action: f.action,
-        cluster: f.cluster,
-        outcome,
-        from_ms: f.from,
-        to_ms: f.to,
-        before: None,
-        limit: MAX_ROWS,
+        MAX_ROWS,
+    ) {
+        Ok(q) => q,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.to_string()),
     };
     let page = match audit::search(&state.db, &query).await {
         Ok(p) => p,

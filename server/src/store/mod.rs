@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod audit_export;
+pub mod audit_filter;
 pub mod settings;
 
 use std::path::{Path, PathBuf};
