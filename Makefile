@@ -69,11 +69,13 @@ screenshots: site server node-deps chromium
 	cd end2end && PORTOLAN_SCREENSHOTS=1 PORTOLAN_BIN=$(BIN) PORTOLAN_SITE_ROOT=$(SITE) \
 	  npx playwright test --project js -g 'README screenshots'
 
-## bench: start-up time, SSR throughput against a static handler, the bundle size, and kubesim at fleet scale
-bench: build
-	cargo build --release -p server --example bench_server
+## bench: start-up time, SSR throughput against a static handler, the bundle size, kubesim at fleet scale, session + authorization cost
+bench: build postgres
+	cargo build --release -p server --example bench_server --example bench_authz
 	bash end2end/bench.sh
 	cargo run --release -p kubesim --example bench_kubesim
+	@for db in sqlite postgres; do for mode in cached uncached; do \
+	  $(CARGO_TARGET_DIR)/release/examples/bench_authz $$db $$mode 10; done; done
 
 server:
 	cargo build -p server

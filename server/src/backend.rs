@@ -22,6 +22,8 @@ pub struct PortalBackend {
     pub auth: Arc<crate::auth::AuthSettings>,
     /// The Cluster API management cluster (absent only in tests that do not need one).
     pub management: Option<Arc<Management>>,
+    /// Role bindings as every authorization reads them.
+    pub bindings: Arc<crate::access::BindingCache>,
 }
 
 impl PortalBackend {
@@ -119,9 +121,7 @@ impl Backend for PortalBackend {
         let Some(who) = self.current_user().await? else {
             return Err(AppError::Unauthenticated);
         };
-        let bindings = crate::access::bindings::list(&self.db)
-            .await
-            .map_err(internal)?;
+        let bindings = self.bindings.get().await.map_err(internal)?;
         match crate::access::may(&who, &bindings, action, &target) {
             Decision::Allowed => Ok(who),
             Decision::Denied { needed, had } => {
@@ -196,7 +196,9 @@ impl Backend for PortalBackend {
                 }
             }
         }
-        let id = match bindings::add(&self.db, &new).await {
+        let added = bindings::add(&self.db, &new).await;
+        self.bindings.invalidate();
+        let id = match added {
             Ok(id) => id,
             Err(e) => return self.refuse_binding(by, asked, binding_error(e)).await,
         };
@@ -314,9 +316,7 @@ impl Backend for PortalBackend {
             .current_user()
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let all = crate::access::bindings::list(&self.db)
-            .await
-            .map_err(internal)?;
+        let all = self.bindings.get().await.map_err(internal)?;
         let actions = Action::ALL
             .into_iter()
             .map(|a| {
@@ -327,7 +327,7 @@ impl Backend for PortalBackend {
                 )
             })
             .collect();
-        let bindings = all.into_iter().filter(|b| b.applies_to(&who)).collect();
+        let bindings = all.iter().filter(|b| b.applies_to(&who)).cloned().collect();
         Ok(app::access::AccessSummary {
             principal: who,
             bindings,

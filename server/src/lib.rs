@@ -62,6 +62,7 @@ pub fn app_state_with(
             db: db.clone(),
             auth: auth.clone(),
             management: management.clone(),
+            bindings: Arc::new(access::BindingCache::new(db.clone())),
         }),
         db,
         public_origin: config.public_origin().into(),

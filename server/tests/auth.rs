@@ -215,7 +215,46 @@ async fn dev_sign_in_is_off_with_an_issuer_or_beyond_loopback(db: &Db) {
     assert_eq!(sessions_in_db(db).await, 0);
 }
 
+/// Idle expiry counts from the last activity, not from sign-in: activity extends the session (and
+/// its cookie) in the database, and a session left alone ends.
+async fn activity_keeps_a_session_alive_and_idleness_ends_it(db: &Db) {
+    let config = support::config(&["--session-idle", "12s"]);
+    let app = server::http::router(
+        server::app_state(&config, db.clone(), "127.0.0.1:3000".parse().expect("addr"))
+            .expect("valid configuration"),
+    );
+    let (_, set, _) = send(&app, sign_in("viewer", None)).await;
+    let cookie = pair(&set.expect("a session cookie"));
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    // Active after 4 s: the session is stored again with a later expiry, and the cookie renewed.
+    let (status, renewed, _) = send(&app, me(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(renewed.is_some(), "activity renews the cookie's lifetime");
+    tokio::time::sleep(std::time::Duration::from_secs(9)).await;
+    // 13 s after sign-in but 9 s after the last request: still signed in.
+    assert_eq!(send(&app, me(&cookie)).await.0, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_secs(13)).await;
+    assert_eq!(send(&app, me(&cookie)).await.0, StatusCode::UNAUTHORIZED);
+}
+
+/// A sign-out through one router is seen at once by that router even though sessions are cached.
+async fn the_session_cache_never_outlives_a_sign_out(db: &Db) {
+    let app = support::router(db);
+    let (_, set, _) = send(&app, sign_in("viewer", None)).await;
+    let cookie = pair(&set.expect("a session cookie"));
+    assert_eq!(send(&app, me(&cookie)).await.0, StatusCode::OK);
+    let out = Request::post("/auth/logout")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(send(&app, out).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, me(&cookie)).await.0, StatusCode::UNAUTHORIZED);
+}
+
 on_both_databases!(
+    activity_keeps_a_session_alive_and_idleness_ends_it,
+    the_session_cache_never_outlives_a_sign_out,
     sign_in_rotates_the_session_and_sign_out_deletes_it,
     bad_and_cross_origin_sign_ins_are_refused,
     dev_sign_in_is_off_with_an_issuer_or_beyond_loopback,

@@ -1,6 +1,8 @@
 //! Authorization: role bindings in the database and the one function that decides "may X do Y on Z".
 
 pub mod bindings;
+mod cache;
 mod decide;
 
+pub use cache::BindingCache;
 pub use decide::{Decision, effective_role, may};

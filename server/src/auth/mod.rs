@@ -25,6 +25,8 @@ use store::PortalSessionStore;
 /// The session cookie's name.
 pub const COOKIE: &str = "portolan_session";
 const SIGNED_IN: &str = "signed_in";
+/// When the session last showed activity (Unix ms), to extend its idle expiry.
+const SEEN: &str = "seen_ms";
 
 /// How sign-in behaves for this process.
 #[derive(Clone, Debug)]
@@ -159,10 +161,23 @@ pub fn layer(state: &AppState) -> SessionManagerLayer<PortalSessionStore> {
 /// Who is signed in, if anyone; a session past its absolute lifetime is ended here.
 pub async fn principal(session: &Session, settings: &AuthSettings) -> Option<Principal> {
     let signed_in: SignedIn = session.get(SIGNED_IN).await.ok().flatten()?;
+    let now = now_ms();
     let max_ms = i64::try_from(settings.max.as_millis()).unwrap_or(i64::MAX);
-    if now_ms() - signed_in.at_ms > max_ms {
+    if now - signed_in.at_ms > max_ms {
         let _ = session.flush().await;
         return None;
+    }
+    // Activity keeps a session alive, but tower-sessions stores (and so extends) a session only
+    // when it changes: touch it now and then, not on every request.
+    let idle_ms = i64::try_from(settings.idle.as_millis()).unwrap_or(i64::MAX);
+    let seen: i64 = session
+        .get(SEEN)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(signed_in.at_ms);
+    if now - seen > (idle_ms / 4).min(60_000) {
+        let _ = session.insert(SEEN, now).await;
     }
     Some(signed_in.principal)
 }
