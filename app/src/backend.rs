@@ -23,7 +23,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn my_access(&self) -> Result<crate::access::AccessSummary, AppError>;
 
     /// Every binding and the clusters a binding may name (the caller is authorized already).
-    async fn access_overview(&self) -> Result<crate::access::AccessOverview, AppError>;
+    async fn access_overview(
+        &self,
+        by: &Principal,
+    ) -> Result<crate::access::AccessOverview, AppError>;
 
     /// Validates and stores a binding made by `by`, and records it; bad input changes nothing.
     async fn add_binding(
@@ -41,6 +44,7 @@ pub trait Backend: Send + Sync + 'static {
     /// What a group, or a user with groups, may do portal-wide and on each cluster.
     async fn simulate_access(
         &self,
+        by: &Principal,
         kind: &str,
         name: &str,
         groups: &str,

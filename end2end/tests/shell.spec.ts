@@ -40,7 +40,7 @@ test('empty sections say what will be there', async ({ page }) => {
   await shell.goto('/activity');
   // Activity is for signed-in users: anonymous visitors are sent to sign in.
   await expect(shell.main.getByRole('heading', { name: 'Sign in to see this' })).toBeVisible();
-  await expect(shell.main.getByRole('link', { name: 'Sign in' })).toHaveAttribute('href', '/auth/login');
+  await expect(shell.main.getByRole('link', { name: 'Sign in' })).toHaveAttribute('href', '/auth/login?next=/activity');
 });
 
 test('an unknown address shows the 404 page inside the frame', async ({ page }) => {

@@ -47,3 +47,18 @@ test('an unknown development identity is refused with a clear page', async ({ re
   expect(res.status()).toBe(400);
   expect(await res.text()).toContain('admin, operator, viewer, cluster-admin');
 });
+
+test('signing in from a page that needs it comes back to that page', async ({ page }) => {
+  const shell = new Shell(page);
+  await shell.goto('/activity?result=accepted');
+  await shell.main.getByRole('link', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: /Vera Viewer/ }).click();
+  await expect(page).toHaveURL(/\/activity\?result=accepted$/);
+  await shell.waitUntilInteractive();
+  await expect(shell.main.getByRole('table', { name: 'Activity' })).toBeVisible();
+});
+
+test('a sign-in link cannot send people to another site afterwards', async ({ request }) => {
+  const res = await request.get('/auth/dev?next=//evil.example/');
+  expect(await res.text()).toContain('name="next" value="/"');
+});

@@ -24,6 +24,8 @@ pub struct PortalBackend {
     pub management: Option<Arc<Management>>,
     /// Role bindings as every authorization reads them.
     pub bindings: Arc<crate::access::BindingCache>,
+    /// Call the management cluster as the signed-in user (`--impersonate`).
+    pub impersonate: bool,
 }
 
 impl PortalBackend {
@@ -59,10 +61,19 @@ impl PortalBackend {
             .map_err(internal)
     }
 
-    fn management(&self) -> Result<&Management, AppError> {
-        self.management
+    /// The management cluster as `who` calls it: as them with `--impersonate`, else as the portal.
+    fn management(&self, who: &Principal) -> Result<Management, AppError> {
+        let base = self
+            .management
             .as_deref()
-            .ok_or_else(|| AppError::Unavailable("the management cluster".into()))
+            .ok_or_else(|| AppError::Unavailable("the management cluster".into()))?;
+        if !self.impersonate {
+            return Ok(base.clone());
+        }
+        base.impersonating(who).map_err(|e| {
+            tracing::warn!(error = %e, "cannot make an impersonating client");
+            AppError::Unavailable("the management cluster".into())
+        })
     }
 
     /// Refuses, records and explains a binding that cannot be stored.
@@ -152,9 +163,9 @@ impl Backend for PortalBackend {
         }
     }
 
-    async fn access_overview(&self) -> Result<AccessOverview, AppError> {
+    async fn access_overview(&self, by: &Principal) -> Result<AccessOverview, AppError> {
         let bindings = bindings::list(&self.db).await.map_err(internal)?;
-        let (clusters, clusters_unavailable) = match self.management() {
+        let (clusters, clusters_unavailable) = match self.management(by) {
             Ok(m) => match m.clusters().await {
                 Ok(c) => (c, None),
                 Err(e) => (Vec::new(), Some(e.to_string())),
@@ -182,7 +193,7 @@ impl Backend for PortalBackend {
             Err(e) => return self.refuse_binding(by, asked, binding_error(e)).await,
         };
         if let Some(c) = &new.cluster {
-            match self.management()?.cluster_exists(c).await {
+            match self.management(by)?.cluster_exists(c).await {
                 Ok(true) => {}
                 Ok(false) => {
                     let err = AppError::BadRequest(format!(
@@ -257,6 +268,7 @@ impl Backend for PortalBackend {
 
     async fn simulate_access(
         &self,
+        by: &Principal,
         kind: &str,
         name: &str,
         groups: &str,
@@ -290,7 +302,7 @@ impl Backend for PortalBackend {
             }
         };
         let all = bindings::list(&self.db).await.map_err(internal)?;
-        let clusters = match self.management() {
+        let clusters = match self.management(by) {
             Ok(m) => m.clusters().await.unwrap_or_default(),
             Err(_) => Vec::new(),
         };
@@ -328,10 +340,19 @@ impl Backend for PortalBackend {
             })
             .collect();
         let bindings = all.iter().filter(|b| b.applies_to(&who)).cloned().collect();
+        let acting_as = match self.management(&who) {
+            Ok(m) => m
+                .whoami()
+                .await
+                .map(|(user, groups)| (user, groups, self.impersonate))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
         Ok(app::access::AccessSummary {
             principal: who,
             bindings,
             actions,
+            acting_as,
         })
     }
 

@@ -120,6 +120,12 @@ pub struct Config {
     )]
     pub oidc_scopes: String,
 
+    /// Call the management cluster as the signed-in user (Impersonate-User / Impersonate-Group), so
+    /// that Kubernetes RBAC agrees with the portal; the portal's own credentials need the
+    /// `impersonate` verb.
+    #[arg(long, env = "PORTOLAN_IMPERSONATE", global = true)]
+    pub impersonate: bool,
+
     /// IdP group whose members are always admins, so a new install is not locked out.
     #[arg(long, env = "PORTOLAN_BOOTSTRAP_ADMIN_GROUP", global = true)]
     pub bootstrap_admin_group: Option<String>,
@@ -240,6 +246,7 @@ impl fmt::Debug for Config {
             .field("oidc_groups_claim", &self.oidc_groups_claim)
             .field("oidc_group_prefix", &self.oidc_group_prefix)
             .field("oidc_scopes", &self.oidc_scopes)
+            .field("impersonate", &self.impersonate)
             .field("bootstrap_admin_group", &self.bootstrap_admin_group)
             .field("log_format", &self.log_format)
             .field("session_idle", &self.session_idle)

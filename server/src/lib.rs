@@ -63,6 +63,7 @@ pub fn app_state_with(
             auth: auth.clone(),
             management: management.clone(),
             bindings: Arc::new(access::BindingCache::new(db.clone())),
+            impersonate: config.impersonate,
         }),
         db,
         public_origin: config.public_origin().into(),

@@ -15,6 +15,10 @@ use tower::ServiceExt;
 
 /// The portal over `db` with a fresh kubesim (demo fleet) as its management cluster.
 async fn portal(db: &Db) -> (axum::Router, kubesim::Sim) {
+    portal_with(db, &[]).await
+}
+
+async fn portal_with(db: &Db, flags: &[&str]) -> (axum::Router, kubesim::Sim) {
     let sim = kubesim::Sim::start(kubesim::SimOptions {
         demo: true,
         ..kubesim::SimOptions::default()
@@ -25,7 +29,7 @@ async fn portal(db: &Db) -> (axum::Router, kubesim::Sim) {
         .await
         .expect("management client");
     let state = server::app_state_with(
-        &support::config(&[]),
+        &support::config(flags),
         db.clone(),
         "127.0.0.1:3000".parse().expect("addr"),
         Some(Arc::new(management)),
@@ -278,7 +282,26 @@ async fn the_simulator_answers_per_cluster(db: &Db) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
+/// With `--impersonate` the management cluster sees the signed-in person (subject and groups);
+/// without, the portal's own account.
+async fn impersonation_makes_the_management_cluster_see_the_user(db: &Db) {
+    let admin = support::dev_session(db, "admin").await;
+    let (app, _sim) = portal_with(db, &["--impersonate"]).await;
+    let (status, mine) = call(&app, &admin, "/api/access/mine", None).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    let acting = &mine["acting_as"]["Ok"];
+    assert_eq!(acting[0], "dev-admin", "{mine}");
+    assert!(acting[1].to_string().contains("portolan-admins"), "{mine}");
+    assert_eq!(acting[2], true);
+
+    let (app, _sim) = portal(db).await;
+    let (_, mine) = call(&app, &admin, "/api/access/mine", None).await;
+    assert_eq!(mine["acting_as"]["Ok"][0], "kubesim-admin", "{mine}");
+    assert_eq!(mine["acting_as"]["Ok"][2], false);
+}
+
 on_both_databases!(
+    impersonation_makes_the_management_cluster_see_the_user,
     admins_add_and_remove_bindings_with_validation,
     the_last_portal_wide_admin_binding_cannot_be_removed,
     the_simulator_answers_per_cluster,

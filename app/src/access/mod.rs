@@ -20,6 +20,9 @@ pub struct AccessSummary {
     pub bindings: Vec<Binding>,
     /// Each action, the role it needs, and whether they may do it everywhere.
     pub actions: Vec<(Action, Role, bool)>,
+    /// Who the management cluster takes the portal's calls for them to be, and whether that is
+    /// them (impersonation) or the portal's own account; `Err` says why it is not known.
+    pub acting_as: Result<(String, Vec<String>, bool), String>,
 }
 
 /// The caller's own groups, bindings and permissions (any signed-in person may ask).
@@ -64,10 +67,10 @@ pub struct Simulation {
 pub async fn list_bindings() -> Result<AccessOverview, AppError> {
     use model::Target;
     let backend = crate::backend::backend()?;
-    backend
+    let who = backend
         .authorize(Action::ManageAccess, Target::Portal)
         .await?;
-    backend.access_overview().await
+    backend.access_overview(&who).await
 }
 
 /// Binds a group or user to a role, everywhere (`cluster` empty) or on `<namespace>/<name>`.
@@ -109,8 +112,8 @@ pub async fn simulate_access(
 ) -> Result<Simulation, AppError> {
     use model::Target;
     let backend = crate::backend::backend()?;
-    backend
+    let who = backend
         .authorize(Action::ManageAccess, Target::Portal)
         .await?;
-    backend.simulate_access(&kind, &name, &groups).await
+    backend.simulate_access(&who, &kind, &name, &groups).await
 }

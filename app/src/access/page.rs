@@ -361,7 +361,19 @@ fn YourAccess(access: AccessSummary) -> impl IntoView {
         principal,
         bindings,
         actions,
+        acting_as,
     } = access;
+    let acting = match acting_as {
+        Ok((user, groups, true)) => format!(
+            "The portal calls the management cluster as you (impersonation): user {user}, groups {}. Kubernetes RBAC applies too.",
+            groups.join(", ")
+        ),
+        Ok((user, groups, false)) => format!(
+            "The portal calls the management cluster with its own account ({user}; groups {}); start it with --impersonate to call as each user.",
+            groups.join(", ")
+        ),
+        Err(why) => format!("Who the management cluster takes the portal for is not known: {why}"),
+    };
     let groups = if principal.groups.is_empty() {
         view! { <p>"Your identity provider sent no groups."</p> }.into_any()
     } else {
@@ -396,6 +408,8 @@ fn YourAccess(access: AccessSummary) -> impl IntoView {
             {groups}
             <h3>"Role bindings that apply to you"</h3>
             {bound}
+            <h3>"On the management cluster"</h3>
+            <p class="acting-as">{acting}</p>
             <h3>"What you may do everywhere"</h3>
             <table class="data-table" aria-label="What you may do everywhere">
                 <thead><tr><th scope="col">"Action"</th><th scope="col">"Needs"</th><th scope="col">"You"</th></tr></thead>

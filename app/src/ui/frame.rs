@@ -66,7 +66,7 @@ fn UserArea() -> impl IntoView {
                                 view! {
                                     <span class="avatar" aria-hidden="true">"?"</span>
                                     <span class="user-name">"Not signed in"</span>
-                                    <a class="sign-in" href="/auth/login" rel="external">"Sign in"</a>
+                                    <a class="sign-in" href=crate::ui::sign_in_href rel="external">"Sign in"</a>
                                 }
                                     .into_any()
                             }

@@ -1,7 +1,35 @@
 //! Generic building blocks every page is made of: frame, page header, empty state, error panel.
 
+use leptos::prelude::Get;
+
 mod frame;
 mod states;
 
 pub use frame::{Breadcrumb, SideNav, TopBar};
 pub use states::{EmptyState, ErrorPanel, PageHeader};
+
+/// The sign-in link for the page being shown: back here afterwards (reactive: use as `href=sign_in_href`).
+pub fn sign_in_href() -> String {
+    let location = leptos_router::hooks::use_location();
+    let search = location.search.get();
+    let here = if search.is_empty() {
+        location.pathname.get()
+    } else {
+        format!("{}?{search}", location.pathname.get())
+    };
+    let here = if here.is_empty() {
+        "/".to_string()
+    } else {
+        here
+    };
+    let encoded: String = here
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("/auth/login?next={encoded}")
+}

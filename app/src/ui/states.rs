@@ -45,7 +45,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             <section class="error-panel" role="alert">
                 <h2>"Sign in to see this"</h2>
                 <p>"This page shows information only signed-in users may see."</p>
-                <p><a href="/auth/login" rel="external">"Sign in"</a></p>
+                <p><a href=crate::ui::sign_in_href rel="external">"Sign in"</a></p>
             </section>
         }
         .into_any();

@@ -187,12 +187,52 @@ async fn serve(sh: Arc<Shared>, req: Request) -> Result<Response, ApiError> {
         ["apis", group] => discovery::group(store.plane, group)
             .map(|g| value_response(StatusCode::OK, &g))
             .ok_or(ApiError::NoRoute),
+        ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"] => {
+            if parts.method != Method::POST {
+                return Err(ApiError::MethodNotAllowed);
+            }
+            Ok(value_response(
+                StatusCode::CREATED,
+                &self_subject_review(&parts.headers),
+            ))
+        }
         ["apis", group, version, tail @ ..] => {
             ctx.resources(group, version, tail, &parts.method, body)
                 .await
         }
         _ => Err(ApiError::NoRoute),
     }
+}
+
+/// Who the caller is, as `kubectl auth whoami` asks: the kubeconfig's user, or the user and groups
+/// named by `Impersonate-User` / `Impersonate-Group` (the token's user may impersonate anyone, as a
+/// cluster admin may).
+fn self_subject_review(headers: &HeaderMap) -> Value {
+    let impersonated = headers
+        .get("impersonate-user")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (username, mut groups) = match impersonated {
+        Some(user) => (
+            user,
+            headers
+                .get_all("impersonate-group")
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_string))
+                .collect::<Vec<_>>(),
+        ),
+        None => (
+            "kubesim-admin".to_string(),
+            vec!["system:masters".to_string()],
+        ),
+    };
+    groups.push("system:authenticated".into());
+    json!({
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "SelfSubjectReview",
+        "metadata": {"creationTimestamp": null},
+        "status": {"userInfo": {"username": username, "groups": groups}}
+    })
 }
 
 fn version_doc(v: &str) -> Value {

@@ -90,7 +90,10 @@ pub async fn login(
         return Redirect::to(url.as_str()).into_response();
     }
     if state.auth.dev_sign_in {
-        return Redirect::to("/auth/dev").into_response();
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", &next)
+            .finish();
+        return Redirect::to(&format!("/auth/dev?{query}")).into_response();
     }
     let body = "<p>No sign-in method is configured: this portal listens beyond loopback, where the \
                 development sign-in is never offered, and no identity provider is set. Start it with \
@@ -214,7 +217,7 @@ async fn sign_in_failed(state: &AppState, caller: &Caller, e: SignInError) -> Re
 }
 
 /// `GET /auth/dev`: pick a seeded identity.
-pub async fn dev_page(State(state): State<AppState>) -> Response {
+pub async fn dev_page(State(state): State<AppState>, Query(query): Query<LoginQuery>) -> Response {
     if !state.auth.dev_sign_in {
         return (StatusCode::NOT_FOUND, Html(page("Not found", "<p>The development sign-in is off: an identity provider is configured or the portal listens beyond loopback.</p>"))).into_response();
     }
@@ -223,6 +226,10 @@ pub async fn dev_page(State(state): State<AppState>) -> Response {
          anyone who can reach this loopback address may pick an identity. Configure <code>--oidc-issuer</code> \
          for real sign-in.</p><form method=\"post\" action=\"/auth/dev\" class=\"identities\">",
     );
+    body.push_str(&format!(
+        "<input type=\"hidden\" name=\"next\" value=\"{}\">",
+        escape(&safe_next(query.next))
+    ));
     for i in IDENTITIES {
         body.push_str(&format!(
             "<button type=\"submit\" name=\"identity\" value=\"{}\">{} <small>{}{} · groups: {}</small></button>",
@@ -244,6 +251,7 @@ pub async fn dev_page(State(state): State<AppState>) -> Response {
 #[derive(Deserialize)]
 pub struct DevForm {
     identity: String,
+    next: Option<String>,
 }
 
 /// `POST /auth/dev`: sign in as a seeded identity.
@@ -304,7 +312,7 @@ pub async fn dev_sign_in(
         None,
     )
     .await;
-    Redirect::to("/").into_response()
+    Redirect::to(&safe_next(form.next)).into_response()
 }
 
 /// `POST /auth/logout`: ends the session on the server, clears the cookie and, when the identity

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use app::access::model::ClusterRef;
+use app::access::model::{ClusterRef, Principal};
 use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -23,6 +23,8 @@ pub enum FleetError {
 #[derive(Clone)]
 pub struct Management {
     client: Client,
+    /// What the client was made from, to make clients that impersonate a user.
+    config: kube::Config,
     /// "embedded kubesim" or the kubeconfig path, for logs and health output.
     pub source: String,
 }
@@ -39,9 +41,10 @@ impl Management {
             kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
                 .await
                 .map_err(|e| bad(e.to_string()))?;
-        let client = Client::try_from(config).map_err(|e| bad(e.to_string()))?;
+        let client = Client::try_from(config.clone()).map_err(|e| bad(e.to_string()))?;
         Ok(Management {
             client,
+            config,
             source: source.to_string(),
         })
     }
@@ -59,6 +62,46 @@ impl Management {
 
     pub fn client(&self) -> Client {
         self.client.clone()
+    }
+
+    /// The same management cluster, called as `who` (`Impersonate-User` with their subject,
+    /// `Impersonate-Group` with each group), so that Kubernetes RBAC decides as well.
+    pub fn impersonating(&self, who: &Principal) -> Result<Management, FleetError> {
+        let mut config = self.config.clone();
+        config.auth_info.impersonate = Some(who.subject.clone());
+        config.auth_info.impersonate_groups = Some(who.groups.clone());
+        let client =
+            Client::try_from(config.clone()).map_err(|e| FleetError::Unreachable(e.to_string()))?;
+        Ok(Management {
+            client,
+            config,
+            source: self.source.clone(),
+        })
+    }
+
+    /// Who the management cluster takes this client for (a SelfSubjectReview): user and groups.
+    pub async fn whoami(&self) -> Result<(String, Vec<String>), FleetError> {
+        let body = serde_json::to_vec(&serde_json::json!({
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "SelfSubjectReview",
+        }))
+        .map_err(|e| FleetError::Unreachable(e.to_string()))?;
+        let request = http::Request::post("/apis/authentication.k8s.io/v1/selfsubjectreviews")
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .map_err(|e| FleetError::Unreachable(e.to_string()))?;
+        let review: serde_json::Value = within(PROBE_TIMEOUT, self.client.request(request)).await?;
+        let info = &review["status"]["userInfo"];
+        let user = info["username"].as_str().unwrap_or_default().to_string();
+        let groups = info["groups"]
+            .as_array()
+            .map(|g| {
+                g.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((user, groups))
     }
 
     /// Every Cluster API `Cluster`, by namespace and name.
