@@ -252,9 +252,9 @@ impl Backend for PortalBackend {
             .await?;
             return Err(err);
         }
-        bindings::remove(&self.db, id)
-            .await
-            .map_err(binding_error)?;
+        let removed = bindings::remove(&self.db, id).await;
+        self.bindings.invalidate();
+        removed.map_err(binding_error)?;
         self.record(
             by,
             "revoke-role",

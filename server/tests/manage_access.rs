@@ -282,6 +282,42 @@ async fn the_simulator_answers_per_cluster(db: &Db) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
+/// A revoked role stops working at once, although bindings are cached for authorization.
+async fn a_revoked_role_stops_working_at_once(db: &Db) {
+    let admin = support::dev_session(db, "admin").await;
+    let viewer = support::dev_session(db, "viewer").await;
+    let (app, _sim) = portal(db).await;
+    assert_eq!(
+        call(&app, &viewer, "/api/access/bindings", None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, added) = call(
+        &app,
+        &admin,
+        "/api/access/bindings/add",
+        Some("kind=user&subject=dev-viewer&role=admin&cluster="),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(
+        call(&app, &viewer, "/api/access/bindings", None).await.0,
+        StatusCode::OK
+    );
+    let id = added["id"].as_i64().expect("id");
+    let (status, _) = call(
+        &app,
+        &admin,
+        "/api/access/bindings/remove",
+        Some(&format!("id={id}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        call(&app, &viewer, "/api/access/bindings", None).await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+
 /// With `--impersonate` the management cluster sees the signed-in person (subject and groups);
 /// without, the portal's own account.
 async fn impersonation_makes_the_management_cluster_see_the_user(db: &Db) {
@@ -301,6 +337,7 @@ async fn impersonation_makes_the_management_cluster_see_the_user(db: &Db) {
 }
 
 on_both_databases!(
+    a_revoked_role_stops_working_at_once,
     impersonation_makes_the_management_cluster_see_the_user,
     admins_add_and_remove_bindings_with_validation,
     the_last_portal_wide_admin_binding_cannot_be_removed,

@@ -6,7 +6,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use super::{ActivityEntry, ActivityFilter, search_activity};
-use crate::ui::{EmptyState, ErrorPanel, PageHeader};
+use crate::ui::{EmptyState, ErrorPanel, PageHeader, percent_encode};
 
 /// The filters in the address (`/activity?actor=…&before=…`), so a filtered view can be shared.
 fn filter_from_query() -> impl Fn() -> ActivityFilter + Copy {
@@ -39,29 +39,17 @@ fn page_link(filter: &ActivityFilter, before: &str) -> String {
         ("to", &filter.to),
     ] {
         if !v.is_empty() {
-            parts.push(format!("{k}={}", urlencoding(v)));
+            parts.push(format!("{k}={}", percent_encode(v)));
         }
     }
     if !before.is_empty() {
-        parts.push(format!("before={}", urlencoding(before)));
+        parts.push(format!("before={}", percent_encode(before)));
     }
     if parts.is_empty() {
         "/activity".into()
     } else {
         format!("/activity?{}", parts.join("&"))
     }
-}
-
-/// Percent-encodes a query value (everything but unreserved characters).
-fn urlencoding(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

@@ -22,14 +22,17 @@ pub fn sign_in_href() -> String {
     } else {
         here
     };
-    let encoded: String = here
-        .bytes()
+    format!("/auth/login?next={}", percent_encode(&here))
+}
+
+/// A query value percent-encoded: all but unreserved characters and `/`.
+pub fn percent_encode(v: &str) -> String {
+    v.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
                 (b as char).to_string()
             }
             _ => format!("%{b:02X}"),
         })
-        .collect();
-    format!("/auth/login?next={encoded}")
+        .collect()
 }
