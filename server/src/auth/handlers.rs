@@ -55,10 +55,19 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-/// Only a path on this portal: never another site, so the link cannot be used to redirect away.
+/// Only a path on this portal: never another site, so the link cannot be used to redirect away;
+/// nothing that could not be a `Location` header.
 fn safe_next(next: Option<String>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control)
+                && n.len() <= 2048 =>
+        {
+            n
+        }
         _ => "/".into(),
     }
 }
@@ -356,5 +365,25 @@ pub async fn me(State(state): State<AppState>, session: Session) -> Response {
             axum::Json(json!({"error": "not signed in"})),
         )
             .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_portal_are_followed_after_sign_in() {
+        for (given, kept) in [
+            ("/activity?result=denied", "/activity?result=denied"),
+            ("//evil.example/", "/"),
+            ("https://evil.example/", "/"),
+            ("/\\evil.example", "/"),
+            ("/a\r\nSet-Cookie: x=1", "/"),
+            ("", "/"),
+        ] {
+            assert_eq!(safe_next(Some(given.into())), kept, "{given:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }
