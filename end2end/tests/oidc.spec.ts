@@ -112,6 +112,9 @@ test('forged, missing and refused callback parameters get a clear 400', async ({
     expect(await res.text(), url).toContain(message);
   }
   expect((await request.get('/auth/me')).status()).toBe(401);
+  // Forged responses store nothing: not even an empty session.
+  const cookies = (await request.storageState()).cookies.filter((c) => c.name === 'portolan_session');
+  expect(cookies).toEqual([]);
 });
 
 test('sign-out ends the portal session and the identity provider session', async ({ page }) => {

@@ -170,15 +170,19 @@ async fn finish_sign_in(
         .ok()
         .flatten()
         .unwrap_or_default();
-    // Whatever happens next, the state in this response is spent.
+    // Whatever happens next, the state in this response is spent. (A response that names no
+    // sign-in of this browser leaves the session alone: forged callbacks store nothing.)
+    let before = list.len();
     let pending = query
         .state
         .as_deref()
         .and_then(|s| oidc::take(&mut list, s));
-    session
-        .insert(PENDING, &list)
-        .await
-        .map_err(|e| SignInError::Session(e.to_string()))?;
+    if list.len() != before {
+        session
+            .insert(PENDING, &list)
+            .await
+            .map_err(|e| SignInError::Session(e.to_string()))?;
+    }
     if let Some(error) = query.error {
         return Err(SignInError::Refused {
             error,
