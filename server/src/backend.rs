@@ -42,19 +42,14 @@ impl PortalBackend {
         let caller = leptos::prelude::use_context::<http::request::Parts>()
             .map(|parts| crate::http::Caller::from_parts(&parts))
             .unwrap_or_default();
-        let entry = audit::NewEntry {
-            at_ms: crate::store::now_ms(),
-            actor_subject: who.subject.clone(),
-            actor_name: who.name.clone(),
-            actor_groups: who.groups.clone(),
-            action: action.into(),
-            target: target.into(),
+        let entry = audit::NewEntry::now(
+            &caller.origin_of(who),
+            action,
+            target,
             parameters,
             outcome,
             reason,
-            request_id: caller.request_id,
-            client_addr: caller.client_addr,
-        };
+        );
         audit::append(&self.db, &entry)
             .await
             .map(|_| ())
@@ -104,9 +99,9 @@ fn binding_error(err: BindingError) -> AppError {
     }
 }
 
-fn target_text(cluster: &Option<ClusterRef>) -> String {
+/// The audit log's target: `portal`, or `cluster/<namespace>/<name>`.
+fn target_text(cluster: Option<&ClusterRef>) -> String {
     cluster
-        .as_ref()
         .map(|c| format!("cluster/{c}"))
         .unwrap_or_else(|| "portal".into())
 }
@@ -133,34 +128,27 @@ impl Backend for PortalBackend {
             return Err(AppError::Unauthenticated);
         };
         let bindings = self.bindings.get().await.map_err(internal)?;
-        match crate::access::may(&who, &bindings, action, &target) {
-            Decision::Allowed => Ok(who),
-            Decision::Denied { needed, had } => {
-                let target_text = match &target {
-                    Target::Portal => "portal".to_string(),
-                    Target::Cluster(c) => format!("cluster/{c}"),
-                };
-                let reason = format!(
-                    "{} needs the {needed} role; {}",
-                    action.as_str(),
-                    had.map(|r| format!("the caller is {r} there"))
-                        .unwrap_or_else(|| "the caller has no role there".into())
-                );
-                self.record(
-                    &who,
-                    action.as_str(),
-                    &target_text,
-                    json!({}),
-                    audit::Outcome::Denied,
-                    Some(reason),
-                )
-                .await?;
-                Err(AppError::Forbidden {
-                    needed: needed.to_string(),
-                    action: action.as_str().into(),
-                })
-            }
-        }
+        let decision = may(&who, &bindings, action, &target);
+        let Decision::Denied { needed, .. } = &decision else {
+            return Ok(who);
+        };
+        let cluster = match &target {
+            Target::Portal => None,
+            Target::Cluster(c) => Some(c),
+        };
+        self.record(
+            &who,
+            action.as_str(),
+            &target_text(cluster),
+            json!({}),
+            audit::Outcome::Denied,
+            decision.refusal(action),
+        )
+        .await?;
+        Err(AppError::Forbidden {
+            needed: needed.to_string(),
+            action: action.as_str().into(),
+        })
     }
 
     async fn access_overview(&self, by: &Principal) -> Result<AccessOverview, AppError> {
@@ -222,7 +210,7 @@ impl Backend for PortalBackend {
         self.record(
             by,
             "grant-role",
-            &target_text(&stored.cluster),
+            &target_text(stored.cluster.as_ref()),
             json!({"after": stored}),
             audit::Outcome::Accepted,
             None,
@@ -244,7 +232,7 @@ impl Backend for PortalBackend {
             self.record(
                 by,
                 "revoke-role",
-                &target_text(&before.cluster),
+                &target_text(before.cluster.as_ref()),
                 json!({"before": before}),
                 audit::Outcome::Failed,
                 Some(err.to_string()),
@@ -258,7 +246,7 @@ impl Backend for PortalBackend {
         self.record(
             by,
             "revoke-role",
-            &target_text(&before.cluster),
+            &target_text(before.cluster.as_ref()),
             json!({"before": before}),
             audit::Outcome::Accepted,
             None,

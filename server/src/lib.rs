@@ -56,19 +56,21 @@ pub fn app_state_with(
     management: Option<Arc<fleet::Management>>,
 ) -> Result<AppState, StartupError> {
     let auth = Arc::new(auth::AuthSettings::from_config(config, addr)?);
+    let bindings = Arc::new(access::BindingCache::new(db.clone()));
     Ok(AppState {
         leptos_options: leptos_options(config, addr),
         backend: Arc::new(PortalBackend {
             db: db.clone(),
             auth: auth.clone(),
             management: management.clone(),
-            bindings: Arc::new(access::BindingCache::new(db.clone())),
+            bindings: bindings.clone(),
             impersonate: config.impersonate,
         }),
         db,
         public_origin: config.public_origin().into(),
         management,
         auth,
+        bindings,
     })
 }
 

@@ -98,4 +98,35 @@ async fn exports_are_for_viewers_and_honour_filters(db: &Db) {
     );
 }
 
-on_both_databases!(exports_are_for_viewers_and_honour_filters);
+/// Someone signed in without any role is refused, and the refusal is in the audit log.
+async fn a_refused_export_is_recorded(db: &Db) {
+    let viewer = support::dev_session(db, "viewer").await;
+    // Vera's only role comes through the group `developers`: take it away.
+    for b in server::access::bindings::list(db).await.expect("bindings") {
+        if b.subject == "developers" {
+            server::access::bindings::remove(db, b.id)
+                .await
+                .expect("remove");
+        }
+    }
+    let (status, _, message) = get(db, "/activity/export.csv", Some(&viewer)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{message}");
+    let newest = audit::recent(db, 1).await.expect("audit");
+    assert_eq!(newest[0].entry.outcome, Outcome::Denied);
+    assert_eq!(newest[0].entry.action, "view-activity");
+    assert_eq!(newest[0].entry.actor_name, "Vera Viewer");
+    assert!(
+        newest[0]
+            .entry
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("needs the viewer role")),
+        "{:?}",
+        newest[0].entry.reason
+    );
+}
+
+on_both_databases!(
+    exports_are_for_viewers_and_honour_filters,
+    a_refused_export_is_recorded,
+);

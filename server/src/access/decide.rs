@@ -17,6 +17,19 @@ impl Decision {
     pub fn is_allowed(&self) -> bool {
         *self == Decision::Allowed
     }
+
+    /// Why `action` was refused, in the words the audit log keeps; `None` when it was allowed.
+    pub fn refusal(&self, action: Action) -> Option<String> {
+        match self {
+            Decision::Allowed => None,
+            Decision::Denied { needed, had } => Some(format!(
+                "{} needs the {needed} role; {}",
+                action.as_str(),
+                had.map(|r| format!("the caller is {r} there"))
+                    .unwrap_or_else(|| "the caller has no role there".into())
+            )),
+        }
+    }
 }
 
 /// The strongest role `who` holds for `target`, counting bindings with the given reach.

@@ -13,7 +13,6 @@ use super::html::{escape, page};
 use super::oidc::{self, Pending, SignInError};
 use crate::http::{AppState, Caller};
 use crate::store::audit::{self, NewEntry, Outcome};
-use crate::store::now_ms;
 
 /// Session key of the sign-ins this browser started and has not finished.
 const PENDING: &str = "oidc_pending";
@@ -32,19 +31,14 @@ async fn record(
     outcome: Outcome,
     reason: Option<String>,
 ) {
-    let entry = NewEntry {
-        at_ms: now_ms(),
-        actor_subject: who.0.into(),
-        actor_name: who.1.into(),
-        actor_groups: who.2.to_vec(),
-        action: action.into(),
-        target: "portal".into(),
-        parameters: json!({"method": method}),
+    let entry = NewEntry::now(
+        &caller.origin(who.0, who.1, who.2),
+        action,
+        "portal",
+        json!({"method": method}),
         outcome,
         reason,
-        request_id: caller.request_id.clone(),
-        client_addr: caller.client_addr.clone(),
-    };
+    );
     if let Err(e) = audit::append(&state.db, &entry).await {
         tracing::error!(error = %e, action, "could not record an audit entry");
     }

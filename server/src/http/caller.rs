@@ -3,8 +3,11 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
+use app::access::model::Principal;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
+
+use crate::store::audit::Origin;
 
 /// The request id (set by the request-id middleware) and the client's address, when known.
 #[derive(Clone, Debug, Default)]
@@ -28,6 +31,29 @@ impl Caller {
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|ConnectInfo(addr)| addr.ip().to_string()),
         }
+    }
+}
+
+impl Caller {
+    /// The audit log's origin for `subject`, `name` and `groups` acting through this request.
+    pub fn origin<'a>(
+        &'a self,
+        subject: &'a str,
+        name: &'a str,
+        groups: &'a [String],
+    ) -> Origin<'a> {
+        Origin {
+            subject,
+            name,
+            groups,
+            request_id: &self.request_id,
+            client_addr: self.client_addr.as_deref(),
+        }
+    }
+
+    /// The same, for a signed-in person.
+    pub fn origin_of<'a>(&'a self, who: &'a Principal) -> Origin<'a> {
+        self.origin(&who.subject, &who.name, &who.groups)
     }
 }
 

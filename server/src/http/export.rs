@@ -7,8 +7,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use super::AppState;
-use crate::access::{bindings, may};
+use super::{AppState, Caller};
+use crate::access::may;
 use crate::store::{audit, audit_export, audit_filter};
 
 /// At most this many entries per export (the newest first).
@@ -27,6 +27,7 @@ pub async fn export(
     State(state): State<AppState>,
     session: Session,
     Path(file): Path<String>,
+    caller: Caller,
     Query(f): Query<ActivityFilter>,
 ) -> Response {
     let (content_type, csv) = match file.as_str() {
@@ -45,7 +46,7 @@ pub async fn export(
             "sign in to export the activity log",
         );
     };
-    let all = match bindings::list(&state.db).await {
+    let all = match state.bindings.get().await {
         Ok(all) => all,
         Err(e) => {
             tracing::error!(error = %e, "export: cannot read role bindings");
@@ -55,7 +56,19 @@ pub async fn export(
             );
         }
     };
-    if !may(&who, &all, Action::ViewActivity, &Target::Portal).is_allowed() {
+    let decision = may(&who, &all, Action::ViewActivity, &Target::Portal);
+    if !decision.is_allowed() {
+        let denial = audit::NewEntry::now(
+            &caller.origin_of(&who),
+            Action::ViewActivity.as_str(),
+            "portal",
+            serde_json::json!({"export": file}),
+            audit::Outcome::Denied,
+            decision.refusal(Action::ViewActivity),
+        );
+        if let Err(e) = audit::append(&state.db, &denial).await {
+            tracing::error!(error = %e, "export: cannot record a denied export");
+        }
         return refuse(
             StatusCode::FORBIDDEN,
             "exporting the activity log needs the viewer role",

@@ -49,6 +49,8 @@ pub struct AppState {
     pub auth: Arc<crate::auth::AuthSettings>,
     /// The Cluster API management cluster (absent only in tests that do not need one).
     pub management: Option<Arc<crate::fleet::Management>>,
+    /// Role bindings as authorization reads them (shared with the backend).
+    pub bindings: Arc<crate::access::BindingCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

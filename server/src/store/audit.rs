@@ -46,6 +46,41 @@ pub struct NewEntry {
     pub client_addr: Option<String>,
 }
 
+/// Who acted and through which request: what every writer of the log fills in the same way.
+pub struct Origin<'a> {
+    pub subject: &'a str,
+    pub name: &'a str,
+    pub groups: &'a [String],
+    pub request_id: &'a str,
+    pub client_addr: Option<&'a str>,
+}
+
+impl NewEntry {
+    /// An entry stamped now, for `origin`.
+    pub fn now(
+        origin: &Origin<'_>,
+        action: &str,
+        target: &str,
+        parameters: serde_json::Value,
+        outcome: Outcome,
+        reason: Option<String>,
+    ) -> Self {
+        NewEntry {
+            at_ms: super::now_ms(),
+            actor_subject: origin.subject.into(),
+            actor_name: origin.name.into(),
+            actor_groups: origin.groups.to_vec(),
+            action: action.into(),
+            target: target.into(),
+            parameters,
+            outcome,
+            reason,
+            request_id: origin.request_id.into(),
+            client_addr: origin.client_addr.map(str::to_string),
+        }
+    }
+}
+
 /// One stored entry, as read back: its id and what was appended.
 #[derive(Debug, Clone)]
 pub struct Entry {
