@@ -57,7 +57,8 @@ lint:
 
 unit: postgres kubectl
 	@mkdir -p $(LOGS)
-	cargo test --workspace --no-fail-fast 2>&1 | tee $(LOGS)/cargo.log
+	@rm -f $(LOGS)/skipped.txt
+	PORTOLAN_TEST_SKIPS=$(LOGS)/skipped.txt cargo test --workspace --no-fail-fast 2>&1 | tee $(LOGS)/cargo.log
 
 e2e: site server node-deps chromium
 	@mkdir -p $(LOGS)

@@ -9,9 +9,12 @@ use crate::error::AppError;
 /// `Arc<dyn Backend>` as context to both the SSR handler and the server-function handler.
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
-    /// One page of the audit log, filtered, newest first; bad filters are a `BadRequest`.
+    /// One page of the audit log as `by` may read it (portal-wide roles: everything; roles on
+    /// single clusters: the entries about those clusters), filtered, newest first; bad filters are
+    /// a `BadRequest`.
     async fn search_activity(
         &self,
+        by: &Principal,
         filter: crate::activity::ActivityFilter,
         limit: u32,
     ) -> Result<crate::activity::ActivityPage, AppError>;

@@ -52,6 +52,23 @@ test('an administrator adds a cluster-scoped binding, checks it in the simulator
   await shell.goto('/activity');
   await expect(shell.main.getByRole('row').filter({ hasText: 'revoke-role' }).first()).toContainText('cluster/default/prod-weu');
   await expect(shell.main.getByRole('row').filter({ hasText: 'grant-role' }).first()).toContainText('accepted');
+
+  // The log says what changed for whom, and finds the changes by their subject.
+  await shell.goto(`/activity?actor=${team}`);
+  const rows = shell.main.getByRole('table', { name: 'Activity' }).getByRole('row');
+  const granted = rows.filter({ hasText: `granted operator to group ${team}, on default/prod-weu` });
+  const removed = rows.filter({ hasText: `removed operator of default/prod-weu from group ${team}` });
+  await expect(granted).toHaveCount(1);
+  await expect(removed).toHaveCount(1);
+  await expect(granted).toContainText('Ada Admin');
+  // Before and after, expandable without JavaScript (details/summary).
+  await granted.getByText('Before and after').click();
+  await expect(granted.locator('pre')).toBeVisible();
+  await expect(granted.locator('pre')).toContainText(`"subject": "${team}"`);
+  const csv = await page.request.get(`/activity/export.csv?actor=${team}`);
+  expect(await csv.text()).toContain(`granted operator to group ${team}, on default/prod-weu`);
+  const jsonl = await page.request.get(`/activity/export.jsonl?actor=${team}`);
+  expect(await jsonl.text()).toContain(`"summary":"removed operator of default/prod-weu from group ${team}"`);
 });
 
 test('people who may not manage access see the control disabled, with the role it needs', async ({ page }) => {

@@ -36,7 +36,11 @@ test('the navigation leads to every section and marks where you are', async ({ p
 test('empty sections say what will be there', async ({ page }) => {
   const shell = new Shell(page);
   await shell.goto('/clusters');
-  await expect(shell.main.getByRole('heading', { name: 'No clusters to show' })).toBeVisible();
+  await expect(shell.main.getByRole('heading', { name: 'The cluster list is not built yet' })).toBeVisible();
+  // What is true today: the portal has a management cluster, it is not "not connected".
+  await expect(shell.main).not.toContainText('not connected');
+  await shell.goto('/dashboards');
+  await expect(shell.main.getByRole('heading', { name: 'Dashboards are not built yet' })).toBeVisible();
   await shell.goto('/activity');
   // Activity is for signed-in users: anonymous visitors are sent to sign in.
   await expect(shell.main.getByRole('heading', { name: 'Sign in to see this' })).toBeVisible();

@@ -65,8 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let state = server::app_state(&config, db.clone(), addr)?;
     let settings = state.auth.clone();
 
-    // A realistic table: the development bindings plus 200 groups bound on 50 clusters.
-    server::auth::dev::ensure_bindings(&db).await?;
+    // A realistic table: the development bindings (in memory) plus 200 groups bound on 50 clusters.
     for i in 0..200 {
         let b = NewBinding::parse(
             "group",
@@ -81,11 +80,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Real sessions, one per caller, made by the development sign-in.
     let app = server::http::router(state);
     let mut ids: Vec<Id> = Vec::new();
-    for _ in 0..CALLERS {
+    for caller in 0..CALLERS {
+        // Each caller from its own address: sign-ins are rate-limited per address.
+        let from = std::net::SocketAddr::from(([10, 0, 0, u8::try_from(caller)?], 40_000));
         let res = app
             .clone()
             .oneshot(
                 http::Request::post("/auth/dev")
+                    .extension(axum::extract::ConnectInfo(from))
                     .header(http::header::ORIGIN, "http://127.0.0.1:3000")
                     .header(
                         http::header::CONTENT_TYPE,
@@ -105,7 +107,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ids.push(cookie.parse()?);
     }
     // As in `portolan serve`: one session store and one binding cache for the process.
-    let bindings_cache = Arc::new(server::access::BindingCache::new(db.clone()));
+    let bindings_cache = Arc::new(server::access::BindingCache::new(
+        db.clone(),
+        server::auth::dev::bindings(),
+    ));
     let store = Arc::new(PortalSessionStore::new(&db));
     let target = Target::Cluster(ClusterRef::new("default", "cluster-7"));
 

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use app::access::model::{
-    Action, Binding, ClusterRef, Principal, Reach, Role, SubjectKind, Target,
-};
+use app::access::model::{Action, Binding, ClusterRef, Principal, Reach, SubjectKind, Target};
 use app::access::{AccessOverview, ScopeAccess, Simulation};
 use app::activity::{ActivityEntry, ActivityFilter, ActivityPage};
 use app::backend::Backend;
@@ -12,7 +10,7 @@ use app::error::AppError;
 use serde_json::{Value, json};
 
 use crate::access::bindings::{self, BindingError, NewBinding};
-use crate::access::{Decision, effective_role, may};
+use crate::access::{Decision, activity_scope, effective_role, may};
 use crate::error::internal;
 use crate::fleet::Management;
 use crate::store::{Db, audit, audit_filter};
@@ -110,11 +108,14 @@ fn target_text(cluster: Option<&ClusterRef>) -> String {
 impl Backend for PortalBackend {
     async fn search_activity(
         &self,
+        by: &Principal,
         filter: ActivityFilter,
         limit: u32,
     ) -> Result<ActivityPage, AppError> {
-        let query =
+        let mut query =
             audit_filter::query(&filter, limit).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let bindings = self.bindings.get().await.map_err(internal)?;
+        query.within = activity_scope(by, &bindings);
         let page = audit::search(&self.db, &query).await.map_err(internal)?;
         Ok(ActivityPage {
             entries: page.entries.into_iter().map(to_activity).collect(),
@@ -152,7 +153,7 @@ impl Backend for PortalBackend {
     }
 
     async fn access_overview(&self, by: &Principal) -> Result<AccessOverview, AppError> {
-        let bindings = bindings::list(&self.db).await.map_err(internal)?;
+        let bindings = self.bindings.get().await.map_err(internal)?.to_vec();
         let (clusters, clusters_unavailable) = match self.management(by) {
             Ok(m) => match m.clusters().await {
                 Ok(c) => (c, None),
@@ -220,38 +221,40 @@ impl Backend for PortalBackend {
     }
 
     async fn remove_binding(&self, by: &Principal, id: i64) -> Result<(), AppError> {
-        let all = bindings::list(&self.db).await.map_err(internal)?;
-        let Some(before) = all.iter().find(|b| b.id == id).cloned() else {
-            return Err(AppError::NotFound(format!("role binding {id}")));
-        };
-        let portal_admin = |b: &Binding| b.role == Role::Admin && b.cluster.is_none();
-        if portal_admin(&before) && all.iter().filter(|b| portal_admin(b)).count() == 1 {
-            let err = AppError::BadRequest(
-                "this is the last portal-wide admin binding: add another one first, or nobody could manage access".into(),
-            );
-            self.record(
-                by,
-                "revoke-role",
-                &target_text(before.cluster.as_ref()),
-                json!({"before": before}),
-                audit::Outcome::Failed,
-                Some(err.to_string()),
-            )
-            .await?;
-            return Err(err);
+        if id < 0 {
+            return Err(AppError::BadRequest(
+                "the development sign-in's bindings exist only while it is on; they cannot be removed".into(),
+            ));
         }
-        let removed = bindings::remove(&self.db, id).await;
+        let removed = bindings::remove_unless_last_admin(&self.db, id).await;
         self.bindings.invalidate();
-        removed.map_err(binding_error)?;
-        self.record(
-            by,
-            "revoke-role",
-            &target_text(before.cluster.as_ref()),
-            json!({"before": before}),
-            audit::Outcome::Accepted,
-            None,
-        )
-        .await
+        match removed {
+            Ok(before) => {
+                self.record(
+                    by,
+                    "revoke-role",
+                    &target_text(before.cluster.as_ref()),
+                    json!({"before": before}),
+                    audit::Outcome::Accepted,
+                    None,
+                )
+                .await
+            }
+            Err(BindingError::LastAdmin(before)) => {
+                let err = AppError::BadRequest(BindingError::LastAdmin(before.clone()).to_string());
+                self.record(
+                    by,
+                    "revoke-role",
+                    &target_text(before.cluster.as_ref()),
+                    json!({"before": before}),
+                    audit::Outcome::Failed,
+                    Some(err.to_string()),
+                )
+                .await?;
+                Err(err)
+            }
+            Err(e) => Err(binding_error(e)),
+        }
     }
 
     async fn simulate_access(
@@ -289,7 +292,7 @@ impl Backend for PortalBackend {
                 )));
             }
         };
-        let all = bindings::list(&self.db).await.map_err(internal)?;
+        let all = self.bindings.get().await.map_err(internal)?.to_vec();
         let clusters = match self.management(by) {
             Ok(m) => m.clusters().await.unwrap_or_default(),
             Err(_) => Vec::new(),
@@ -388,8 +391,16 @@ fn scope_access(who: &Principal, bindings: &[Binding], scope: Option<ClusterRef>
 }
 
 fn to_activity(stored: audit::Entry) -> ActivityEntry {
+    let summary = crate::store::audit_words::summary(&stored);
+    let p = &stored.entry.parameters;
+    // The before and after of a change (or what was asked for); other parameters say nothing new.
+    let details =
+        (p.get("before").is_some() || p.get("after").is_some() || p.get("subject").is_some())
+            .then(|| serde_json::to_string_pretty(p).unwrap_or_default());
     let e = stored.entry;
     ActivityEntry {
+        summary,
+        details,
         id: stored.id,
         at: format_ms(e.at_ms),
         actor: if e.actor_name.is_empty() {

@@ -36,7 +36,7 @@ pub enum StartupError {
     Bootstrap(#[source] crate::access::bindings::BindingError),
     #[error("{0}")]
     Auth(#[from] crate::auth::AuthConfigError),
-    #[error("cannot store the development sign-in's role bindings: {0}")]
+    #[error("cannot remove the development sign-in's stored role bindings: {0}")]
     DevSignIn(#[source] crate::access::bindings::BindingError),
 }
 
@@ -47,6 +47,11 @@ pub enum HttpError {
     CrossOrigin,
     #[error("request body too large: the limit is {} KiB", crate::http::BODY_LIMIT_BYTES / 1024)]
     PayloadTooLarge,
+    #[error(
+        "this portal answers only to {0} (and to loopback names when it listens on loopback); \
+         if people reach it by another name, start it with --public-url set to that address"
+    )]
+    UnknownHost(String),
 }
 
 impl IntoResponse for HttpError {
@@ -54,54 +59,74 @@ impl IntoResponse for HttpError {
         let status = match self {
             HttpError::CrossOrigin => StatusCode::FORBIDDEN,
             HttpError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            HttpError::UnknownHost(_) => StatusCode::MISDIRECTED_REQUEST,
         };
         (status, self.to_string()).into_response()
     }
 }
 
-impl IntoResponse for crate::auth::oidc::SignInError {
-    fn into_response(self) -> Response {
-        use crate::auth::html::{escape, page};
-        use crate::auth::oidc::SignInError as E;
-        let (status, advice) = match &self {
-            E::Discovery { .. } => (
-                StatusCode::BAD_GATEWAY,
-                "The identity provider may be down, or --oidc-issuer may be wrong. People who are \
-                 already signed in can keep working; try again in a few minutes.",
-            ),
-            E::Refused { .. } => (
-                StatusCode::BAD_REQUEST,
-                "Nothing was changed. If you cancelled, sign in again; otherwise ask your \
-                 administrator whether your account may use Portolan.",
-            ),
-            E::MissingParameter(_) | E::WrongIssuer(_) | E::UnknownState => (
-                StatusCode::BAD_REQUEST,
-                "Start again from the sign-in link, in the same browser.",
-            ),
-            E::TokenExchange(_) | E::NoIdToken | E::UserInfo(_) => (
-                StatusCode::BAD_GATEWAY,
-                "The identity provider did not complete the sign-in. Try again; if it keeps \
-                 happening, ask your administrator to check the portal's client registration.",
-            ),
-            E::IdToken(_) => (
-                StatusCode::UNAUTHORIZED,
-                "You were not signed in. Try again; if it keeps happening, ask your administrator \
-                 to check the identity provider's clock, keys and the portal's client id.",
-            ),
-            E::Session(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The portal's database did not answer. Try again in a moment.",
-            ),
-        };
-        let body = format!(
-            "<p class=\"step\"><strong>{}</strong></p><p role=\"alert\">Sign-in failed: {}.</p><p>{}</p>\
-             <p><a href=\"/auth/login\">Try signing in again</a> · <a href=\"/\">Home</a></p>",
-            escape(self.step()),
-            escape(&self.to_string()),
-            escape(advice)
-        );
-        (status, axum::response::Html(page("Sign-in failed", &body))).into_response()
-    }
+/// The page for a failed sign-in: the step, what went wrong in the portal's own words, what to do,
+/// and the request id. The error chain, the provider's URLs and anything the provider (or a forger)
+/// sent stay in the server log under that id.
+pub fn sign_in_failure(e: &crate::auth::oidc::SignInError, request_id: &str) -> Response {
+    use crate::auth::html::{escape, page};
+    use crate::auth::oidc::SignInError as E;
+    let (status, what, advice) = match e {
+        E::Discovery { .. } => (
+            StatusCode::BAD_GATEWAY,
+            "the identity provider's configuration could not be read".to_string(),
+            "The identity provider may be down, or --oidc-issuer may be wrong. People who are \
+             already signed in can keep working; try again in a few minutes.",
+        ),
+        E::Refused { .. } => (
+            StatusCode::BAD_REQUEST,
+            "the identity provider refused the sign-in".to_string(),
+            "Nothing was changed. If you cancelled, sign in again; otherwise ask your \
+             administrator whether your account may use Portolan.",
+        ),
+        E::MissingParameter(name) => (
+            StatusCode::BAD_REQUEST,
+            format!("the sign-in response has no `{name}` parameter"),
+            "Start again from the sign-in link, in the same browser.",
+        ),
+        E::WrongIssuer(_) => (
+            StatusCode::BAD_REQUEST,
+            "the sign-in response did not come from the configured identity provider".to_string(),
+            "Start again from the sign-in link, in the same browser.",
+        ),
+        E::UnknownState => (
+            StatusCode::BAD_REQUEST,
+            e.to_string(),
+            "Start again from the sign-in link, in the same browser.",
+        ),
+        E::TokenExchange(_) | E::NoIdToken | E::UserInfo(_) => (
+            StatusCode::BAD_GATEWAY,
+            "the identity provider did not complete the sign-in".to_string(),
+            "Try again; if it keeps happening, ask your administrator to check the portal's \
+             client registration.",
+        ),
+        E::IdToken(_) => (
+            StatusCode::UNAUTHORIZED,
+            "the ID token was rejected".to_string(),
+            "You were not signed in. Try again; if it keeps happening, ask your administrator \
+             to check the identity provider's clock, keys and the portal's client id.",
+        ),
+        E::Session(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the session could not be stored".to_string(),
+            "The portal's database did not answer. Try again in a moment.",
+        ),
+    };
+    let body = format!(
+        "<p class=\"step\"><strong>{}</strong></p><p role=\"alert\">Sign-in failed: {}.</p><p>{}</p>\
+         <p class=\"request-id\">Request id <code>{}</code>: an administrator finds the details under it in the server log.</p>\
+         <p><a href=\"/auth/login\">Try signing in again</a> · <a href=\"/\">Home</a></p>",
+        escape(e.step()),
+        escape(&what),
+        escape(advice),
+        escape(request_id)
+    );
+    (status, axum::response::Html(page("Sign-in failed", &body))).into_response()
 }
 
 /// Turns a store failure into what the browser may see: the details go to the log, under the

@@ -56,7 +56,13 @@ pub fn app_state_with(
     management: Option<Arc<fleet::Management>>,
 ) -> Result<AppState, StartupError> {
     let auth = Arc::new(auth::AuthSettings::from_config(config, addr)?);
-    let bindings = Arc::new(access::BindingCache::new(db.clone()));
+    // The development identities' roles exist only while the development sign-in is on.
+    let fixed = if auth.dev_sign_in {
+        auth::dev::bindings()
+    } else {
+        Vec::new()
+    };
+    let bindings = Arc::new(access::BindingCache::new(db.clone(), fixed));
     Ok(AppState {
         leptos_options: leptos_options(config, addr),
         backend: Arc::new(PortalBackend {
@@ -68,6 +74,7 @@ pub fn app_state_with(
         }),
         db,
         public_origin: config.public_origin().into(),
+        hosts: Arc::new(http::HostPolicy::new(&config.public_origin(), addr)),
         management,
         auth,
         bindings,
@@ -123,11 +130,23 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     }
     let state = app_state_with(&config, db.clone(), addr, Some(Arc::new(management)))?;
     if state.auth.dev_sign_in {
-        auth::dev::ensure_bindings(&db)
+        tracing::warn!(
+            "development sign-in is on (no --oidc-issuer; listening on and reached through loopback): anyone who can reach the portal may pick a seeded identity"
+        );
+    } else {
+        let removed = auth::dev::remove_stored_bindings(&db)
             .await
             .map_err(StartupError::DevSignIn)?;
-        tracing::warn!(
-            "development sign-in is on (no --oidc-issuer, loopback only): anyone who can reach the portal may pick a seeded identity"
+        if !removed.is_empty() {
+            tracing::warn!(
+                count = removed.len(),
+                "removed the development sign-in's role bindings stored by an earlier version (recorded in the activity log)"
+            );
+        }
+    }
+    if state.auth.no_sign_in() {
+        tracing::error!(
+            "nobody can sign in: set --oidc-issuer (PORTOLAN_OIDC_ISSUER) and --oidc-client-id; the development sign-in is offered only when --listen and --public-url are both loopback"
         );
     }
     // Everything that can refuse to start has been checked: now the side effects.

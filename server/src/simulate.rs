@@ -46,11 +46,16 @@ pub async fn run(config: Config, args: SimArgs) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// Creates (or truncates) a file only its owner can read: it holds the API token.
+/// Creates (or truncates) a file only its owner can read: it holds the API token. The mode given
+/// at creation does not apply to a file that exists already, so it is set on the open file too,
+/// before anything secret is written.
 fn private_file(path: &Path) -> std::io::Result<File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path)
+    let file = opts.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok(file)
 }

@@ -244,3 +244,96 @@ async fn serve_becomes_ready_and_stops_on_sigterm() {
     }
     assert!(logs.contains("portolan stopped"), "{logs}");
 }
+
+/// Serves until the child prints a line containing `needle` on the chosen stream (up to 30 s).
+fn wait_for_line(reader: impl std::io::Read, needle: &str) -> Vec<String> {
+    use std::io::BufRead;
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(reader).lines() {
+        let Ok(line) = line else { break };
+        let done = line.contains(needle);
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    seen
+}
+
+#[test]
+fn sim_keeps_an_existing_kubeconfig_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kc = dir.path().join("kubesim.yaml");
+    std::fs::write(&kc, "old, world-readable").expect("write");
+    std::fs::set_permissions(&kc, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let mut child = portolan(
+        &["sim", "--kubeconfig", kc.to_str().expect("utf-8")],
+        dir.path(),
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let lines = wait_for_line(stdout, "kubesim serving");
+    let mode = std::fs::metadata(&kc)
+        .expect("kubeconfig")
+        .permissions()
+        .mode()
+        & 0o777;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        lines.iter().any(|l| l.contains("kubesim serving")),
+        "{lines:?}"
+    );
+    assert_eq!(mode, 0o600, "the kubeconfig holds the token");
+    let written = std::fs::read_to_string(&kc).expect("read");
+    assert!(
+        written.contains("kubesim-") && !written.contains("world-readable"),
+        "{written}"
+    );
+}
+
+/// Behind a reverse proxy (`--listen` on loopback, `--public-url` elsewhere) the development
+/// sign-in stays off, and the portal says once, loudly, that nobody can sign in.
+#[test]
+fn serve_behind_a_proxy_without_an_issuer_says_nobody_can_sign_in() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut child = portolan(
+        &[
+            "serve",
+            "--listen",
+            &listen,
+            "--public-url",
+            "https://portal.example.com",
+        ],
+        dir.path(),
+    )
+    .stderr(Stdio::piped())
+    .stdout(Stdio::null())
+    .spawn()
+    .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let lines = wait_for_line(stderr, "portolan is serving");
+    let _ = child.kill();
+    let _ = child.wait();
+    let loud: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("nobody can sign in"))
+        .collect();
+    assert_eq!(loud.len(), 1, "{lines:#?}");
+    assert!(
+        loud[0].contains("--oidc-issuer") && loud[0].contains("ERROR"),
+        "{}",
+        loud[0]
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("development sign-in is on")),
+        "{lines:#?}"
+    );
+}

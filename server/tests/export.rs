@@ -100,15 +100,16 @@ async fn exports_are_for_viewers_and_honour_filters(db: &Db) {
 
 /// Someone signed in without any role is refused, and the refusal is in the audit log.
 async fn a_refused_export_is_recorded(db: &Db) {
-    let viewer = support::dev_session(db, "viewer").await;
-    // Vera's only role comes through the group `developers`: take it away.
-    for b in server::access::bindings::list(db).await.expect("bindings") {
-        if b.subject == "developers" {
-            server::access::bindings::remove(db, b.id)
-                .await
-                .expect("remove");
-        }
-    }
+    // Signed in through the identity provider, in a group nobody bound to a role.
+    let viewer = support::session_for(
+        db,
+        app::access::model::Principal {
+            subject: "vera-2".into(),
+            name: "Vera Viewer".into(),
+            groups: vec!["unbound-group".into()],
+        },
+    )
+    .await;
     let (status, _, message) = get(db, "/activity/export.csv", Some(&viewer)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{message}");
     let newest = audit::recent(db, 1).await.expect("audit");

@@ -195,6 +195,16 @@ async fn admins_add_and_remove_bindings_with_validation(db: &Db) {
 async fn the_last_portal_wide_admin_binding_cannot_be_removed(db: &Db) {
     let admin = support::dev_session(db, "admin").await;
     let (app, _sim) = portal(db).await;
+    // The development admin binding lives in memory only and does not count: once the portal
+    // gets an identity provider it is gone, and a stored admin binding must be left.
+    let (status, added) = call(
+        &app,
+        &admin,
+        "/api/access/bindings/add",
+        Some("kind=group&subject=root-admins&role=admin&cluster="),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
     let admins: Vec<i64> = server::access::bindings::list(db)
         .await
         .expect("list")
@@ -202,11 +212,7 @@ async fn the_last_portal_wide_admin_binding_cannot_be_removed(db: &Db) {
         .filter(|b| b.role == app::access::model::Role::Admin && b.cluster.is_none())
         .map(|b| b.id)
         .collect();
-    assert_eq!(
-        admins.len(),
-        1,
-        "the development admin group is the only one"
-    );
+    assert_eq!(admins.len(), 1, "root-admins is the only stored one");
     let (status, body) = call(
         &app,
         &admin,
@@ -226,6 +232,12 @@ async fn the_last_portal_wide_admin_binding_cannot_be_removed(db: &Db) {
             .iter()
             .any(|b| b.id == admins[0])
     );
+    let refused = audit::recent(db, 1).await.expect("audit");
+    assert_eq!(refused[0].entry.action, "revoke-role");
+    assert_eq!(refused[0].entry.outcome, audit::Outcome::Failed);
+    // The development bindings cannot be removed at all (they are not stored).
+    let (status, body) = call(&app, &admin, "/api/access/bindings/remove", Some("id=-1")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
 async fn the_simulator_answers_per_cluster(db: &Db) {
@@ -287,6 +299,15 @@ async fn a_revoked_role_stops_working_at_once(db: &Db) {
     let admin = support::dev_session(db, "admin").await;
     let viewer = support::dev_session(db, "viewer").await;
     let (app, _sim) = portal(db).await;
+    // A stored portal-wide admin binding besides the one to revoke (the last one always stays).
+    let (status, _) = call(
+        &app,
+        &admin,
+        "/api/access/bindings/add",
+        Some("kind=group&subject=root-admins&role=admin&cluster="),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(
         call(&app, &viewer, "/api/access/bindings", None).await.0,
         StatusCode::FORBIDDEN

@@ -210,12 +210,20 @@ fn BindingsTable(bindings: Vec<Binding>, remove: ServerAction<RemoveBinding>) ->
                                     <td>{scope_text(&b.cluster)}</td>
                                     <td>{b.created_by.clone()}</td>
                                     <td>
-                                        <ActionForm action=remove attr:class="inline-form">
-                                            <input type="hidden" name="id" value=b.id.to_string() />
-                                            <button type="submit" class="link-button" aria-label=label>
-                                                "Remove"
-                                            </button>
-                                        </ActionForm>
+                                        {if b.id < 0 {
+                                            // In memory only, for as long as the development sign-in is on.
+                                            view! { <span class="hint">"Development only"</span> }.into_any()
+                                        } else {
+                                            view! {
+                                                <ActionForm action=remove attr:class="inline-form">
+                                                    <input type="hidden" name="id" value=b.id.to_string() />
+                                                    <button type="submit" class="link-button" aria-label=label>
+                                                        "Remove"
+                                                    </button>
+                                                </ActionForm>
+                                            }
+                                                .into_any()
+                                        }}
                                     </td>
                                 </tr>
                             }

@@ -18,6 +18,10 @@ pub struct ActivityEntry {
     pub actor: String,
     pub action: String,
     pub target: String,
+    /// What happened in words ("granted viewer to group payments-viewers, portal-wide").
+    pub summary: String,
+    /// The change's before and after (or what was asked for), as indented JSON, when there is one.
+    pub details: Option<String>,
     pub result: String,
     /// Why it was denied or failed.
     pub reason: Option<String>,
@@ -65,7 +69,7 @@ pub async fn search_activity(
 ) -> Result<ActivityPage, AppError> {
     use crate::access::model::{Action, Target};
     let backend = crate::backend::backend()?;
-    backend
+    let who = backend
         .authorize(Action::ViewActivity, Target::Portal)
         .await?;
     let filter = ActivityFilter {
@@ -77,5 +81,5 @@ pub async fn search_activity(
         to,
         before,
     };
-    backend.search_activity(filter, PAGE_SIZE).await
+    backend.search_activity(&who, filter, PAGE_SIZE).await
 }

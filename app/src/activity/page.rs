@@ -158,7 +158,7 @@ fn ActivityTable(entries: Vec<ActivityEntry>) -> impl IntoView {
                     <tr>
                         <th scope="col">"Time (UTC)"</th>
                         <th scope="col">"Who"</th>
-                        <th scope="col">"Action"</th>
+                        <th scope="col">"What"</th>
                         <th scope="col">"Target"</th>
                         <th scope="col">"Result"</th>
                         <th scope="col">"From"</th>
@@ -173,7 +173,16 @@ fn ActivityTable(entries: Vec<ActivityEntry>) -> impl IntoView {
                                 <tr>
                                     <td><time datetime=e.at.clone()>{e.at.clone()}</time></td>
                                     <td>{e.actor}</td>
-                                    <td>{e.action}</td>
+                                    <td>
+                                        <span class="summary">{e.summary}</span>
+                                        <small class="action-name">{e.action}</small>
+                                        {e.details.map(|d| view! {
+                                            <details>
+                                                <summary>"Before and after"</summary>
+                                                <pre>{d}</pre>
+                                            </details>
+                                        })}
+                                    </td>
                                     <td>{e.target}</td>
                                     <td>
                                         <span class=result_class>{e.result}</span>

@@ -61,25 +61,36 @@ fn value_response(code: StatusCode, v: &Value) -> Response {
     json_response(code, serde_json::to_vec(v).unwrap_or_default())
 }
 
+/// Equal, in time that depends on the lengths only: the token is the only credential.
+fn same_secret(given: &str, token: &str) -> bool {
+    given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 fn authenticate(headers: &HeaderMap, token: &str) -> Result<(), ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::trim);
-    // Constant-time comparison: the token is the only credential.
     match given {
-        Some(g)
-            if g.len() == token.len()
-                && g.bytes()
-                    .zip(token.bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0 =>
-        {
-            Ok(())
-        }
+        Some(g) if same_secret(g, token) => Ok(()),
         _ => Err(ApiError::Unauthorized),
     }
+}
+
+/// The path after a leading `/<token>` segment, when the first segment is the token.
+fn strip_token<'a>(path: &'a str, token: &str) -> Option<&'a str> {
+    let rest = path.strip_prefix('/')?;
+    let (first, after) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    same_secret(first, token).then_some(after)
 }
 
 async fn read_body(body: Body) -> Result<Bytes, ApiError> {
@@ -121,10 +132,9 @@ async fn serve(sh: Arc<Shared>, req: Request) -> Result<Response, ApiError> {
     }
     // kubectl (client-go) never sends credentials over plain HTTP, so the kubeconfig's server URL
     // also carries the token as its first path segment; either proves the caller read the kubeconfig.
-    let prefix = format!("/{}", sh.token);
-    let path = match path.strip_prefix(&prefix) {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest.to_string(),
-        _ => {
+    let path = match strip_token(&path, &sh.token) {
+        Some(rest) => rest.to_string(),
+        None => {
             authenticate(&parts.headers, &sh.token)?;
             path
         }
@@ -766,6 +776,17 @@ fn decode_continue(token: &str) -> Result<(u64, (String, String)), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_is_found_as_the_whole_first_segment_only() {
+        assert_eq!(super::strip_token("/t0k/api/v1", "t0k"), Some("/api/v1"));
+        assert_eq!(super::strip_token("/t0k", "t0k"), Some(""));
+        assert_eq!(super::strip_token("/t0kx/api", "t0k"), None);
+        assert_eq!(super::strip_token("/t0/api", "t0k"), None);
+        assert_eq!(super::strip_token("/api/v1", "t0k"), None);
+        assert!(super::same_secret("abc", "abc"));
+        assert!(!super::same_secret("abd", "abc"));
+    }
 
     #[test]
     fn continue_tokens_round_trip_and_reject_garbage() {

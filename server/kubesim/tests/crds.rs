@@ -11,22 +11,42 @@ use kubesim::schemas::Schemas;
 use kubesim::validate;
 use serde_json::{Value, json};
 
-fn crd_dir() -> Option<PathBuf> {
+/// Where the official CRDs are. Absent, the calling test is skipped visibly: it says so, and adds a
+/// line to `$PORTOLAN_TEST_SKIPS` (set by `make unit`), which the summary counts as skipped, not
+/// passed. In CI (`CI=true`) a missing folder is a failure.
+fn crd_dir(test: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("PORTOLAN_CAPI_CRDS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/capi-crds")
         });
     if dir.join("cluster.x-k8s.io_clusters.yaml").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: the official Cluster API CRDs are not at {} (set PORTOLAN_CAPI_CRDS to their folder); \
-             kubesim's own schemas are still tested elsewhere",
-            dir.display()
-        );
-        None
+        return Some(dir);
     }
+    let why = format!(
+        "the official Cluster API CRDs are not at {} (set PORTOLAN_CAPI_CRDS to their folder)",
+        dir.display()
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{why}: in CI they must be there");
+    }
+    eprintln!("SKIPPED {test}: {why}");
+    if let Some(file) = std::env::var_os("PORTOLAN_TEST_SKIPS") {
+        use std::io::Write;
+        let line = format!("kubesim crds::{test}: {why}\n");
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            panic!(
+                "cannot record the skip in {}: {e}",
+                PathBuf::from(file).display()
+            );
+        }
+    }
+    None
 }
 
 fn fields(schemas: &Schemas, res: usize, v: &Value) -> Vec<String> {
@@ -56,7 +76,9 @@ fn with(mut v: Value, pointer: &str, value: Value) -> Value {
 
 #[test]
 fn built_in_schemas_agree_with_the_official_crds() {
-    let Some(dir) = crd_dir() else { return };
+    let Some(dir) = crd_dir("built_in_schemas_agree_with_the_official_crds") else {
+        return;
+    };
     let official = Schemas::from_crd_dir(&dir).expect("CRDs load");
     let ours = Schemas::default();
     let base = support::cluster("agree", "v1.33.2", 2, "Standard_D4s_v5");
@@ -167,7 +189,9 @@ fn built_in_schemas_agree_with_the_official_crds() {
 
 #[tokio::test]
 async fn kubesim_can_validate_with_the_official_crds() {
-    let Some(dir) = crd_dir() else { return };
+    let Some(dir) = crd_dir("kubesim_can_validate_with_the_official_crds") else {
+        return;
+    };
     let sim = kubesim::Sim::start(kubesim::SimOptions {
         crd_dir: Some(dir),
         ..Default::default()
@@ -194,7 +218,9 @@ async fn kubesim_can_validate_with_the_official_crds() {
 
 #[tokio::test]
 async fn what_the_simulation_writes_is_valid_against_the_official_crds() {
-    let Some(dir) = crd_dir() else { return };
+    let Some(dir) = crd_dir("what_the_simulation_writes_is_valid_against_the_official_crds") else {
+        return;
+    };
     let official = Schemas::from_crd_dir(&dir).expect("CRDs load");
     let sim = support::fast_sim().await;
     let client = support::client_for(sim.kubeconfig()).await;

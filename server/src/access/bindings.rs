@@ -20,6 +20,10 @@ pub enum BindingError {
     Duplicate,
     #[error("there is no role binding {0}")]
     NotFound(i64),
+    #[error(
+        "this is the last portal-wide admin binding: add another one first, or nobody could manage access"
+    )]
+    LastAdmin(Box<Binding>),
     #[error("{0}")]
     Store(#[from] StoreError),
 }
@@ -163,6 +167,57 @@ pub async fn remove(db: &Db, id: i64) -> Result<(), BindingError> {
         Err(BindingError::NotFound(id))
     } else {
         Ok(())
+    }
+}
+
+/// Removes binding `id` unless it is the last portal-wide admin binding, and returns what it was.
+/// The check and the removal are one transaction that excludes other removals (SQLite: the write
+/// lock taken first; PostgreSQL: a table lock), so two concurrent removals cannot both pass.
+pub async fn remove_unless_last_admin(db: &Db, id: i64) -> Result<Binding, BindingError> {
+    let select = format!("SELECT {COLUMNS} FROM role_bindings WHERE id = $1");
+    let count_admins = "SELECT COUNT(*) FROM role_bindings WHERE role = 'admin' AND cluster = ''";
+    macro_rules! checked_delete {
+        ($tx:ident) => {{
+            let row: Option<RawRow> = sqlx::query_as(&select)
+                .bind(id)
+                .fetch_optional(&mut *$tx)
+                .await
+                .map_err(StoreError::Query)?;
+            let before = row.and_then(binding).ok_or(BindingError::NotFound(id))?;
+            if before.role == Role::Admin && before.cluster.is_none() {
+                let admins: i64 = sqlx::query_scalar(count_admins)
+                    .fetch_one(&mut *$tx)
+                    .await
+                    .map_err(StoreError::Query)?;
+                if admins <= 1 {
+                    return Err(BindingError::LastAdmin(Box::new(before)));
+                }
+            }
+            sqlx::query("DELETE FROM role_bindings WHERE id = $1")
+                .bind(id)
+                .execute(&mut *$tx)
+                .await
+                .map_err(StoreError::Query)?;
+            $tx.commit().await.map_err(StoreError::Query)?;
+            Ok(before)
+        }};
+    }
+    match db {
+        Db::Sqlite(pool) => {
+            let mut tx = pool
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(StoreError::Query)?;
+            checked_delete!(tx)
+        }
+        Db::Postgres(pool) => {
+            let mut tx = pool.begin().await.map_err(StoreError::Query)?;
+            sqlx::query("LOCK TABLE role_bindings IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::Query)?;
+            checked_delete!(tx)
+        }
     }
 }
 

@@ -15,15 +15,18 @@ const TTL: Duration = Duration::from_secs(1);
 
 pub struct BindingCache {
     db: Db,
+    /// Bindings that live in memory only (the development sign-in's), listed after the stored ones.
+    fixed: Vec<Binding>,
     current: RwLock<Option<(Instant, Arc<Vec<Binding>>)>>,
     /// Bumped by `invalidate`: a read that began before a change must not be kept after it.
     generation: AtomicU64,
 }
 
 impl BindingCache {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, fixed: Vec<Binding>) -> Self {
         BindingCache {
             db,
+            fixed,
             current: RwLock::new(None),
             generation: AtomicU64::new(0),
         }
@@ -38,7 +41,9 @@ impl BindingCache {
             return Ok(bindings.clone());
         }
         let generation = self.generation.load(Ordering::SeqCst);
-        let fresh = Arc::new(super::bindings::list(&self.db).await?);
+        let mut fresh = super::bindings::list(&self.db).await?;
+        fresh.extend(self.fixed.iter().cloned());
+        let fresh = Arc::new(fresh);
         if let Ok(mut current) = self.current.write()
             && self.generation.load(Ordering::SeqCst) == generation
         {

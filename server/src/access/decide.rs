@@ -52,6 +52,22 @@ pub fn effective_role(
         .max()
 }
 
+/// The audit entries `who` may read: `None` means all of them (a portal-wide role); otherwise only
+/// the entries about the clusters their bindings name (`<namespace>/<name>`, possibly none).
+pub fn activity_scope(who: &Principal, bindings: &[Binding]) -> Option<Vec<String>> {
+    if effective_role(who, bindings, &Target::Portal, Reach::Global).is_some() {
+        return None;
+    }
+    let mut clusters: Vec<String> = bindings
+        .iter()
+        .filter(|b| b.applies_to(who))
+        .filter_map(|b| b.cluster.as_ref().map(ToString::to_string))
+        .collect();
+    clusters.sort();
+    clusters.dedup();
+    Some(clusters)
+}
+
 /// May `who` do `action` on `target`, given every role binding?
 pub fn may(who: &Principal, bindings: &[Binding], action: Action, target: &Target) -> Decision {
     let needed = action.needs();
@@ -88,6 +104,56 @@ mod tests {
         }
     }
 
+    /// Each action × caller, on (the portal, cluster payments, cluster other): `Y` allowed, `.`
+    /// refused. Written out by hand from the role model, not derived from `may`.
+    const EXPECTED: &[(Action, [&str; 6])] = &[
+        //                        anonymous viewer operator admin  payments-admin carol(op. on payments)
+        (
+            Action::ViewClusters,
+            ["...", "YYY", "YYY", "YYY", "YYY", "YYY"],
+        ),
+        (
+            Action::ViewDashboards,
+            ["...", "YYY", "YYY", "YYY", "YYY", "YYY"],
+        ),
+        (
+            Action::ViewActivity,
+            ["...", "YYY", "YYY", "YYY", "YYY", "YYY"],
+        ),
+        (
+            Action::ScalePool,
+            ["...", "...", "YYY", "YYY", ".Y.", ".Y."],
+        ),
+        (
+            Action::StartUpgrade,
+            ["...", "...", "YYY", "YYY", ".Y.", ".Y."],
+        ),
+        (
+            Action::PauseUpgrade,
+            ["...", "...", "YYY", "YYY", ".Y.", ".Y."],
+        ),
+        (
+            Action::CreateCluster,
+            ["...", "...", "...", "YYY", "...", "..."],
+        ),
+        (
+            Action::DeleteCluster,
+            ["...", "...", "...", "YYY", ".Y.", "..."],
+        ),
+        (
+            Action::CreatePool,
+            ["...", "...", "...", "YYY", ".Y.", "..."],
+        ),
+        (
+            Action::DeletePool,
+            ["...", "...", "...", "YYY", ".Y.", "..."],
+        ),
+        (
+            Action::ManageAccess,
+            ["...", "...", "...", "YYY", "...", "..."],
+        ),
+    ];
+
     #[test]
     fn every_action_against_every_kind_of_caller() {
         let bindings = vec![
@@ -107,47 +173,73 @@ mod tests {
                 Some("default/payments"),
             ),
         ];
-        let payments = Target::Cluster(ClusterRef::new("default", "payments"));
-        let other = Target::Cluster(ClusterRef::new("default", "other"));
-        let callers = [
-            ("anonymous", person("anon", &[])),
-            ("viewer", person("v", &["viewers"])),
-            ("operator", person("o", &["ops", "viewers"])),
-            ("admin", person("a", &["admins"])),
-            ("cluster admin", person("p", &["payments-admins"])),
-            ("user binding", person("carol", &[])),
+        let targets = [
+            Target::Portal,
+            Target::Cluster(ClusterRef::new("default", "payments")),
+            Target::Cluster(ClusterRef::new("default", "other")),
         ];
-        for action in Action::ALL {
-            for (who, p) in &callers {
-                for (where_, target) in [
-                    ("portal", &Target::Portal),
-                    ("payments", &payments),
-                    ("other", &other),
-                ] {
-                    let allowed = may(p, &bindings, action, target).is_allowed();
-                    let global_role = match *who {
-                        "viewer" => Some(Role::Viewer),
-                        "operator" => Some(Role::Operator),
-                        "admin" => Some(Role::Admin),
-                        _ => None,
-                    };
-                    let scoped_role = match *who {
-                        "cluster admin" => Some(Role::Admin),
-                        "user binding" => Some(Role::Operator),
-                        _ => None,
-                    };
-                    let counts = match (action.reach(), where_) {
-                        (Reach::Anywhere, _) => global_role.max(scoped_role),
-                        (Reach::Cluster, "payments") => global_role.max(scoped_role),
-                        (Reach::Cluster, "other") => global_role,
-                        (Reach::Cluster, _) => global_role,
-                        (Reach::Global, _) => global_role,
-                    };
-                    let expected = counts.is_some_and(|r| r >= action.needs());
-                    assert_eq!(allowed, expected, "{who} {} on {where_}", action.as_str());
-                }
+        let callers = [
+            person("anon", &[]),
+            person("v", &["viewers"]),
+            person("o", &["ops", "viewers"]),
+            person("a", &["admins"]),
+            person("p", &["payments-admins"]),
+            person("carol", &[]),
+        ];
+        assert_eq!(EXPECTED.len(), Action::ALL.len(), "every action has a row");
+        for (action, row) in EXPECTED {
+            for (caller, expected) in callers.iter().zip(row) {
+                let got: String = targets
+                    .iter()
+                    .map(|t| {
+                        if may(caller, &bindings, *action, t).is_allowed() {
+                            'Y'
+                        } else {
+                            '.'
+                        }
+                    })
+                    .collect();
+                assert_eq!(
+                    got,
+                    *expected,
+                    "{} by {} on portal/payments/other",
+                    action.as_str(),
+                    caller.subject
+                );
             }
         }
+    }
+
+    #[test]
+    fn the_activity_log_is_scoped_to_the_clusters_people_hold_roles_on() {
+        let bindings = vec![
+            binding(SubjectKind::Group, "viewers", Role::Viewer, None),
+            binding(
+                SubjectKind::Group,
+                "pay",
+                Role::Admin,
+                Some("default/payments"),
+            ),
+            binding(
+                SubjectKind::Group,
+                "pay2",
+                Role::Viewer,
+                Some("default/payments"),
+            ),
+            binding(SubjectKind::User, "carol", Role::Viewer, Some("team/a")),
+        ];
+        assert_eq!(
+            activity_scope(&person("v", &["viewers", "pay"]), &bindings),
+            None
+        );
+        assert_eq!(
+            activity_scope(&person("carol", &["pay", "pay2"]), &bindings),
+            Some(vec!["default/payments".to_string(), "team/a".to_string()])
+        );
+        assert_eq!(
+            activity_scope(&person("nobody", &[]), &bindings),
+            Some(Vec::new())
+        );
     }
 
     #[test]

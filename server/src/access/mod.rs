@@ -5,4 +5,4 @@ mod cache;
 mod decide;
 
 pub use cache::BindingCache;
-pub use decide::{Decision, effective_role, may};
+pub use decide::{Decision, activity_scope, effective_role, may};

@@ -1,10 +1,11 @@
 //! The development sign-in: a few seeded identities for `make run` without an identity provider.
 //! Enabled only when no issuer is configured and the portal listens on loopback.
 
-use app::access::model::Principal;
+use app::access::model::{Binding, ClusterRef, Principal, Role, SubjectKind};
 
-use crate::access::bindings::{self, BindingError, NewBinding};
+use crate::access::bindings::{self, BindingError};
 use crate::store::Db;
+use crate::store::audit::{self, NewEntry, Origin, Outcome};
 
 /// A seeded identity: the form value, and who it signs in as.
 pub struct Identity {
@@ -47,7 +48,8 @@ pub const IDENTITIES: &[Identity] = &[
         key: "cluster-admin",
         subject: "dev-cluster-admin",
         name: "Cora Cluster-Admin",
-        groups: &["prod-weu-admins", "developers"],
+        // Not in `developers`: every role Cora has is on that one cluster.
+        groups: &["prod-weu-admins"],
         role: "admin",
         cluster: "default/prod-weu",
     },
@@ -67,20 +69,61 @@ pub fn identity(key: &str) -> Option<&'static Identity> {
     IDENTITIES.iter().find(|i| i.key == key)
 }
 
-/// Binds each identity's first group to its role, so the seeded people can do what they say.
-pub async fn ensure_bindings(db: &Db) -> Result<(), BindingError> {
-    for i in IDENTITIES {
-        let b = NewBinding::parse(
-            "group",
-            i.groups[0],
-            i.role,
-            i.cluster,
-            "development sign-in",
-        )?;
-        match bindings::add(db, &b).await {
-            Ok(_) | Err(BindingError::Duplicate) => {}
-            Err(e) => return Err(e),
-        }
+/// Who the development bindings say added them, in the Access page and the audit log.
+pub const ADDED_BY: &str = "development sign-in (kept in memory, never stored)";
+/// What earlier versions wrote into `created_by` when they stored these bindings in the database.
+const STORED_BY: &str = "development sign-in";
+
+/// Each identity's first group bound to its role, for as long as this process runs in development
+/// mode. They live in memory only (ids below zero), so a database that later gets an identity
+/// provider never hands a real group called `developers` a role.
+pub fn bindings() -> Vec<Binding> {
+    IDENTITIES
+        .iter()
+        .zip(1i64..)
+        .map(|(i, n)| Binding {
+            id: -n,
+            kind: SubjectKind::Group,
+            subject: i.groups[0].into(),
+            role: Role::parse(i.role).unwrap_or(Role::Viewer),
+            cluster: ClusterRef::parse(i.cluster),
+            created_at_ms: 0,
+            created_by: ADDED_BY.into(),
+        })
+        .collect()
+}
+
+/// Removes development bindings an earlier version stored in the database, recording each removal:
+/// outside development mode they would give real groups of the same name a role.
+pub async fn remove_stored_bindings(db: &Db) -> Result<Vec<Binding>, BindingError> {
+    let stale: Vec<Binding> = bindings::list(db)
+        .await?
+        .into_iter()
+        .filter(|b| b.created_by == STORED_BY)
+        .collect();
+    for b in &stale {
+        bindings::remove(db, b.id).await?;
+        let target = b
+            .cluster
+            .as_ref()
+            .map(|c| format!("cluster/{c}"))
+            .unwrap_or_else(|| "portal".into());
+        let origin = Origin {
+            subject: "portolan",
+            name: "Portolan (start-up)",
+            groups: &[],
+            request_id: "start-up",
+            client_addr: None,
+        };
+        let entry = NewEntry::now(
+            &origin,
+            "revoke-role",
+            &target,
+            serde_json::json!({"before": b}),
+            Outcome::Accepted,
+            Some("development sign-in bindings never outlive development mode".into()),
+        );
+        audit::append(db, &entry).await?;
     }
-    Ok(())
+    Ok(stale)
 }

@@ -2,7 +2,7 @@
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -11,11 +11,10 @@ use tower_sessions::Session;
 use super::dev::{self, IDENTITIES};
 use super::html::{escape, page};
 use super::oidc::{self, Pending, SignInError};
+use crate::error::sign_in_failure;
 use crate::http::{AppState, Caller};
 use crate::store::audit::{self, NewEntry, Outcome};
 
-/// Session key of the sign-ins this browser started and has not finished.
-const PENDING: &str = "oidc_pending";
 /// Session key of the ID token, kept to hint at the provider's logout.
 const ID_TOKEN: &str = "oidc_id_token";
 
@@ -70,27 +69,40 @@ fn safe_next(next: Option<String>) -> String {
 /// there; otherwise to the development sign-in.
 pub async fn login(
     State(state): State<AppState>,
-    session: Session,
     caller: Caller,
+    headers: HeaderMap,
     Query(query): Query<LoginQuery>,
 ) -> Response {
     let next = safe_next(query.next);
     if let Some(provider) = state.auth.oidc.clone() {
-        let started = match provider.begin(next).await {
+        let (url, pending) = match provider.begin(next).await {
             Ok(started) => started,
-            Err(e) => return sign_in_failed(&state, &caller, e).await,
+            Err(e) => return sign_in_failed(&state, &caller, e, true).await,
         };
-        let (url, pending) = started;
-        let list: Vec<Pending> = session
-            .get(PENDING)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        if let Err(e) = session.insert(PENDING, oidc::remember(list, pending)).await {
-            return sign_in_failed(&state, &caller, SignInError::Session(e.to_string())).await;
-        }
-        return Redirect::to(url.as_str()).into_response();
+        // The sign-in in progress waits in a sealed cookie, not in the database.
+        let sealer = &state.auth.sealer;
+        let cookie = match sealer.open(&state.db, &headers).await {
+            Ok(list) => {
+                sealer
+                    .cookie(
+                        &state.db,
+                        oidc::remember(list, pending),
+                        state.auth.secure_cookies,
+                    )
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        return match cookie {
+            Ok(cookie) => {
+                let mut res = Redirect::to(url.as_str()).into_response();
+                res.headers_mut().append(header::SET_COOKIE, cookie);
+                res
+            }
+            Err(e) => {
+                sign_in_failed(&state, &caller, SignInError::Session(e.to_string()), true).await
+            }
+        };
     }
     if state.auth.dev_sign_in {
         let query = url::form_urlencoded::Serializer::new(String::new())
@@ -98,10 +110,10 @@ pub async fn login(
             .finish();
         return Redirect::to(&format!("/auth/dev?{query}")).into_response();
     }
-    let body = "<p>No sign-in method is configured: this portal listens beyond loopback, where the \
-                development sign-in is never offered, and no identity provider is set. Start it with \
-                <code>--oidc-issuer</code>, <code>--oidc-client-id</code> and \
-                <code>--oidc-client-secret-file</code>.</p>";
+    let body = "<p>No sign-in method is configured: no identity provider is set, and the development \
+                sign-in is offered only when the portal both listens on loopback and is reached through \
+                a loopback public URL. Start it with <code>--oidc-issuer</code>, \
+                <code>--oidc-client-id</code> and <code>--oidc-client-secret-file</code>.</p>";
     (
         StatusCode::SERVICE_UNAVAILABLE,
         Html(page("Sign-in unavailable", body)),
@@ -123,6 +135,7 @@ pub async fn callback(
     State(state): State<AppState>,
     session: Session,
     caller: Caller,
+    headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
     let Some(provider) = state.auth.oidc.clone() else {
@@ -135,7 +148,32 @@ pub async fn callback(
         )
             .into_response();
     };
-    match finish_sign_in(&provider, &session, query).await {
+    let sealer = &state.auth.sealer;
+    let mut list = match sealer.open(&state.db, &headers).await {
+        Ok(list) => list,
+        Err(e) => {
+            return sign_in_failed(&state, &caller, SignInError::Session(e.to_string()), false)
+                .await;
+        }
+    };
+    // Whatever happens next, the state in this response is spent.
+    let before = list.len();
+    let pending = query
+        .state
+        .as_deref()
+        .and_then(|s| oidc::take(&mut list, s));
+    let spent = if list.len() == before {
+        None
+    } else {
+        sealer
+            .cookie(&state.db, list, state.auth.secure_cookies)
+            .await
+            .ok()
+    };
+    // Only a response to a sign-in this browser started is recorded: anything else is forged or
+    // stale, and recording it would let anyone fill the audit log with text of their choosing.
+    let recorded = pending.is_some();
+    let mut res = match finish_sign_in(&provider, &session, query, pending).await {
         Ok((who, next)) => {
             record(
                 &state,
@@ -149,34 +187,20 @@ pub async fn callback(
             .await;
             Redirect::to(&next).into_response()
         }
-        Err(e) => sign_in_failed(&state, &caller, e).await,
+        Err(e) => sign_in_failed(&state, &caller, e, recorded).await,
+    };
+    if let Some(cookie) = spent {
+        res.headers_mut().append(header::SET_COOKIE, cookie);
     }
+    res
 }
 
 async fn finish_sign_in(
     provider: &oidc::Oidc,
     session: &Session,
     query: CallbackQuery,
+    pending: Option<Pending>,
 ) -> Result<(app::access::model::Principal, String), SignInError> {
-    let mut list: Vec<Pending> = session
-        .get(PENDING)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    // Whatever happens next, the state in this response is spent. (A response that names no
-    // sign-in of this browser leaves the session alone: forged callbacks store nothing.)
-    let before = list.len();
-    let pending = query
-        .state
-        .as_deref()
-        .and_then(|s| oidc::take(&mut list, s));
-    if list.len() != before {
-        session
-            .insert(PENDING, &list)
-            .await
-            .map_err(|e| SignInError::Session(e.to_string()))?;
-    }
     if let Some(error) = query.error {
         return Err(SignInError::Refused {
             error,
@@ -201,32 +225,46 @@ async fn finish_sign_in(
     Ok((verified.principal, next))
 }
 
-/// Records a failed sign-in and shows the page that says which step failed.
-async fn sign_in_failed(state: &AppState, caller: &Caller, e: SignInError) -> Response {
-    tracing::warn!(error = %e, step = e.step(), "sign-in failed");
-    let outcome = match e {
-        SignInError::IdToken(_) | SignInError::UnknownState | SignInError::WrongIssuer(_) => {
-            Outcome::Denied
-        }
-        _ => Outcome::Failed,
-    };
-    record(
-        state,
-        caller,
-        ANONYMOUS,
-        "sign-in",
-        "oidc",
-        outcome,
-        Some(e.to_string()),
-    )
-    .await;
-    e.into_response()
+/// Shows the page that says which step failed; the details (and anything the provider sent) go to
+/// the server log, and to the audit log when `record_it` (capped there like every stored text).
+async fn sign_in_failed(
+    state: &AppState,
+    caller: &Caller,
+    e: SignInError,
+    record_it: bool,
+) -> Response {
+    tracing::warn!(
+        error = %e.to_string().escape_debug(),
+        step = e.step(),
+        request_id = %caller.request_id,
+        recorded = record_it,
+        "sign-in failed"
+    );
+    if record_it {
+        let outcome = match e {
+            SignInError::IdToken(_) | SignInError::UnknownState | SignInError::WrongIssuer(_) => {
+                Outcome::Denied
+            }
+            _ => Outcome::Failed,
+        };
+        record(
+            state,
+            caller,
+            ANONYMOUS,
+            "sign-in",
+            "oidc",
+            outcome,
+            Some(e.to_string()),
+        )
+        .await;
+    }
+    sign_in_failure(&e, &caller.request_id)
 }
 
 /// `GET /auth/dev`: pick a seeded identity.
 pub async fn dev_page(State(state): State<AppState>, Query(query): Query<LoginQuery>) -> Response {
     if !state.auth.dev_sign_in {
-        return (StatusCode::NOT_FOUND, Html(page("Not found", "<p>The development sign-in is off: an identity provider is configured or the portal listens beyond loopback.</p>"))).into_response();
+        return (StatusCode::NOT_FOUND, Html(page("Not found", "<p>The development sign-in is off: an identity provider is configured, or the portal listens or is reached beyond loopback.</p>"))).into_response();
     }
     let mut body = String::from(
         "<p class=\"warning\"><strong>Development sign-in.</strong> No identity provider is configured, so \
@@ -272,20 +310,12 @@ pub async fn dev_sign_in(
         return StatusCode::NOT_FOUND.into_response();
     }
     let Some(identity) = dev::identity(&form.identity) else {
-        record(
-            &state,
-            &caller,
-            ANONYMOUS,
-            "sign-in",
-            "development",
-            Outcome::Denied,
-            Some(format!("unknown development identity {:?}", form.identity)),
-        )
-        .await;
+        // Not recorded: the text is the caller's, and storing it would let anyone fill the log.
+        tracing::warn!(identity = %form.identity.chars().take(64).collect::<String>().escape_debug(), "unknown development identity");
         let known: Vec<&str> = IDENTITIES.iter().map(|i| i.key).collect();
         let body = format!(
             "<p>There is no development identity called “{}”. Choose one of: {}.</p><p><a href=\"/auth/dev\">Back</a></p>",
-            escape(&form.identity),
+            escape(&form.identity.chars().take(64).collect::<String>()),
             known.join(", ")
         );
         return (

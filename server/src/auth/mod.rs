@@ -4,7 +4,9 @@
 pub mod dev;
 mod handlers;
 pub mod html;
+pub mod limit;
 pub mod oidc;
+pub mod pending;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -39,28 +41,32 @@ pub struct AuthSettings {
     pub max: std::time::Duration,
     /// The identity provider, when one is configured.
     pub oidc: Option<Arc<oidc::Oidc>>,
+    /// Seals the cookie that holds sign-ins in progress.
+    pub sealer: Arc<pending::Sealer>,
 }
 
 impl AuthSettings {
     pub fn from_config(config: &Config, addr: SocketAddr) -> Result<Self, AuthConfigError> {
         let origin = config.public_origin();
-        let plain_loopback = origin.starts_with("http://")
-            && url::Url::parse(&origin)
-                .ok()
-                .and_then(|u| u.host_str().map(String::from))
-                .is_some_and(|h| {
-                    h == "localhost"
-                        || h.trim_matches(['[', ']'])
-                            .parse::<std::net::IpAddr>()
-                            .is_ok_and(|ip| ip.is_loopback())
-                });
+        let public_loopback = url::Url::parse(&origin)
+            .ok()
+            .and_then(|u| u.host_str().map(String::from))
+            .is_some_and(|h| crate::http::is_loopback_host(&h));
         Ok(AuthSettings {
-            dev_sign_in: config.oidc_issuer.is_none() && addr.ip().is_loopback(),
-            secure_cookies: !plain_loopback,
+            // Behind a proxy on the same machine the listen address is loopback while strangers
+            // reach the portal through the public URL: both must be loopback.
+            dev_sign_in: config.oidc_issuer.is_none() && addr.ip().is_loopback() && public_loopback,
+            secure_cookies: !(origin.starts_with("http://") && public_loopback),
             idle: config.session_idle,
             max: config.session_max,
             oidc: oidc_from_config(config)?.map(Arc::new),
+            sealer: Arc::default(),
         })
+    }
+
+    /// No identity provider and no development sign-in: nobody can sign in.
+    pub fn no_sign_in(&self) -> bool {
+        self.oidc.is_none() && !self.dev_sign_in
     }
 }
 
@@ -199,15 +205,16 @@ pub async fn sign_in(
         .await
 }
 
-/// The `/auth/*` routes.
+/// The `/auth/*` routes; starting and finishing a sign-in are rate-limited per client address.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let signing_in = Router::new()
         .route("/auth/login", get(handlers::login))
         .route(
             "/auth/dev",
             get(handlers::dev_page).post(handlers::dev_sign_in),
         )
-        .route("/auth/callback", get(handlers::callback))
+        .route("/auth/callback", get(handlers::callback));
+    limit::limited(signing_in)
         .route("/auth/logout", post(handlers::sign_out))
         .route("/auth/me", get(handlers::me))
 }

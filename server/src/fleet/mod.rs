@@ -69,7 +69,7 @@ impl Management {
     pub fn impersonating(&self, who: &Principal) -> Result<Management, FleetError> {
         let mut config = self.config.clone();
         config.auth_info.impersonate = Some(who.subject.clone());
-        config.auth_info.impersonate_groups = Some(who.groups.clone());
+        config.auth_info.impersonate_groups = Some(impersonated_groups(&who.groups));
         let client =
             Client::try_from(config.clone()).map_err(|e| FleetError::Unreachable(e.to_string()))?;
         Ok(Management {
@@ -154,5 +154,37 @@ async fn within<T>(
             "no answer within {} s",
             limit.as_secs()
         ))),
+    }
+}
+
+/// The IdP groups passed on as `Impersonate-Group`: never one in Kubernetes' reserved `system:`
+/// namespace (`system:masters` would make anyone who can name their IdP group a cluster admin).
+pub fn impersonated_groups(groups: &[String]) -> Vec<String> {
+    groups
+        .iter()
+        .filter(|g| !g.to_ascii_lowercase().starts_with("system:"))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod impersonation_tests {
+    use super::impersonated_groups;
+
+    #[test]
+    fn reserved_kubernetes_groups_are_never_impersonated() {
+        let from_idp: Vec<String> = [
+            "developers",
+            "system:masters",
+            "SYSTEM:nodes",
+            "ops:system:x",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        assert_eq!(
+            impersonated_groups(&from_idp),
+            ["developers", "ops:system:x"]
+        );
     }
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use super::{AppState, Caller};
-use crate::access::may;
+use crate::access::{activity_scope, may};
 use crate::store::{audit, audit_export, audit_filter};
 
 /// At most this many entries per export (the newest first).
@@ -75,7 +75,7 @@ pub async fn export(
         );
     }
     // The newest entries matching the Activity page's filters (its paging does not apply).
-    let query = match audit_filter::query(
+    let mut query = match audit_filter::query(
         &ActivityFilter {
             before: String::new(),
             ..f
@@ -85,6 +85,8 @@ pub async fn export(
         Ok(q) => q,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.to_string()),
     };
+    // What the Activity page would show this person, and nothing more.
+    query.within = activity_scope(&who, &all);
     let page = match audit::search(&state.db, &query).await {
         Ok(p) => p,
         Err(e) => {

@@ -54,6 +54,13 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
     );
+    // Browsers that once reached the portal over HTTPS never try plain HTTP again for a year.
+    if state.public_origin.starts_with("https://") {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     headers.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),

@@ -5,6 +5,7 @@ mod export;
 mod guards;
 mod headers;
 mod health;
+mod hosts;
 
 use std::future::Future;
 use std::sync::{Arc, LazyLock};
@@ -33,6 +34,7 @@ use crate::store::Db;
 
 pub use caller::Caller;
 pub use headers::content_security_policy;
+pub use hosts::{HostPolicy, is_loopback_host};
 
 /// Largest request body accepted; forms and server-function calls are far smaller.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
@@ -51,6 +53,8 @@ pub struct AppState {
     pub management: Option<Arc<crate::fleet::Management>>,
     /// Role bindings as authorization reads them (shared with the backend).
     pub bindings: Arc<crate::access::BindingCache>,
+    /// The host names requests may name (DNS-rebinding defence).
+    pub hosts: Arc<HostPolicy>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -108,6 +112,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             headers::security_headers,
         ))
         .layer(CatchPanicLayer::custom(headers::panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hosts::known_hosts,
+        ))
         .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(axum::middleware::from_fn(guards::body_limit))
         .layer(axum::middleware::from_fn_with_state(

@@ -81,36 +81,100 @@ impl NewEntry {
     }
 }
 
-/// One stored entry, as read back: its id and what was appended.
+/// One stored entry, as read back: its id, what was appended, and whom a change concerned.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub id: i64,
     pub entry: NewEntry,
+    /// The group or user a change was about (`group payments-viewers`), when it was about one.
+    pub concerns: Option<String>,
 }
 
 const COLUMNS: &str = "id, at_ms, actor_subject, actor_name, actor_groups, action, target, parameters, \
-                       result, reason, request_id, client_addr";
+                       result, reason, request_id, client_addr, concerns";
+
+/// Longest text kept in any one field; longer text is cut and marked with `…`.
+pub const MAX_TEXT: usize = 512;
+/// Most groups, list items or object members kept of anything stored.
+const MAX_ITEMS: usize = 100;
+
+/// Text as it may be stored: control characters written out (`\u{1b}`), at most `MAX_TEXT`
+/// characters. Much of what is logged (names, groups, a provider's error text) is not the portal's.
+pub fn clean(text: &str) -> String {
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n == MAX_TEXT {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A JSON document with every string cleaned and every list and object cut to `MAX_ITEMS`.
+fn clean_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(clean(s)),
+        Value::Array(items) => Value::Array(items.iter().take(MAX_ITEMS).map(clean_json).collect()),
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .take(MAX_ITEMS)
+                .map(|(k, v)| (clean(k), clean_json(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Whom a change was about: the binding after a grant, before a revocation, or as asked for.
+fn concerns(parameters: &serde_json::Value) -> Option<String> {
+    [&parameters["after"], &parameters["before"], parameters]
+        .into_iter()
+        .find_map(|b| {
+            let subject = b["subject"].as_str()?;
+            Some(format!(
+                "{} {subject}",
+                b["kind"].as_str().unwrap_or("group")
+            ))
+        })
+}
 
 pub async fn append(db: &Db, entry: &NewEntry) -> Result<i64, StoreError> {
-    let groups = serde_json::to_string(&entry.actor_groups).unwrap_or_else(|_| "[]".into());
-    let parameters = entry.parameters.to_string();
+    let groups: Vec<String> = entry
+        .actor_groups
+        .iter()
+        .take(MAX_ITEMS)
+        .map(|g| clean(g))
+        .collect();
+    let groups = serde_json::to_string(&groups).unwrap_or_else(|_| "[]".into());
+    let parameters = clean_json(&entry.parameters);
+    let concerns = concerns(&parameters).map(|c| clean(&c));
+    let parameters = parameters.to_string();
     let id = on_pool!(db, pool => {
         sqlx::query_scalar(
             "INSERT INTO audit_log (at_ms, actor_subject, actor_name, actor_groups, action, target, \
-             parameters, result, reason, request_id, client_addr) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             parameters, result, reason, request_id, client_addr, concerns) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(entry.at_ms)
-        .bind(&entry.actor_subject)
-        .bind(&entry.actor_name)
+        .bind(clean(&entry.actor_subject))
+        .bind(clean(&entry.actor_name))
         .bind(&groups)
-        .bind(&entry.action)
-        .bind(&entry.target)
+        .bind(clean(&entry.action))
+        .bind(clean(&entry.target))
         .bind(&parameters)
         .bind(entry.outcome.as_str())
-        .bind(&entry.reason)
-        .bind(&entry.request_id)
-        .bind(&entry.client_addr)
+        .bind(entry.reason.as_deref().map(clean))
+        .bind(clean(&entry.request_id))
+        .bind(entry.client_addr.as_deref().map(clean))
+        .bind(&concerns)
         .fetch_one(pool)
         .await
     })?;
@@ -133,7 +197,8 @@ pub async fn recent(db: &Db, limit: u32) -> Result<Vec<Entry>, StoreError> {
 /// Filters for the Activity page and exports; `None` means "any".
 #[derive(Debug, Clone, Default)]
 pub struct Query {
-    /// Part of the actor's subject or display name (case-insensitive).
+    /// Part of the actor's subject or display name, or of the group or user a change was about
+    /// (case-insensitive).
     pub actor: Option<String>,
     /// An action, or a prefix of one ending in `.` or `-` (e.g. `cluster.`).
     pub action: Option<String>,
@@ -142,6 +207,9 @@ pub struct Query {
     pub outcome: Option<Outcome>,
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
+    /// Only entries about these clusters (`<namespace>/<name>`): what a person whose roles are
+    /// all on single clusters may read. `None`: every entry.
+    pub within: Option<Vec<String>>,
     /// Keyset paging: only entries older than this `(at_ms, id)` (the previous page's `next`).
     pub before: Option<(i64, i64)>,
     pub limit: u32,
@@ -182,7 +250,8 @@ pub async fn search(db: &Db, q: &Query) -> Result<Page, StoreError> {
             &mut binds,
         );
         clauses.push(format!(
-            "(LOWER(actor_subject) LIKE {p} ESCAPE '\\' OR LOWER(actor_name) LIKE {p} ESCAPE '\\')"
+            "(LOWER(actor_subject) LIKE {p} ESCAPE '\\' OR LOWER(actor_name) LIKE {p} ESCAPE '\\' \
+             OR LOWER(COALESCE(concerns, '')) LIKE {p} ESCAPE '\\')"
         ));
     }
     if let Some(action) = q.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
@@ -208,6 +277,24 @@ pub async fn search(db: &Db, q: &Query) -> Result<Page, StoreError> {
         clauses.push(format!(
             "(target = {exact} OR target LIKE {inside} ESCAPE '\\')"
         ));
+    }
+    if let Some(within) = &q.within {
+        let mut any = Vec::new();
+        for cluster in within {
+            let exact = param(Bind::Text(format!("cluster/{cluster}")), &mut binds);
+            let inside = param(
+                Bind::Text(format!("cluster/{}/%", like_literal(cluster))),
+                &mut binds,
+            );
+            any.push(format!(
+                "target = {exact} OR target LIKE {inside} ESCAPE '\\'"
+            ));
+        }
+        clauses.push(if any.is_empty() {
+            "1 = 0".to_string()
+        } else {
+            format!("({})", any.join(" OR "))
+        });
     }
     if let Some(outcome) = q.outcome {
         let p = param(Bind::Text(outcome.as_str().to_string()), &mut binds);
@@ -267,6 +354,7 @@ pub async fn search(db: &Db, q: &Query) -> Result<Page, StoreError> {
                         request_id: row.try_get("request_id")?,
                         client_addr: row.try_get("client_addr")?,
                     },
+                    concerns: row.try_get("concerns")?,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?
@@ -278,4 +366,39 @@ pub async fn search(db: &Db, q: &Query) -> Result<Page, StoreError> {
         None
     };
     Ok(Page { entries, next })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_text_is_capped_and_control_characters_are_written_out() {
+        assert_eq!(clean("plain"), "plain");
+        assert_eq!(clean("a\nb\u{1b}[31m"), "a\\u{a}b\\u{1b}[31m");
+        let long = "x".repeat(600);
+        let kept = clean(&long);
+        assert_eq!(kept.chars().count(), 513);
+        assert!(kept.ends_with("x…"));
+    }
+
+    #[test]
+    fn parameters_are_cleaned_throughout() {
+        let many: Vec<String> = (0..150).map(|i| format!("g{i}")).collect();
+        let cleaned =
+            clean_json(&serde_json::json!({"list": many, "deep": {"text": "\u{7}".repeat(3)}}));
+        assert_eq!(cleaned["list"].as_array().map(Vec::len), Some(100));
+        assert_eq!(cleaned["deep"]["text"], "\\u{7}\\u{7}\\u{7}");
+    }
+
+    #[test]
+    fn a_change_concerns_the_binding_after_before_or_asked_for() {
+        let after = serde_json::json!({"after": {"kind": "group", "subject": "payments-viewers"}});
+        assert_eq!(concerns(&after).as_deref(), Some("group payments-viewers"));
+        let before = serde_json::json!({"before": {"kind": "user", "subject": "ada"}});
+        assert_eq!(concerns(&before).as_deref(), Some("user ada"));
+        let asked = serde_json::json!({"kind": "group", "subject": "x", "role": "admin"});
+        assert_eq!(concerns(&asked).as_deref(), Some("group x"));
+        assert_eq!(concerns(&serde_json::json!({"method": "oidc"})), None);
+    }
 }

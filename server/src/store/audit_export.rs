@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::audit::Entry;
+use super::audit_words::summary;
 
 fn as_json(e: &Entry) -> serde_json::Value {
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.entry.at_ms) * 1_000_000)
@@ -15,6 +16,7 @@ fn as_json(e: &Entry) -> serde_json::Value {
     json!({
         "id": e.id, "at": at, "actor": {"subject": e.entry.actor_subject, "name": e.entry.actor_name,
         "groups": e.entry.actor_groups}, "action": e.entry.action, "target": e.entry.target,
+        "summary": summary(e), "concerns": e.concerns,
         "parameters": e.entry.parameters, "result": e.entry.outcome.as_str(), "reason": e.entry.reason,
         "requestId": e.entry.request_id, "clientAddress": e.entry.client_addr,
     })
@@ -42,7 +44,7 @@ fn cell(value: &str) -> String {
     }
 }
 
-pub const CSV_HEADER: &str = "id,at,actor_subject,actor_name,actor_groups,action,target,parameters,result,reason,request_id,client_address";
+pub const CSV_HEADER: &str = "id,at,actor_subject,actor_name,actor_groups,action,target,summary,parameters,result,reason,request_id,client_address";
 
 /// RFC 4180 CSV with a header line.
 pub fn csv(entries: &[Entry]) -> String {
@@ -57,6 +59,7 @@ pub fn csv(entries: &[Entry]) -> String {
             e.entry.actor_groups.join(";"),
             e.entry.action.clone(),
             e.entry.target.clone(),
+            summary(e),
             e.entry.parameters.to_string(),
             e.entry.outcome.as_str().to_string(),
             e.entry.reason.clone().unwrap_or_default(),

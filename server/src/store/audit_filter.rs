@@ -108,6 +108,8 @@ pub fn query(f: &ActivityFilter, limit: u32) -> Result<Query, FilterError> {
         outcome,
         from_ms,
         to_ms,
+        // Who may read what is the caller's to decide (`access::activity_scope`), not the filter's.
+        within: None,
         before: parse_cursor(&f.before)?,
         limit,
     })

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod audit_export;
 pub mod audit_filter;
+pub mod audit_words;
 pub mod settings;
 
 use std::path::{Path, PathBuf};
@@ -84,13 +85,42 @@ impl Db {
         }
     }
 
-    /// Brings the schema up to date; safe to run on every start and from several replicas.
+    /// Brings the schema up to date; safe to run on every start and from several replicas. When
+    /// every migration is applied already nothing is run, so `serve` works as a role that may not
+    /// create or alter tables (see README, Production); `portolan migrate` runs as the owner.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        if self.up_to_date().await {
+            return Ok(());
+        }
         match self {
             Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
+    }
+
+    /// Whether every migration is recorded as applied with the checksum of its file today.
+    async fn up_to_date(&self) -> bool {
+        let migrator = match self {
+            Db::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        let applied: Result<Vec<(i64, Vec<u8>)>, sqlx::Error> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+                .fetch_all(pool)
+                .await
+        });
+        let Ok(applied) = applied else {
+            return false;
+        };
+        migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .all(|m| {
+                applied
+                    .iter()
+                    .any(|(version, checksum)| *version == m.version && *checksum == *m.checksum)
+            })
     }
 
     /// A round trip to the database, for readiness checks.

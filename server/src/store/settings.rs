@@ -28,19 +28,23 @@ pub async fn set(db: &Db, key: &str, value: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The installation's identifier, created on first use; replicas that race agree on one value.
-pub async fn installation_id(db: &Db) -> Result<String, StoreError> {
-    let fresh = uuid::Uuid::new_v4().to_string();
+/// The value under `key`, set to `fresh` first if there is none; replicas that race agree on one.
+pub async fn get_or_create(db: &Db, key: &str, fresh: &str) -> Result<String, StoreError> {
     on_pool!(db, pool => {
         sqlx::query(
             "INSERT INTO settings (key, value, updated_at_ms) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
         )
-        .bind(INSTALLATION_ID)
-        .bind(&fresh)
+        .bind(key)
+        .bind(fresh)
         .bind(now_ms())
         .execute(pool)
         .await
         .map(|done| done.rows_affected())
     })?;
-    Ok(get(db, INSTALLATION_ID).await?.unwrap_or(fresh))
+    Ok(get(db, key).await?.unwrap_or_else(|| fresh.to_string()))
+}
+
+/// The installation's identifier, created on first use.
+pub async fn installation_id(db: &Db) -> Result<String, StoreError> {
+    get_or_create(db, INSTALLATION_ID, &uuid::Uuid::new_v4().to_string()).await
 }

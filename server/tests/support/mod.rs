@@ -148,10 +148,6 @@ pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> std::io::Result
 /// session cookie (`name=value`) to send with later requests.
 pub async fn dev_session(db: &Db, identity: &str) -> String {
     use tower::ServiceExt;
-    // `portolan serve` binds the seeded identities' groups at start-up; routers in tests do not.
-    server::auth::dev::ensure_bindings(db)
-        .await
-        .expect("development bindings");
     let req = http::Request::post("/auth/dev")
         .header(http::header::ORIGIN, "http://127.0.0.1:3000")
         .header(
@@ -172,4 +168,23 @@ pub async fn dev_session(db: &Db, identity: &str) -> String {
         .and_then(|c| c.split(';').next())
         .expect("a session cookie")
         .to_string()
+}
+
+/// A session for `who` straight in the store (someone no development identity stands for, e.g.
+/// without any role), and the cookie (`name=value`) that presents it.
+pub async fn session_for(db: &Db, who: app::access::model::Principal) -> String {
+    let store = std::sync::Arc::new(server::auth::store::PortalSessionStore::new(db));
+    let session = tower_sessions::Session::new(
+        None,
+        store,
+        Some(tower_sessions::Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::HOUR,
+        )),
+    );
+    server::auth::sign_in(&session, who)
+        .await
+        .expect("signed in");
+    session.save().await.expect("stored");
+    let id = session.id().expect("an id once stored");
+    format!("{}={id}", server::auth::COOKIE)
 }

@@ -9,8 +9,6 @@ pub mod objects;
 pub mod timing;
 pub mod workload;
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -84,6 +82,8 @@ pub enum SimError {
     Speed(f64),
     #[error("cannot load the Cluster API CRDs: {0}")]
     Crds(String),
+    #[error("the operating system's random source failed: {0}")]
+    Random(String),
 }
 
 /// A running kubesim.
@@ -96,11 +96,14 @@ pub struct Sim {
     ticker: Option<std::thread::JoinHandle<()>>,
 }
 
-fn random_token() -> String {
-    let s = RandomState::new();
-    let a = s.hash_one(std::process::id());
-    let b = RandomState::new().hash_one(std::time::SystemTime::now());
-    format!("kubesim-{a:016x}{b:016x}")
+/// 32 bytes from the operating system's random source, as hex: the API's only credential.
+fn random_token() -> Result<String, SimError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| SimError::Random(e.to_string()))?;
+    Ok(format!(
+        "kubesim-{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
 }
 
 impl Sim {
@@ -128,7 +131,10 @@ impl Sim {
             source,
         })?;
         let base_url = format!("http://{addr}");
-        let token = options.token.clone().unwrap_or_else(random_token);
+        let token = match options.token.clone() {
+            Some(token) => token,
+            None => random_token()?,
+        };
         let mut shared = Shared::new(
             token.clone(),
             schemas,

@@ -1,0 +1,180 @@
+//! An audit entry in words: what was changed, for whom, and where ("granted viewer to group
+//! payments-viewers, portal-wide"), as the Activity page and both exports show it.
+
+use serde_json::Value;
+
+use super::audit::{Entry, Outcome};
+
+/// `portal-wide` or `on <namespace>/<name>` for a binding's `cluster` field.
+fn place(cluster: &Value) -> String {
+    match cluster {
+        Value::Object(c) => format!(
+            "on {}/{}",
+            c.get("namespace").and_then(Value::as_str).unwrap_or("?"),
+            c.get("name").and_then(Value::as_str).unwrap_or("?")
+        ),
+        Value::String(c) if !c.is_empty() => format!("on {c}"),
+        _ => "portal-wide".into(),
+    }
+}
+
+/// `group payments-viewers` for a binding (stored or as asked for).
+fn subject(b: &Value) -> String {
+    format!(
+        "{} {}",
+        b["kind"].as_str().unwrap_or("group"),
+        b["subject"].as_str().unwrap_or("?")
+    )
+}
+
+fn role(b: &Value) -> &str {
+    b["role"].as_str().unwrap_or("?")
+}
+
+/// What the entry says happened, in one sentence without the actor (shown beside it).
+pub fn summary(e: &Entry) -> String {
+    let p = &e.entry.parameters;
+    let accepted = e.entry.outcome == Outcome::Accepted;
+    let tried = if accepted { "" } else { "tried to " };
+    match e.entry.action.as_str() {
+        "grant-role" => {
+            let b = if p["after"].is_object() {
+                &p["after"]
+            } else {
+                p
+            };
+            format!(
+                "{}{} {} to {}, {}",
+                tried,
+                if accepted { "granted" } else { "grant" },
+                role(b),
+                subject(b),
+                place(&b["cluster"])
+            )
+        }
+        "revoke-role" => {
+            let b = &p["before"];
+            let what = match place(&b["cluster"]).strip_prefix("on ") {
+                Some(cluster) => format!("{} of {cluster}", role(b)),
+                None => format!("portal-wide {}", role(b)),
+            };
+            format!(
+                "{}{} {what} from {}",
+                tried,
+                if accepted { "removed" } else { "remove" },
+                subject(b)
+            )
+        }
+        "sign-in" => {
+            let method = p["method"].as_str().unwrap_or("unknown");
+            match e.entry.outcome {
+                Outcome::Accepted => format!(
+                    "signed in ({method}) with groups {}",
+                    if e.entry.actor_groups.is_empty() {
+                        "none".to_string()
+                    } else {
+                        e.entry.actor_groups.join(", ")
+                    }
+                ),
+                Outcome::Denied => format!("sign-in refused ({method})"),
+                Outcome::Failed => format!("sign-in failed ({method})"),
+            }
+        }
+        "sign-out" => "signed out".into(),
+        action => {
+            let target = if e.entry.target == "portal" {
+                "the portal".to_string()
+            } else {
+                e.entry.target.clone()
+            };
+            match e.entry.outcome {
+                Outcome::Denied => format!("was refused {action} on {target}"),
+                Outcome::Failed => format!("{action} on {target} failed"),
+                Outcome::Accepted => format!("{action} on {target}"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::audit::NewEntry;
+    use serde_json::json;
+
+    fn entry(action: &str, outcome: Outcome, parameters: Value) -> Entry {
+        Entry {
+            id: 1,
+            concerns: None,
+            entry: NewEntry {
+                at_ms: 0,
+                actor_subject: "dana".into(),
+                actor_name: "Dana Root".into(),
+                actor_groups: vec!["admins".into(), "ops".into()],
+                action: action.into(),
+                target: "cluster/default/prod-weu".into(),
+                parameters,
+                outcome,
+                reason: None,
+                request_id: "r".into(),
+                client_addr: None,
+            },
+        }
+    }
+
+    #[test]
+    fn changes_read_as_sentences() {
+        let grant = json!({"after": {"kind": "group", "subject": "payments-viewers", "role": "viewer", "cluster": null}});
+        assert_eq!(
+            summary(&entry("grant-role", Outcome::Accepted, grant)),
+            "granted viewer to group payments-viewers, portal-wide"
+        );
+        let scoped = json!({"after": {"kind": "user", "subject": "ada", "role": "operator",
+            "cluster": {"namespace": "default", "name": "prod-weu"}}});
+        assert_eq!(
+            summary(&entry("grant-role", Outcome::Accepted, scoped)),
+            "granted operator to user ada, on default/prod-weu"
+        );
+        let asked =
+            json!({"kind": "group", "subject": "x", "role": "admin", "cluster": "default/nope"});
+        assert_eq!(
+            summary(&entry("grant-role", Outcome::Failed, asked)),
+            "tried to grant admin to group x, on default/nope"
+        );
+        let revoke = json!({"before": {"kind": "group", "subject": "x", "role": "admin",
+            "cluster": {"namespace": "default", "name": "prod-weu"}}});
+        assert_eq!(
+            summary(&entry("revoke-role", Outcome::Accepted, revoke)),
+            "removed admin of default/prod-weu from group x"
+        );
+        let last = json!({"before": {"kind": "group", "subject": "admins", "role": "admin", "cluster": null}});
+        assert_eq!(
+            summary(&entry("revoke-role", Outcome::Failed, last)),
+            "tried to remove portal-wide admin from group admins"
+        );
+    }
+
+    #[test]
+    fn sign_ins_and_denials_read_as_sentences() {
+        assert_eq!(
+            summary(&entry(
+                "sign-in",
+                Outcome::Accepted,
+                json!({"method": "oidc"})
+            )),
+            "signed in (oidc) with groups admins, ops"
+        );
+        assert_eq!(
+            summary(&entry(
+                "sign-in",
+                Outcome::Denied,
+                json!({"method": "oidc"})
+            )),
+            "sign-in refused (oidc)"
+        );
+        assert_eq!(
+            summary(&entry("scale-pool", Outcome::Denied, json!({}))),
+            "was refused scale-pool on cluster/default/prod-weu"
+        );
+    }
+}
