@@ -34,16 +34,25 @@ test('signing in through the identity provider maps IdP groups (prefixed) to rol
   await expect(row).toContainText('accepted');
 });
 
-test('the session id changes at sign-in', async ({ page, context }) => {
-  // Starting sign-in already creates a session (it holds state, nonce and PKCE verifier).
+test('starting a sign-in stores nothing on the server, and signing in issues a new session id', async ({ page, context }) => {
+  // State, nonce and PKCE verifier wait in a sealed cookie for the callback, not in a session.
   await page.goto(`${base}/auth/login`);
-  const before = (await context.cookies(base)).find((c) => c.name === 'portolan_session')?.value;
-  expect(before).toBeTruthy();
+  // (The cookie is sent to /auth paths only.)
+  const started = await context.cookies(`${base}/auth/callback`);
+  expect(started.find((c) => c.name === 'portolan_session')).toBeUndefined();
+  const pending = started.find((c) => c.name === 'portolan_signin');
+  expect(pending?.httpOnly).toBe(true);
+  expect(pending?.path).toBe('/auth');
+  expect(pending?.sameSite).toBe('Lax');
   await page.goBack();
+  // A session id planted beforehand (fixation) is never the one that ends up signed in.
+  const planted = 'planted-by-somebody-else';
+  await context.addCookies([{ name: 'portolan_session', value: planted, url: base }]);
   await signIn(page, base, 'victor');
+  await expect(new Shell(page).userArea).toContainText('Victor Viewer');
   const after = (await context.cookies(base)).find((c) => c.name === 'portolan_session')?.value;
   expect(after).toBeTruthy();
-  expect(after).not.toBe(before);
+  expect(after).not.toBe(planted);
 });
 
 test('groups the provider only gives through UserInfo are read from there', async ({ page }) => {

@@ -118,7 +118,46 @@ on_both_databases!(
     filters_each_narrow_the_log,
     pages_cover_everything_once,
     exports_carry_every_field,
+    changes_are_found_by_their_subject_and_scoped_by_cluster,
 );
+
+/// "Who" finds a change by the group or user it was about, not only by who made it; a search
+/// limited to clusters returns only their entries (never a cluster whose name merely starts alike).
+async fn changes_are_found_by_their_subject_and_scoped_by_cluster(db: &Db) {
+    seed(db).await;
+    let mut grant = entry(6_000, "grant-role", Outcome::Accepted);
+    grant.actor_name = "Dana Root".into();
+    grant.target = "cluster/default/prod-eu".into();
+    grant.parameters = json!({"after": {"kind": "group", "subject": "Payments-Viewers", "role": "viewer",
+        "cluster": {"namespace": "default", "name": "prod-eu"}}});
+    audit::append(db, &grant).await.expect("append");
+    let found = audit::search(
+        db,
+        &Query {
+            actor: Some("payments-viewers".into()),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("search");
+    assert_eq!(found.entries.len(), 1);
+    assert_eq!(
+        found.entries[0].concerns.as_deref(),
+        Some("group Payments-Viewers")
+    );
+    assert_eq!(
+        server::store::audit_words::summary(&found.entries[0]),
+        "granted viewer to group Payments-Viewers, on default/prod-eu"
+    );
+    let within = |clusters: &[&str]| Query {
+        within: Some(clusters.iter().map(|c| c.to_string()).collect()),
+        ..Default::default()
+    };
+    assert_eq!(ids(db, within(&["default/prod-eu"])).await, vec![6, 2, 1]);
+    assert_eq!(ids(db, within(&["default/prod-eu-2"])).await, vec![4]);
+    assert_eq!(ids(db, within(&[])).await, Vec::<i64>::new());
+}
 
 async fn seed(db: &Db) {
     let rows = [
@@ -323,4 +362,77 @@ async fn exports_carry_every_field(db: &Db) {
         csv.contains("\"{\"\"after\"\":{\"\"replicas\"\":5}"),
         "{csv}"
     );
+}
+
+/// A database from before the `concerns` column: applying the new migration fills it in for the
+/// access changes already recorded (and leaves the log append-only).
+async fn upgrading_fills_in_whom_old_changes_concerned(t: support::TestDb) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(t.db.backend_name());
+    for file in [
+        "0001_init.sql",
+        "0002_role_bindings.sql",
+        "0003_sessions.sql",
+    ] {
+        std::fs::copy(source.join(file), dir.path().join(file)).expect("copy");
+    }
+    let earlier = sqlx::migrate::Migrator::new(dir.path())
+        .await
+        .expect("earlier migrations");
+    let insert = "INSERT INTO audit_log (at_ms, actor_subject, actor_name, action, target, parameters, result, request_id) \
+                  VALUES (1, 'dana', 'Dana Root', 'grant-role', 'portal', \
+                  '{\"after\":{\"kind\":\"group\",\"subject\":\"payments-viewers\",\"role\":\"viewer\",\"cluster\":null}}', \
+                  'accepted', 'r1'), \
+                  (2, 'dana', 'Dana Root', 'revoke-role', 'portal', \
+                  '{\"before\":{\"kind\":\"user\",\"subject\":\"ada\",\"role\":\"admin\",\"cluster\":null}}', \
+                  'accepted', 'r2'), \
+                  (3, 'vera', 'Vera', 'sign-in', 'portal', '{\"method\":\"oidc\"}', 'accepted', 'r3')";
+    match &t.db {
+        Db::Sqlite(pool) => {
+            earlier.run(pool).await.expect("migrated to 0003");
+            sqlx::query(insert)
+                .execute(pool)
+                .await
+                .expect("old entries");
+        }
+        Db::Postgres(pool) => {
+            earlier.run(pool).await.expect("migrated to 0003");
+            sqlx::query(insert)
+                .execute(pool)
+                .await
+                .expect("old entries");
+        }
+    }
+    t.db.migrate().await.expect("the rest");
+    let concerns: Vec<Option<String>> = audit::recent(&t.db, 10)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|e| e.concerns)
+        .collect();
+    assert_eq!(
+        concerns,
+        [
+            None,
+            Some("user ada".into()),
+            Some("group payments-viewers".into())
+        ]
+    );
+    let update = execute_raw(&t.db, "UPDATE audit_log SET action = 'forged'").await;
+    assert!(update.is_err(), "still append-only after the upgrade");
+}
+
+#[tokio::test]
+async fn upgrading_sqlite_fills_in_whom_old_changes_concerned() {
+    upgrading_fills_in_whom_old_changes_concerned(support::sqlite_unmigrated().await).await;
+}
+
+#[tokio::test]
+async fn upgrading_postgres_fills_in_whom_old_changes_concerned() {
+    let t = support::postgres_unmigrated().await;
+    let db = t.db.clone();
+    upgrading_fills_in_whom_old_changes_concerned(t).await;
+    db.close().await;
 }

@@ -240,6 +240,16 @@ fn param(b: Bind, binds: &mut Vec<Bind>) -> String {
     format!("${}", binds.len())
 }
 
+/// Entries whose target is `cluster` (`<namespace>/<name>`) or something in it.
+fn about_cluster(cluster: &str, binds: &mut Vec<Bind>) -> String {
+    let exact = param(Bind::Text(format!("cluster/{cluster}")), binds);
+    let inside = param(
+        Bind::Text(format!("cluster/{}/%", like_literal(cluster))),
+        binds,
+    );
+    format!("(target = {exact} OR target LIKE {inside} ESCAPE '\\')")
+}
+
 /// Searches the log with filters, newest first, a page at a time (at most 1,000 entries).
 pub async fn search(db: &Db, q: &Query) -> Result<Page, StoreError> {
     let mut clauses = Vec::new();
@@ -269,27 +279,13 @@ pub async fn search(db: &Db, q: &Query) -> Result<Page, StoreError> {
         .map(str::trim)
         .filter(|c| !c.is_empty())
     {
-        let exact = param(Bind::Text(format!("cluster/{cluster}")), &mut binds);
-        let inside = param(
-            Bind::Text(format!("cluster/{}/%", like_literal(cluster))),
-            &mut binds,
-        );
-        clauses.push(format!(
-            "(target = {exact} OR target LIKE {inside} ESCAPE '\\')"
-        ));
+        clauses.push(about_cluster(cluster, &mut binds));
     }
     if let Some(within) = &q.within {
-        let mut any = Vec::new();
-        for cluster in within {
-            let exact = param(Bind::Text(format!("cluster/{cluster}")), &mut binds);
-            let inside = param(
-                Bind::Text(format!("cluster/{}/%", like_literal(cluster))),
-                &mut binds,
-            );
-            any.push(format!(
-                "target = {exact} OR target LIKE {inside} ESCAPE '\\'"
-            ));
-        }
+        let any: Vec<String> = within
+            .iter()
+            .map(|c| about_cluster(c, &mut binds))
+            .collect();
         clauses.push(if any.is_empty() {
             "1 = 0".to_string()
         } else {

@@ -36,6 +36,25 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 /// A new, empty, migrated PostgreSQL database. Its name carries this process's id, so databases
 /// left behind by finished test runs are dropped here and runs never see each other's data.
 pub async fn postgres() -> TestDb {
+    let t = postgres_unmigrated().await;
+    t.db.migrate().await.expect("migrate postgres");
+    t
+}
+
+/// A new SQLite file with no tables yet.
+pub async fn sqlite_unmigrated() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("portolan.db").display());
+    let db = Db::connect(&url).await.expect("open sqlite");
+    TestDb {
+        db,
+        url,
+        _dir: Some(dir),
+    }
+}
+
+/// A new PostgreSQL database with no tables yet (named as `postgres()` names them).
+pub async fn postgres_unmigrated() -> TestDb {
     let admin_url = postgres_admin_url();
     let admin = Db::connect(&admin_url)
         .await
@@ -56,7 +75,6 @@ pub async fn postgres() -> TestDb {
     url.set_path(&format!("/{name}"));
     let url = url.to_string();
     let db = Db::connect(&url).await.expect("open postgres");
-    db.migrate().await.expect("migrate postgres");
     TestDb {
         db,
         url,
