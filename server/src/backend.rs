@@ -240,20 +240,21 @@ impl Backend for PortalBackend {
                 )
                 .await
             }
-            Err(BindingError::LastAdmin(before)) => {
-                let err = AppError::BadRequest(BindingError::LastAdmin(before.clone()).to_string());
-                self.record(
-                    by,
-                    "revoke-role",
-                    &target_text(before.cluster.as_ref()),
-                    json!({"before": before}),
-                    audit::Outcome::Failed,
-                    Some(err.to_string()),
-                )
-                .await?;
-                Err(err)
+            Err(e) => {
+                // Refusing to lock everyone out is a decision worth recording, with the binding.
+                if let BindingError::LastAdmin(before) = &e {
+                    self.record(
+                        by,
+                        "revoke-role",
+                        &target_text(before.cluster.as_ref()),
+                        json!({"before": before}),
+                        audit::Outcome::Failed,
+                        Some(e.to_string()),
+                    )
+                    .await?;
+                }
+                Err(binding_error(e))
             }
-            Err(e) => Err(binding_error(e)),
         }
     }
 

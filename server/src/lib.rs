@@ -129,20 +129,20 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         );
     }
     let state = app_state_with(&config, db.clone(), addr, Some(Arc::new(management)))?;
+    // Development bindings live in memory only; any an earlier version stored go, recorded.
+    let removed = auth::dev::remove_stored_bindings(&db)
+        .await
+        .map_err(StartupError::DevSignIn)?;
+    if !removed.is_empty() {
+        tracing::warn!(
+            count = removed.len(),
+            "removed the development sign-in's role bindings stored by an earlier version (recorded in the activity log)"
+        );
+    }
     if state.auth.dev_sign_in {
         tracing::warn!(
             "development sign-in is on (no --oidc-issuer; listening on and reached through loopback): anyone who can reach the portal may pick a seeded identity"
         );
-    } else {
-        let removed = auth::dev::remove_stored_bindings(&db)
-            .await
-            .map_err(StartupError::DevSignIn)?;
-        if !removed.is_empty() {
-            tracing::warn!(
-                count = removed.len(),
-                "removed the development sign-in's role bindings stored by an earlier version (recorded in the activity log)"
-            );
-        }
     }
     if state.auth.no_sign_in() {
         tracing::error!(

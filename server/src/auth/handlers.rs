@@ -80,20 +80,12 @@ pub async fn login(
             Err(e) => return sign_in_failed(&state, &caller, e, true).await,
         };
         // The sign-in in progress waits in a sealed cookie, not in the database.
-        let sealer = &state.auth.sealer;
-        let cookie = match sealer.open(&state.db, &headers).await {
-            Ok(list) => {
-                sealer
-                    .cookie(
-                        &state.db,
-                        oidc::remember(list, pending),
-                        state.auth.secure_cookies,
-                    )
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        return match cookie {
+        let started = state
+            .auth
+            .sealer
+            .start(&state.db, &headers, pending, state.auth.secure_cookies)
+            .await;
+        return match started {
             Ok(cookie) => {
                 let mut res = Redirect::to(url.as_str()).into_response();
                 res.headers_mut().append(header::SET_COOKIE, cookie);
@@ -148,27 +140,23 @@ pub async fn callback(
         )
             .into_response();
     };
-    let sealer = &state.auth.sealer;
-    let mut list = match sealer.open(&state.db, &headers).await {
-        Ok(list) => list,
+    // Whatever happens next, the state in this response is spent.
+    let taken = state
+        .auth
+        .sealer
+        .take(
+            &state.db,
+            &headers,
+            query.state.as_deref(),
+            state.auth.secure_cookies,
+        )
+        .await;
+    let (pending, spent) = match taken {
+        Ok(taken) => taken,
         Err(e) => {
             return sign_in_failed(&state, &caller, SignInError::Session(e.to_string()), false)
                 .await;
         }
-    };
-    // Whatever happens next, the state in this response is spent.
-    let before = list.len();
-    let pending = query
-        .state
-        .as_deref()
-        .and_then(|s| oidc::take(&mut list, s));
-    let spent = if list.len() == before {
-        None
-    } else {
-        sealer
-            .cookie(&state.db, list, state.auth.secure_cookies)
-            .await
-            .ok()
     };
     // Only a response to a sign-in this browser started is recorded: anything else is forged or
     // stale, and recording it would let anyone fill the audit log with text of their choosing.

@@ -84,8 +84,37 @@ impl Sealer {
             .await
     }
 
+    /// Adds a sign-in just started to those the browser holds: the `Set-Cookie` value to send.
+    pub async fn start(
+        &self,
+        db: &Db,
+        headers: &HeaderMap,
+        new: Pending,
+        secure: bool,
+    ) -> Result<HeaderValue, SealError> {
+        let list = self.open(db, headers).await?;
+        self.cookie(db, super::oidc::remember(list, new), secure)
+            .await
+    }
+
+    /// Takes the sign-in `state` names out of those the browser holds (each state works once):
+    /// the sign-in, if it was there, and the `Set-Cookie` value that forgets it.
+    pub async fn take(
+        &self,
+        db: &Db,
+        headers: &HeaderMap,
+        state: Option<&str>,
+        secure: bool,
+    ) -> Result<(Option<Pending>, Option<HeaderValue>), SealError> {
+        let mut list = self.open(db, headers).await?;
+        let Some(found) = state.and_then(|s| super::oidc::take(&mut list, s)) else {
+            return Ok((None, None));
+        };
+        Ok((Some(found), Some(self.cookie(db, list, secure).await?)))
+    }
+
     /// The sign-ins the browser's cookie holds; anything unreadable or forged counts as none.
-    pub async fn open(&self, db: &Db, headers: &HeaderMap) -> Result<Vec<Pending>, SealError> {
+    async fn open(&self, db: &Db, headers: &HeaderMap) -> Result<Vec<Pending>, SealError> {
         let Some(sealed) = cookie_value(headers) else {
             return Ok(Vec::new());
         };
@@ -107,7 +136,7 @@ impl Sealer {
     }
 
     /// The `Set-Cookie` value that makes the browser hold `pending` (or forget it, when empty).
-    pub async fn cookie(
+    async fn cookie(
         &self,
         db: &Db,
         mut pending: Vec<Pending>,

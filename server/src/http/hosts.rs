@@ -38,7 +38,7 @@ impl HostPolicy {
     /// Whether a request naming `host` (a `Host` header value, port allowed) is for this portal.
     pub fn allows(&self, host: &str) -> bool {
         let name = host_only(strip_port(host));
-        name == self.public_host || (self.loopback && is_loopback_host(&name))
+        !name.is_empty() && (name == self.public_host || (self.loopback && is_loopback_host(&name)))
     }
 }
 
