@@ -10,18 +10,17 @@ use app::error::AppError;
 use serde_json::{Value, json};
 
 use crate::access::bindings::{self, BindingError, NewBinding};
-use crate::access::{Decision, activity_scope, effective_role, may};
+use crate::access::{Gate, activity_scope, effective_role, gate, may};
 use crate::error::internal;
 use crate::fleet::Management;
 use crate::store::{Db, audit, audit_filter};
 
 pub struct PortalBackend {
     pub db: Db,
-    pub auth: Arc<crate::auth::AuthSettings>,
+    /// Who is asking and what they may do: sessions, role bindings, the decision, denials recorded.
+    pub gate: Gate,
     /// The Cluster API management cluster (absent only in tests that do not need one).
     pub management: Option<Arc<Management>>,
-    /// Role bindings as every authorization reads them.
-    pub bindings: Arc<crate::access::BindingCache>,
     /// Call the management cluster as the signed-in user (`--impersonate`).
     pub impersonate: bool,
 }
@@ -37,9 +36,7 @@ impl PortalBackend {
         outcome: audit::Outcome,
         reason: Option<String>,
     ) -> Result<(), AppError> {
-        let caller = leptos::prelude::use_context::<http::request::Parts>()
-            .map(|parts| crate::http::Caller::from_parts(&parts))
-            .unwrap_or_default();
+        let (_, caller) = this_request();
         let entry = audit::NewEntry::now(
             &caller.origin_of(who),
             action,
@@ -97,11 +94,22 @@ fn binding_error(err: BindingError) -> AppError {
     }
 }
 
-/// The audit log's target: `portal`, or `cluster/<namespace>/<name>`.
+/// The audit log's target for a binding's place: the portal, or its cluster.
 fn target_text(cluster: Option<&ClusterRef>) -> String {
-    cluster
-        .map(|c| format!("cluster/{c}"))
-        .unwrap_or_else(|| "portal".into())
+    gate::target_text(&cluster.cloned().map_or(Target::Portal, Target::Cluster))
+}
+
+/// The request being served, as the gate needs it: its session and its caller.
+fn this_request() -> (Option<tower_sessions::Session>, crate::http::Caller) {
+    let parts = leptos::prelude::use_context::<http::request::Parts>();
+    let session = parts
+        .as_ref()
+        .and_then(|p| p.extensions.get::<tower_sessions::Session>().cloned());
+    let caller = parts
+        .as_ref()
+        .map(crate::http::Caller::from_parts)
+        .unwrap_or_default();
+    (session, caller)
 }
 
 #[async_trait::async_trait]
@@ -114,7 +122,7 @@ impl Backend for PortalBackend {
     ) -> Result<ActivityPage, AppError> {
         let mut query =
             audit_filter::query(&filter, limit).map_err(|e| AppError::BadRequest(e.to_string()))?;
-        let bindings = self.bindings.get().await.map_err(internal)?;
+        let bindings = self.gate.bindings.get().await.map_err(internal)?;
         query.within = activity_scope(by, &bindings);
         let page = audit::search(&self.db, &query).await.map_err(internal)?;
         Ok(ActivityPage {
@@ -125,35 +133,15 @@ impl Backend for PortalBackend {
     }
 
     async fn authorize(&self, action: Action, target: Target) -> Result<Principal, AppError> {
-        let Some(who) = self.current_user().await? else {
-            return Err(AppError::Unauthenticated);
-        };
-        let bindings = self.bindings.get().await.map_err(internal)?;
-        let decision = may(&who, &bindings, action, &target);
-        let Decision::Denied { needed, .. } = &decision else {
-            return Ok(who);
-        };
-        let cluster = match &target {
-            Target::Portal => None,
-            Target::Cluster(c) => Some(c),
-        };
-        self.record(
-            &who,
-            action.as_str(),
-            &target_text(cluster),
-            json!({}),
-            audit::Outcome::Denied,
-            decision.refusal(action),
-        )
-        .await?;
-        Err(AppError::Forbidden {
-            needed: needed.to_string(),
-            action: action.as_str().into(),
-        })
+        let (session, caller) = this_request();
+        Ok(self
+            .gate
+            .authorize(session.as_ref(), &caller, action, &target)
+            .await?)
     }
 
     async fn access_overview(&self, by: &Principal) -> Result<AccessOverview, AppError> {
-        let bindings = self.bindings.get().await.map_err(internal)?.to_vec();
+        let bindings = self.gate.bindings.get().await.map_err(internal)?.to_vec();
         let (clusters, clusters_unavailable) = match self.management(by) {
             Ok(m) => match m.clusters().await {
                 Ok(c) => (c, None),
@@ -197,7 +185,7 @@ impl Backend for PortalBackend {
             }
         }
         let added = bindings::add(&self.db, &new).await;
-        self.bindings.invalidate();
+        self.gate.bindings.invalidate();
         let id = match added {
             Ok(id) => id,
             Err(e) => return self.refuse_binding(by, asked, binding_error(e)).await,
@@ -227,7 +215,7 @@ impl Backend for PortalBackend {
             ));
         }
         let removed = bindings::remove_unless_last_admin(&self.db, id).await;
-        self.bindings.invalidate();
+        self.gate.bindings.invalidate();
         match removed {
             Ok(before) => {
                 self.record(
@@ -293,7 +281,7 @@ impl Backend for PortalBackend {
                 )));
             }
         };
-        let all = self.bindings.get().await.map_err(internal)?.to_vec();
+        let all = self.gate.bindings.get().await.map_err(internal)?.to_vec();
         let clusters = match self.management(by) {
             Ok(m) => m.clusters().await.unwrap_or_default(),
             Err(_) => Vec::new(),
@@ -320,7 +308,7 @@ impl Backend for PortalBackend {
             .current_user()
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let all = self.bindings.get().await.map_err(internal)?;
+        let all = self.gate.bindings.get().await.map_err(internal)?;
         let actions = Action::ALL
             .into_iter()
             .map(|a| {
@@ -349,11 +337,8 @@ impl Backend for PortalBackend {
     }
 
     async fn current_user(&self) -> Result<Option<Principal>, AppError> {
-        // The session layer put the session into the request; Leptos hands the request's parts over.
-        let session = leptos::prelude::use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned());
-        match session {
-            Some(session) => Ok(crate::auth::principal(&session, &self.auth).await),
+        match this_request().0 {
+            Some(session) => Ok(crate::auth::principal(&session, &self.gate.auth).await),
             None => Ok(None),
         }
     }

@@ -129,6 +129,51 @@ pub fn sign_in_failure(e: &crate::auth::oidc::SignInError, request_id: &str) -> 
     (status, axum::response::Html(page("Sign-in failed", &body))).into_response()
 }
 
+/// A refusal as a server function reports it.
+impl From<crate::access::Refusal> for AppError {
+    fn from(refusal: crate::access::Refusal) -> Self {
+        use crate::access::Refusal as R;
+        match refusal {
+            R::Unauthenticated => AppError::Unauthenticated,
+            R::Forbidden { needed, action } => AppError::Forbidden {
+                needed: needed.to_string(),
+                action: action.as_str().into(),
+            },
+            R::Store(e) => internal(e),
+        }
+    }
+}
+
+/// A refusal as a plain route (export, download, event stream) answers it: plain text.
+impl IntoResponse for crate::access::Refusal {
+    fn into_response(self) -> Response {
+        use crate::access::Refusal as R;
+        let (status, text) = match &self {
+            R::Unauthenticated => (StatusCode::UNAUTHORIZED, "sign in first".to_string()),
+            R::Forbidden { needed, action } => (
+                StatusCode::FORBIDDEN,
+                format!("{} needs the {needed} role", action.as_str()),
+            ),
+            R::Store(e) => {
+                tracing::error!(error = %e, "authorization could not read the database");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database did not answer; try again in a moment".to_string(),
+                )
+            }
+        };
+        (
+            status,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            format!("{text}\n"),
+        )
+            .into_response()
+    }
+}
+
 /// Turns a store failure into what the browser may see: the details go to the log, under the
 /// request id that the message names.
 pub fn internal(err: StoreError) -> AppError {

@@ -62,14 +62,17 @@ pub fn app_state_with(
     } else {
         Vec::new()
     };
-    let bindings = Arc::new(access::BindingCache::new(db.clone(), fixed));
+    let gate = access::Gate {
+        db: db.clone(),
+        auth: auth.clone(),
+        bindings: Arc::new(access::BindingCache::new(db.clone(), fixed)),
+    };
     Ok(AppState {
         leptos_options: leptos_options(config, addr),
         backend: Arc::new(PortalBackend {
             db: db.clone(),
-            auth: auth.clone(),
+            gate: gate.clone(),
             management: management.clone(),
-            bindings: bindings.clone(),
             impersonate: config.impersonate,
         }),
         db,
@@ -77,7 +80,7 @@ pub fn app_state_with(
         hosts: Arc::new(http::HostPolicy::new(&config.public_origin(), addr)),
         management,
         auth,
-        bindings,
+        gate,
     })
 }
 

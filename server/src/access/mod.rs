@@ -3,6 +3,8 @@
 pub mod bindings;
 mod cache;
 mod decide;
+pub mod gate;
 
 pub use cache::BindingCache;
 pub use decide::{Decision, activity_scope, effective_role, may};
+pub use gate::{Asker, Gate, Refusal};

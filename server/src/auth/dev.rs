@@ -1,9 +1,10 @@
 //! The development sign-in: a few seeded identities for `make run` without an identity provider.
 //! Enabled only when no issuer is configured and the portal listens on loopback.
 
-use app::access::model::{Binding, ClusterRef, Principal, Role, SubjectKind};
+use app::access::model::{Binding, ClusterRef, Principal, Role, SubjectKind, Target};
 
 use crate::access::bindings::{self, BindingError};
+use crate::access::gate::target_text;
 use crate::store::Db;
 use crate::store::audit::{self, NewEntry, Origin, Outcome};
 
@@ -103,11 +104,7 @@ pub async fn remove_stored_bindings(db: &Db) -> Result<Vec<Binding>, BindingErro
         .collect();
     for b in &stale {
         bindings::remove(db, b.id).await?;
-        let target = b
-            .cluster
-            .as_ref()
-            .map(|c| format!("cluster/{c}"))
-            .unwrap_or_else(|| "portal".into());
+        let target = target_text(&b.cluster.clone().map_or(Target::Portal, Target::Cluster));
         let origin = Origin {
             subject: "portolan",
             name: "Portolan (start-up)",

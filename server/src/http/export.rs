@@ -1,15 +1,13 @@
 //! `GET /activity/export.jsonl` and `/activity/export.csv`: the audit log, filtered, for viewers.
 
+use super::AppState;
+use crate::access::{Asker, Refusal, activity_scope};
+use crate::store::{audit, audit_export, audit_filter};
 use app::access::model::{Action, Target};
 use app::activity::ActivityFilter;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tower_sessions::Session;
-
-use super::{AppState, Caller};
-use crate::access::{activity_scope, may};
-use crate::store::{audit, audit_export, audit_filter};
 
 /// At most this many entries per export (the newest first).
 const MAX_ROWS: u32 = 1000;
@@ -25,9 +23,8 @@ fn refuse(code: StatusCode, message: &str) -> Response {
 
 pub async fn export(
     State(state): State<AppState>,
-    session: Session,
+    asker: Asker,
     Path(file): Path<String>,
-    caller: Caller,
     Query(f): Query<ActivityFilter>,
 ) -> Response {
     let (content_type, csv) = match file.as_str() {
@@ -40,40 +37,14 @@ pub async fn export(
             );
         }
     };
-    let Some(who) = crate::auth::principal(&session, &state.auth).await else {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "sign in to export the activity log",
-        );
+    let who = match asker.may(Action::ViewActivity, &Target::Portal).await {
+        Ok(who) => who,
+        Err(refusal) => return refusal.into_response(),
     };
-    let all = match state.bindings.get().await {
+    let all = match state.gate.bindings.get().await {
         Ok(all) => all,
-        Err(e) => {
-            tracing::error!(error = %e, "export: cannot read role bindings");
-            return refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the database did not answer; try again in a moment",
-            );
-        }
+        Err(e) => return Refusal::from(e).into_response(),
     };
-    let decision = may(&who, &all, Action::ViewActivity, &Target::Portal);
-    if !decision.is_allowed() {
-        let denial = audit::NewEntry::now(
-            &caller.origin_of(&who),
-            Action::ViewActivity.as_str(),
-            "portal",
-            serde_json::json!({"export": file}),
-            audit::Outcome::Denied,
-            decision.refusal(Action::ViewActivity),
-        );
-        if let Err(e) = audit::append(&state.db, &denial).await {
-            tracing::error!(error = %e, "export: cannot record a denied export");
-        }
-        return refuse(
-            StatusCode::FORBIDDEN,
-            "exporting the activity log needs the viewer role",
-        );
-    }
     // The newest entries matching the Activity page's filters (its paging does not apply).
     let mut query = match audit_filter::query(
         &ActivityFilter {

@@ -51,8 +51,8 @@ pub struct AppState {
     pub auth: Arc<crate::auth::AuthSettings>,
     /// The Cluster API management cluster (absent only in tests that do not need one).
     pub management: Option<Arc<crate::fleet::Management>>,
-    /// Role bindings as authorization reads them (shared with the backend).
-    pub bindings: Arc<crate::access::BindingCache>,
+    /// The one authorize-and-audit path (shared with the backend).
+    pub gate: crate::access::Gate,
     /// The host names requests may name (DNS-rebinding defence).
     pub hosts: Arc<HostPolicy>,
 }
