@@ -8,6 +8,10 @@ MAKEFLAGS += --no-print-directory
 # the browser site is always assembled inside the repository, where the binary looks by default.
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 SITE := $(CURDIR)/target/site
+# The bundle as `make build` ships it (size-optimised wasm, wasm-opt), for the bundle budget test.
+RELEASE_SITE := $(CURDIR)/target/site-release
+WASM_OPT := end2end/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue
 LOGS := $(CURDIR)/target/test-logs
 BIN := $(CARGO_TARGET_DIR)/debug/portolan
 WASM_BINDGEN_VERSION := 0.2.130
@@ -21,7 +25,7 @@ export KUBECTL := $(KUBECTL_ROOT)/usr/bin/kubectl
 WASM_PROFILE ?= dev
 WASM_DIR := $(if $(filter dev,$(WASM_PROFILE)),debug,$(WASM_PROFILE))
 
-.PHONY: run build test lint unit e2e site server tools wasm-target wasm-bindgen-cli node-deps \
+.PHONY: run build test lint unit e2e site release-site server tools wasm-target wasm-bindgen-cli node-deps \
         chromium postgres kubectl bench screenshots clean-site
 
 ## run: build everything (installing missing tools) and serve on http://127.0.0.1:3000
@@ -32,9 +36,7 @@ run: site server
 build: tools node-deps
 	cargo build --release -p server
 	$(MAKE) site WASM_PROFILE=wasm-release
-	end2end/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-	  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-	  $(SITE)/pkg/portolan_bg.wasm -o $(SITE)/pkg/portolan_bg.wasm
+	$(WASM_OPT) $(SITE)/pkg/portolan_bg.wasm -o $(SITE)/pkg/portolan_bg.wasm
 	@if [ "$(CARGO_TARGET_DIR)" != "$(CURDIR)/target" ]; then \
 	  mkdir -p target/release && cp "$(CARGO_TARGET_DIR)/release/portolan" target/release/portolan; fi
 	@echo "built target/release/portolan and target/site (run it from this directory)"
@@ -60,9 +62,9 @@ unit: postgres kubectl
 	@rm -f $(LOGS)/skipped.txt
 	PORTOLAN_TEST_SKIPS=$(LOGS)/skipped.txt cargo test --workspace --no-fail-fast 2>&1 | tee $(LOGS)/cargo.log
 
-e2e: site server node-deps chromium
+e2e: site release-site server node-deps chromium
 	@mkdir -p $(LOGS)
-	cd end2end && CI=$${CI:-} PORTOLAN_BIN=$(BIN) PORTOLAN_SITE_ROOT=$(SITE) \
+	cd end2end && CI=$${CI:-} PORTOLAN_BIN=$(BIN) PORTOLAN_SITE_ROOT=$(SITE) PORTOLAN_RELEASE_SITE=$(RELEASE_SITE) \
 	  PLAYWRIGHT_JSON_OUTPUT_NAME=$(LOGS)/playwright.json npx playwright test
 
 ## screenshots: refresh public/screenshots (used by the README) from the running UI
@@ -80,6 +82,11 @@ bench: build postgres
 
 server:
 	cargo build -p server
+
+## release-site: the browser bundle as `make build` ships it, in target/site-release (the budget test reads it)
+release-site: tools node-deps
+	$(MAKE) site WASM_PROFILE=wasm-release SITE=$(RELEASE_SITE)
+	$(WASM_OPT) $(RELEASE_SITE)/pkg/portolan_bg.wasm -o $(RELEASE_SITE)/pkg/portolan_bg.wasm
 
 site: tools
 	cargo build -p app --lib --target $(WASM_TARGET) --features hydrate --profile $(WASM_PROFILE)

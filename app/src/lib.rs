@@ -41,11 +41,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <link rel="stylesheet" href=format!("/pkg/{OUTPUT_NAME}.css") />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true islands_router=true />
                 <MetaTags />
             </head>
             <body>
                 <App />
+                // Last in the page, so hydrated last: it marks the page live for tests.
+                <HydratedMark />
             </body>
         </html>
     }
@@ -93,12 +95,49 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Entry point of the wasm bundle: attach to the server-rendered page, then mark it for tests.
+/// Entry point of the wasm bundle: islands mode; each `#[island]` hydrates itself after this.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_islands();
+    leave_native_forms_to_the_browser();
+}
+
+/// The islands router turns form submissions into in-page fetches. Forms marked `data-native` are
+/// submitted the browser's way instead: the sign-out, which continues to the identity provider's
+/// own page, and forms whose fields hide the form's `action` from scripts. This listener runs first
+/// (capture phase) and stops the router by preventing the event's default.
+#[cfg(feature = "hydrate")]
+fn leave_native_forms_to_the_browser() {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let on_submit = Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| {
+        let form = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
+        if let Some(form) = form.filter(|f| f.has_attribute("data-native")) {
+            ev.prevent_default();
+            // `submit()` sends the form without another submit event.
+            let _ = form.submit();
+        }
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = window.add_event_listener_with_callback_and_bool(
+            "submit",
+            on_submit.as_ref().unchecked_ref(),
+            true,
+        );
+    }
+    // Lives as long as the page.
+    on_submit.forget();
+}
+
+/// Sets `body[data-hydrated]` when it comes to life. Islands hydrate in document order, one after
+/// the other, and this one is the last in the page: when it runs, every island before it is live.
+#[island]
+fn HydratedMark() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
     if let Some(body) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.body())

@@ -100,8 +100,9 @@ pub async fn set_theme(theme: Theme) -> Result<Theme, AppError> {
     Ok(theme)
 }
 
-/// Three buttons (System, Light, Dark); the pressed one is the theme in force.
-#[component]
+/// Three buttons (System, Light, Dark); the pressed one is the theme in force. An island: with
+/// JavaScript the theme changes in place.
+#[island]
 pub fn ThemeMenu() -> impl IntoView {
     let action = ServerAction::<SetTheme>::new();
     let current = RwSignal::new(current_theme());

@@ -2,7 +2,6 @@
 //! at a time, and exports of what the filters select.
 
 use leptos::prelude::*;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use super::{ActivityEntry, ActivityFilter, search_activity};
@@ -128,7 +127,9 @@ fn Filters(filter: impl Fn() -> ActivityFilter + Copy + Send + Sync + 'static) -
     let value = move |pick: fn(ActivityFilter) -> String| move || pick(filter());
     let result_is = move |r: &'static str| move || filter().result == r;
     view! {
-        <Form method="GET" action="" attr:class="binding-form filters" attr:aria-label="Filter activity">
+        // A plain GET form, left to the browser (`data-native`): its field named `action` hides the
+        // form's own `action` from scripts such as the islands router.
+        <form method="get" action="/activity" class="binding-form filters" aria-label="Filter activity" data-native="">
             <label>"Who" <input name="actor" maxlength="256" placeholder="name or subject" value=value(|f| f.actor) /></label>
             <label>"Action" <input name="action" maxlength="256" placeholder="e.g. sign-in, grant-role" value=value(|f| f.action) /></label>
             <label>"Cluster" <input name="cluster" maxlength="256" placeholder="namespace/name" value=value(|f| f.cluster) /></label>
@@ -145,7 +146,7 @@ fn Filters(filter: impl Fn() -> ActivityFilter + Copy + Send + Sync + 'static) -
             <label>"To (UTC)" <input name="to" type="date" value=value(|f| f.to) /></label>
             <button type="submit">"Filter"</button>
             <a href="/activity" class="clear-filters">"Clear"</a>
-        </Form>
+        </form>
     }
 }
 

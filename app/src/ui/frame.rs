@@ -56,7 +56,7 @@ fn UserArea() -> impl IntoView {
                                 view! {
                                     <span class="avatar" aria-hidden="true">{initials(&p.name)}</span>
                                     <span class="user-name" title=p.groups.join(", ")>{p.name.clone()}</span>
-                                    <form method="post" action="/auth/logout" class="sign-out">
+                                    <form method="post" action="/auth/logout" class="sign-out" data-native="">
                                         <button type="submit">"Sign out"</button>
                                     </form>
                                 }
