@@ -12,16 +12,14 @@ use tower::ServiceExt;
 
 const ORIGIN: &str = "http://127.0.0.1:3000";
 
+/// Status, the `Set-Cookie` header if any, and the body.
 async fn send(app: &axum::Router, req: Request<Body>) -> (StatusCode, Option<String>, String) {
-    let res = app.clone().oneshot(req).await.expect("response");
-    let status = res.status();
-    let cookie = res
-        .headers()
+    let (status, headers, body) = support::send(app, req).await;
+    let cookie = headers
         .get(header::SET_COOKIE)
         .and_then(|v| v.to_str().ok())
         .map(String::from);
-    let body = res.into_body().collect().await.expect("body").to_bytes();
-    (status, cookie, String::from_utf8_lossy(&body).into_owned())
+    (status, cookie, body)
 }
 
 fn sign_in(identity: &str, cookie: Option<&str>) -> Request<Body> {
@@ -49,19 +47,7 @@ fn pair(set_cookie: &str) -> String {
 }
 
 async fn sessions_in_db(db: &Db) -> i64 {
-    server::store::execute_raw(db, "SELECT 1")
-        .await
-        .expect("db answers");
-    match db {
-        Db::Sqlite(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-            .fetch_one(pool)
-            .await
-            .expect("count"),
-        Db::Postgres(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-            .fetch_one(pool)
-            .await
-            .expect("count"),
-    }
+    support::count(db, "sessions").await
 }
 
 async fn sign_in_rotates_the_session_and_sign_out_deletes_it(db: &Db) {

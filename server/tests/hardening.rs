@@ -9,33 +9,17 @@ use std::net::SocketAddr;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use server::access::bindings::{self, NewBinding};
 use server::store::{Db, audit};
 use tower::ServiceExt;
 
-async fn send(app: &axum::Router, req: Request<Body>) -> (StatusCode, http::HeaderMap, String) {
-    let res = app.clone().oneshot(req).await.expect("response");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = res.into_body().collect().await.expect("body").to_bytes();
-    (status, headers, String::from_utf8_lossy(&body).into_owned())
-}
+use support::{count, send};
 
 fn get(path: &str, host: &str) -> Request<Body> {
     Request::get(path)
         .header(header::HOST, host)
         .body(Body::empty())
         .expect("request")
-}
-
-async fn count(db: &Db, table: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) FROM {table}");
-    match db {
-        Db::Sqlite(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await,
-        Db::Postgres(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await,
-    }
-    .expect("count")
 }
 
 /// The database's size in bytes (SQLite: pages in use; PostgreSQL: the database on disk).

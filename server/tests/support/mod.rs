@@ -206,3 +206,27 @@ pub async fn session_for(db: &Db, who: app::access::model::Principal) -> String 
     let id = session.id().expect("an id once stored");
     format!("{}={id}", server::auth::COOKIE)
 }
+
+/// What the router answered to `req`: status, headers, and the body as text.
+pub async fn send(
+    app: &axum::Router,
+    req: http::Request<axum::body::Body>,
+) -> (http::StatusCode, http::HeaderMap, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let res = app.clone().oneshot(req).await.expect("the router answers");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The number of rows in `table` (a name written in the test, never input).
+pub async fn count(db: &Db, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    match db {
+        Db::Sqlite(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await,
+        Db::Postgres(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await,
+    }
+    .expect("count")
+}
