@@ -75,10 +75,10 @@ async fn requests_for_another_host_are_refused(db: &Db) {
     }
 
     // Listening everywhere, only the public URL's host is accepted.
-    let config = support::config(&["--public-url", "https://portal.example.com"]);
-    let app = server::http::router(
-        server::app_state(&config, db.clone(), "0.0.0.0:3000".parse().expect("addr"))
-            .expect("valid configuration"),
+    let app = support::router_with(
+        db,
+        &["--public-url", "https://portal.example.com"],
+        "0.0.0.0:3000",
     );
     assert_eq!(
         send(&app, get("/", "portal.example.com")).await.0,
@@ -91,10 +91,10 @@ async fn requests_for_another_host_are_refused(db: &Db) {
 }
 
 async fn https_public_urls_get_strict_transport_security(db: &Db) {
-    let config = support::config(&["--public-url", "https://portal.example.com"]);
-    let app = server::http::router(
-        server::app_state(&config, db.clone(), "0.0.0.0:3000".parse().expect("addr"))
-            .expect("valid configuration"),
+    let app = support::router_with(
+        db,
+        &["--public-url", "https://portal.example.com"],
+        "0.0.0.0:3000",
     );
     let (_, headers, _) = send(&app, get("/", "portal.example.com")).await;
     assert_eq!(
@@ -114,16 +114,7 @@ async fn https_public_urls_get_strict_transport_security(db: &Db) {
 /// forged answers store nothing at all, and sign-ins are cut off by the rate limit (429 with
 /// Retry-After), so the database grows by a bounded amount.
 async fn a_flood_of_sign_in_requests_barely_grows_the_database(db: &Db) {
-    let config = support::config(&[
-        "--oidc-issuer",
-        "https://idp.invalid",
-        "--oidc-client-id",
-        "portolan",
-    ]);
-    let oidc = server::http::router(
-        server::app_state(&config, db.clone(), "127.0.0.1:3000".parse().expect("addr"))
-            .expect("valid configuration"),
-    );
+    let oidc = support::router_with(db, support::UNREACHABLE_IDP, "127.0.0.1:3000");
     let dev = support::router(db);
     let from = SocketAddr::from(([192, 0, 2, 7], 50_000));
     let rows = |db: &Db| {
@@ -205,16 +196,7 @@ async fn a_flood_of_sign_in_requests_barely_grows_the_database(db: &Db) {
 
 /// A forged or stale answer shows the step and the request id, never what it carried.
 async fn forged_answers_are_not_echoed_or_stored(db: &Db) {
-    let config = support::config(&[
-        "--oidc-issuer",
-        "https://idp.invalid",
-        "--oidc-client-id",
-        "portolan",
-    ]);
-    let app = server::http::router(
-        server::app_state(&config, db.clone(), "127.0.0.1:3000".parse().expect("addr"))
-            .expect("valid configuration"),
-    );
+    let app = support::router_with(db, support::UNREACHABLE_IDP, "127.0.0.1:3000");
     let req = Request::get(
         "/auth/callback?error=access_denied&error_description=%3Cscript%3Ecall%20%2B1-555%3C%2Fscript%3E&state=abc",
     )

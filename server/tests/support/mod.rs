@@ -115,6 +115,22 @@ pub fn router(db: &Db) -> axum::Router {
     server::http::router(server::app_state(&config, db.clone(), addr).expect("valid configuration"))
 }
 
+/// The router `portolan serve` would build from `flags`, listening on `listen`.
+pub fn router_with(db: &Db, flags: &[&str], listen: &str) -> axum::Router {
+    let addr = listen.parse().expect("a socket address");
+    server::http::router(
+        server::app_state(&config(flags), db.clone(), addr).expect("valid configuration"),
+    )
+}
+
+/// Flags for a portal with an identity provider nobody answers for (nothing here reaches it).
+pub const UNREACHABLE_IDP: &[&str] = &[
+    "--oidc-issuer",
+    "https://idp.invalid",
+    "--oidc-client-id",
+    "portolan",
+];
+
 /// Generates one test per database backend from an `async fn(&Db)`.
 #[macro_export]
 macro_rules! on_both_databases {
