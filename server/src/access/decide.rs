@@ -106,52 +106,20 @@ mod tests {
 
     /// Each action × caller, on (the portal, cluster payments, cluster other): `Y` allowed, `.`
     /// refused. Written out by hand from the role model, not derived from `may`.
+    #[rustfmt::skip]
     const EXPECTED: &[(Action, [&str; 6])] = &[
-        //                        anonymous viewer operator admin  payments-admin carol(op. on payments)
-        (
-            Action::ViewClusters,
-            ["...", "YYY", "YYY", "YYY", "YYY", "YYY"],
-        ),
-        (
-            Action::ViewDashboards,
-            ["...", "YYY", "YYY", "YYY", "YYY", "YYY"],
-        ),
-        (
-            Action::ViewActivity,
-            ["...", "YYY", "YYY", "YYY", "YYY", "YYY"],
-        ),
-        (
-            Action::ScalePool,
-            ["...", "...", "YYY", "YYY", ".Y.", ".Y."],
-        ),
-        (
-            Action::StartUpgrade,
-            ["...", "...", "YYY", "YYY", ".Y.", ".Y."],
-        ),
-        (
-            Action::PauseUpgrade,
-            ["...", "...", "YYY", "YYY", ".Y.", ".Y."],
-        ),
-        (
-            Action::CreateCluster,
-            ["...", "...", "...", "YYY", "...", "..."],
-        ),
-        (
-            Action::DeleteCluster,
-            ["...", "...", "...", "YYY", ".Y.", "..."],
-        ),
-        (
-            Action::CreatePool,
-            ["...", "...", "...", "YYY", ".Y.", "..."],
-        ),
-        (
-            Action::DeletePool,
-            ["...", "...", "...", "YYY", ".Y.", "..."],
-        ),
-        (
-            Action::ManageAccess,
-            ["...", "...", "...", "YYY", "...", "..."],
-        ),
+        // Columns: anonymous, viewer, operator, admin, payments-admin (admin of payments), carol (operator there).
+        (Action::ViewClusters,    ["...", "YYY", "YYY", "YYY", "YYY", "YYY"]),
+        (Action::ViewDashboards,  ["...", "YYY", "YYY", "YYY", "YYY", "YYY"]),
+        (Action::ViewActivity,    ["...", "YYY", "YYY", "YYY", "YYY", "YYY"]),
+        (Action::ScalePool,       ["...", "...", "YYY", "YYY", ".Y.", ".Y."]),
+        (Action::StartUpgrade,    ["...", "...", "YYY", "YYY", ".Y.", ".Y."]),
+        (Action::PauseUpgrade,    ["...", "...", "YYY", "YYY", ".Y.", ".Y."]),
+        (Action::CreateCluster,   ["...", "...", "...", "YYY", "...", "..."]),
+        (Action::DeleteCluster,   ["...", "...", "...", "YYY", ".Y.", "..."]),
+        (Action::CreatePool,      ["...", "...", "...", "YYY", ".Y.", "..."]),
+        (Action::DeletePool,      ["...", "...", "...", "YYY", ".Y.", "..."]),
+        (Action::ManageAccess,    ["...", "...", "...", "YYY", "...", "..."]),
     ];
 
     #[test]
