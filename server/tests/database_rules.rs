@@ -94,10 +94,9 @@ async fn serve_works_as_a_role_that_may_only_append_to_the_audit_log() {
     execute_raw(&t.db, &format!("CREATE ROLE {role} LOGIN"))
         .await
         .expect("role");
-    let grants = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql/postgres-serve-role.sql"),
-    )
-    .expect("the grants file");
+    let grants =
+        std::fs::read_to_string(support::package_dir().join("sql/postgres-serve-role.sql"))
+            .expect("the grants file");
     for statement in grants
         .lines()
         .filter(|l| !l.trim_start().starts_with("--"))

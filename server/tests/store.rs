@@ -368,7 +368,7 @@ async fn exports_carry_every_field(db: &Db) {
 /// access changes already recorded (and leaves the log append-only).
 async fn upgrading_fills_in_whom_old_changes_concerned(t: support::TestDb) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    let source = support::package_dir()
         .join("migrations")
         .join(t.db.backend_name());
     for file in [

@@ -18,7 +18,12 @@ fn crd_dir(test: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("PORTOLAN_CAPI_CRDS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/capi-crds")
+            // Read when the tests run, not when they were built: clones sharing one target directory
+            // reuse each other's test binaries, and the folder they were built in may be gone.
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+                .join("../../../shared/capi-crds")
         });
     if dir.join("cluster.x-k8s.io_clusters.yaml").is_file() {
         return Some(dir);

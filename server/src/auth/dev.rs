@@ -97,10 +97,20 @@ pub fn bindings() -> Vec<Binding> {
 /// Removes development bindings an earlier version stored in the database, recording each removal:
 /// outside development mode they would give real groups of the same name a role.
 pub async fn remove_stored_bindings(db: &Db) -> Result<Vec<Binding>, BindingError> {
+    // Exactly the bindings those versions wrote: the marker alone could be an administrator's name.
+    let development = bindings();
     let stale: Vec<Binding> = bindings::list(db)
         .await?
         .into_iter()
-        .filter(|b| b.created_by == STORED_BY)
+        .filter(|b| {
+            b.created_by == STORED_BY
+                && development.iter().any(|d| {
+                    d.kind == b.kind
+                        && d.subject == b.subject
+                        && d.role == b.role
+                        && d.cluster == b.cluster
+                })
+        })
         .collect();
     for b in &stale {
         bindings::remove(db, b.id).await?;

@@ -246,3 +246,11 @@ pub async fn count(db: &Db, table: &str) -> i64 {
     }
     .expect("count")
 }
+
+/// This package's folder as `cargo test` names it when the tests run. The compile-time value can
+/// name another clone's folder: clones sharing one target directory reuse each other's binaries.
+pub fn package_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
