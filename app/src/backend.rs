@@ -1,57 +1,18 @@
-//! The Backend trait: everything a server function may ask of the server, implemented in `server/`.
+//! The Backend trait (who is asking, may they), the server context and the request id (ssr only).
 
 use std::sync::Arc;
 
 use crate::access::model::{Action, Principal, Target};
 use crate::error::AppError;
 
-/// Server functions stay one line long by delegating here; the server provides an
-/// `Arc<dyn Backend>` as context to both the SSR handler and the server-function handler.
+/// Who is asking and whether they may: what every server function asks first. The topics' own
+/// traits (`access::backend::AccessBackend`, `activity::backend::ActivityBackend`, …) sit next to
+/// their server functions; the server provides each as an `Arc<dyn …>` in the Leptos context of
+/// both the SSR handler and the server-function handler.
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
-    /// One page of the audit log as `by` may read it (portal-wide roles: everything; roles on
-    /// single clusters: the entries about those clusters), filtered, newest first; bad filters are
-    /// a `BadRequest`.
-    async fn search_activity(
-        &self,
-        by: &Principal,
-        filter: crate::activity::ActivityFilter,
-        limit: u32,
-    ) -> Result<crate::activity::ActivityPage, AppError>;
-
     /// The person signed in for this request, if anyone.
     async fn current_user(&self) -> Result<Option<Principal>, AppError>;
-
-    /// The caller's groups, the bindings that apply to them and what they may do everywhere.
-    async fn my_access(&self) -> Result<crate::access::AccessSummary, AppError>;
-
-    /// Every binding and the clusters a binding may name (the caller is authorized already).
-    async fn access_overview(
-        &self,
-        by: &Principal,
-    ) -> Result<crate::access::AccessOverview, AppError>;
-
-    /// Validates and stores a binding made by `by`, and records it; bad input changes nothing.
-    async fn add_binding(
-        &self,
-        by: &Principal,
-        kind: &str,
-        subject: &str,
-        role: &str,
-        cluster: &str,
-    ) -> Result<crate::access::model::Binding, AppError>;
-
-    /// Removes binding `id`, and records it.
-    async fn remove_binding(&self, by: &Principal, id: i64) -> Result<(), AppError>;
-
-    /// What a group, or a user with groups, may do portal-wide and on each cluster.
-    async fn simulate_access(
-        &self,
-        by: &Principal,
-        kind: &str,
-        name: &str,
-        groups: &str,
-    ) -> Result<crate::access::Simulation, AppError>;
 
     /// Who is asking, if they may do `action` on `target`: `Unauthenticated` or `Forbidden` (and an
     /// audit entry) otherwise. Every server function that reads or changes anything calls it first.

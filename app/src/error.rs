@@ -12,6 +12,12 @@ pub enum AppError {
     BadRequest(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// Someone changed it since it was read; `current` says what it holds now, when known.
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        current: Option<String>,
+    },
     #[error("{0} is unavailable right now; try again in a moment")]
     Unavailable(String),
     #[error(
@@ -32,6 +38,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => 400,
             AppError::NotFound(_) => 404,
+            AppError::Conflict { .. } => 409,
             AppError::Unavailable(_) => 503,
             AppError::Internal { .. } => 500,
             AppError::Transport(_) => 502,

@@ -63,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = server::open_database(&config).await?;
     let addr = "127.0.0.1:3000".parse()?;
     let state = server::app_state(&config, db.clone(), addr)?;
-    let settings = state.auth.clone();
+    let settings = state.core.auth.clone();
 
     // A realistic table: the development bindings (in memory) plus 200 groups bound on 50 clusters.
     for i in 0..200 {

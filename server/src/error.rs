@@ -174,6 +174,51 @@ impl IntoResponse for crate::access::Refusal {
     }
 }
 
+/// A management cluster failure as the browser may see it, logged once here with the request id
+/// and the whole cause chain (the kube-rs error included).
+impl From<crate::fleet::FleetError> for AppError {
+    fn from(err: crate::fleet::FleetError) -> Self {
+        use crate::fleet::FleetError as F;
+        let request_id = app::backend::request_id();
+        let chain = error_chain(&err);
+        tracing::warn!(%request_id, status = ?err.api_status(), error = %chain, "management cluster call failed");
+        match (&err, err.api_status()) {
+            (F::Conflict { what, current, .. }, _) => AppError::Conflict {
+                message: format!("{what} changed since you opened it: review it and try again"),
+                current: current.clone(),
+            },
+            (_, Some(404)) => AppError::NotFound(err.doing().to_string()),
+            (_, Some(409)) => AppError::Conflict {
+                message: format!(
+                    "the management cluster refused to {}: it changed meanwhile; review it and try again",
+                    err.doing()
+                ),
+                current: None,
+            },
+            (_, Some(403)) => AppError::Forbidden {
+                needed: "Kubernetes RBAC permission".into(),
+                action: err.doing().to_string(),
+            },
+            _ => AppError::Unavailable("the management cluster".into()),
+        }
+    }
+}
+
+/// An error and each of its sources, joined for one log line.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Turns a store failure into what the browser may see: the details go to the log, under the
 /// request id that the message names.
 pub fn internal(err: StoreError) -> AppError {
@@ -186,4 +231,83 @@ pub fn internal(err: StoreError) -> AppError {
 /// default, whatever went wrong).
 pub fn app_error_status(err: &AppError) -> StatusCode {
     StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use app::error::AppError;
+
+    use crate::fleet::FleetError;
+
+    fn refused(code: u16) -> FleetError {
+        FleetError::Api {
+            doing: "read cluster default/x".into(),
+            source: Box::new(kube::Error::Api(Box::new(
+                kube::core::Status::failure("refused", "Because").with_code(code),
+            ))),
+        }
+    }
+
+    #[test]
+    fn management_failures_become_what_the_browser_may_see() {
+        assert_eq!(
+            AppError::from(refused(404)),
+            AppError::NotFound("read cluster default/x".into())
+        );
+        assert_eq!(
+            AppError::from(refused(403)),
+            AppError::Forbidden {
+                needed: "Kubernetes RBAC permission".into(),
+                action: "read cluster default/x".into()
+            }
+        );
+        assert!(matches!(
+            AppError::from(refused(409)),
+            AppError::Conflict { current: None, .. }
+        ));
+        assert_eq!(
+            AppError::from(refused(500)),
+            AppError::Unavailable("the management cluster".into())
+        );
+        let slow = FleetError::Timeout {
+            doing: "list clusters".into(),
+            after: Duration::from_secs(3),
+        };
+        assert_eq!(
+            AppError::from(slow),
+            AppError::Unavailable("the management cluster".into())
+        );
+    }
+
+    #[test]
+    fn a_conflict_keeps_what_the_object_holds_now() {
+        let changed = FleetError::Conflict {
+            what: "pool apps of default/prod-weu".into(),
+            current: Some("3 nodes".into()),
+            source: Box::new(kube::Error::Api(Box::new(
+                kube::core::Status::failure("changed", "Conflict").with_code(409),
+            ))),
+        };
+        assert_eq!(
+            AppError::from(changed),
+            AppError::Conflict {
+                message: "pool apps of default/prod-weu changed since you opened it: review it and try again".into(),
+                current: Some("3 nodes".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn the_cause_stays_attached() {
+        let err = refused(404);
+        let source = std::error::Error::source(&err)
+            .and_then(|s| s.downcast_ref::<Box<kube::Error>>())
+            .expect("the kube-rs error is the source");
+        let kube::Error::Api(status) = source.as_ref() else {
+            panic!("an API refusal, not {source:?}");
+        };
+        assert_eq!((status.code, status.reason.as_str()), (404, "Because"));
+    }
 }

@@ -8,7 +8,10 @@ pub mod error;
 pub mod fleet;
 pub mod http;
 pub mod simulate;
+pub mod state;
 pub mod store;
+
+pub use state::{app_state, app_state_with};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,10 +20,8 @@ use std::time::Duration;
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
 
-use crate::backend::PortalBackend;
 use crate::config::Config;
 use crate::error::StartupError;
-use crate::http::AppState;
 use crate::store::{Db, settings};
 
 /// How long in-flight requests may run on after a shutdown signal.
@@ -41,47 +42,6 @@ pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     Ok(db)
-}
-
-/// Everything the router needs, built from an open database (no management cluster).
-pub fn app_state(config: &Config, db: Db, addr: SocketAddr) -> Result<AppState, StartupError> {
-    app_state_with(config, db, addr, None)
-}
-
-/// Everything the router needs, with the Cluster API management cluster when there is one.
-pub fn app_state_with(
-    config: &Config,
-    db: Db,
-    addr: SocketAddr,
-    management: Option<Arc<fleet::Management>>,
-) -> Result<AppState, StartupError> {
-    let auth = Arc::new(auth::AuthSettings::from_config(config, addr)?);
-    // The development identities' roles exist only while the development sign-in is on.
-    let fixed = if auth.dev_sign_in {
-        auth::dev::bindings()
-    } else {
-        Vec::new()
-    };
-    let gate = access::Gate {
-        db: db.clone(),
-        auth: auth.clone(),
-        bindings: Arc::new(access::BindingCache::new(db.clone(), fixed)),
-    };
-    Ok(AppState {
-        leptos_options: leptos_options(config, addr),
-        backend: Arc::new(PortalBackend {
-            db: db.clone(),
-            gate: gate.clone(),
-            management: management.clone(),
-            impersonate: config.impersonate,
-        }),
-        db,
-        public_origin: config.public_origin().into(),
-        hosts: Arc::new(http::HostPolicy::new(&config.public_origin(), addr)),
-        management,
-        auth,
-        gate,
-    })
 }
 
 /// `portolan serve`: bind, open the database, serve until SIGTERM/SIGINT.
@@ -131,7 +91,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
             "browser assets are missing: pages render but will not be styled or interactive (build them with `make build`, or set --site-root)"
         );
     }
-    let state = app_state_with(&config, db.clone(), addr, Some(Arc::new(management)))?;
+    let (state, services) = state::build(&config, db.clone(), addr, Some(Arc::new(management)))?;
     // Development bindings live in memory only; any an earlier version stored go, recorded.
     let removed = auth::dev::remove_stored_bindings(&db)
         .await
@@ -142,12 +102,12 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
             "removed the development sign-in's role bindings stored by an earlier version (recorded in the activity log)"
         );
     }
-    if state.auth.dev_sign_in {
+    if state.core.auth.dev_sign_in {
         tracing::warn!(
             "development sign-in is on (no --oidc-issuer; listening on and reached through loopback): anyone who can reach the portal may pick a seeded identity"
         );
     }
-    if state.auth.no_sign_in() {
+    if state.core.auth.no_sign_in() {
         tracing::error!(
             "nobody can sign in: set --oidc-issuer (PORTOLAN_OIDC_ISSUER) and --oidc-client-id; the development sign-in is offered only when --listen and --public-url are both loopback"
         );
@@ -176,6 +136,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     )
     .await
     .map_err(StartupError::Serve)?;
+    services.stop().await;
     db.close().await;
     if let Some(sim) = embedded {
         sim.stop().await;

@@ -200,8 +200,8 @@ async fn dev_sign_in_is_off_with_an_issuer_or_beyond_loopback(db: &Db) {
     for listen in ["0.0.0.0:3000", "127.0.0.1:3000"] {
         let state = server::app_state(&public, db.clone(), listen.parse().expect("addr"))
             .expect("valid configuration");
-        assert!(!state.auth.dev_sign_in, "{listen}");
-        assert!(state.auth.no_sign_in(), "{listen}");
+        assert!(!state.core.auth.dev_sign_in, "{listen}");
+        assert!(state.core.auth.no_sign_in(), "{listen}");
         let app = server::http::router(state);
         let dev_page = Request::get("/auth/dev")
             .header(header::HOST, "portal.example.com")

@@ -3,22 +3,13 @@
 
 mod support;
 
-use axum::body::{Body, to_bytes};
-use http::{Request, StatusCode, header};
+use http::{StatusCode, header};
 use serde_json::json;
 use server::store::Db;
 use server::store::audit::{self, NewEntry, Outcome};
-use tower::ServiceExt;
 
 async fn get(db: &Db, path: &str, cookie: Option<&str>) -> (StatusCode, String, String) {
-    let mut req = Request::get(path);
-    if let Some(c) = cookie {
-        req = req.header(header::COOKIE, c);
-    }
-    let res = support::router(db)
-        .oneshot(req.body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
+    let res = support::response(db, support::get(path, cookie)).await;
     let status = res.status();
     let ct = res
         .headers()
@@ -26,8 +17,7 @@ async fn get(db: &Db, path: &str, cookie: Option<&str>) -> (StatusCode, String, 
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let body = to_bytes(res.into_body(), 1 << 20).await.expect("body");
-    (status, ct, String::from_utf8_lossy(&body).into_owned())
+    (status, ct, support::text(res).await)
 }
 
 async fn exports_are_for_viewers_and_honour_filters(db: &Db) {

@@ -288,7 +288,7 @@ async fn development_bindings_never_outlive_development_mode(db: &Db) {
     ]);
     let state = server::app_state(&config, db.clone(), "127.0.0.1:3000".parse().expect("addr"))
         .expect("valid configuration");
-    let all = state.gate.bindings.get().await.expect("bindings");
+    let all = state.core.gate.bindings.get().await.expect("bindings");
     let who = app::access::model::Principal {
         subject: "idp-user".into(),
         name: "Someone".into(),

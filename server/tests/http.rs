@@ -4,38 +4,12 @@ mod support;
 
 use std::time::Duration;
 
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use axum::response::Response;
 use serde_json::json;
 use server::store::audit::{self, NewEntry, Outcome};
 use server::store::{Db, execute_raw};
 use tower::ServiceExt;
-
-async fn send(db: &Db, req: Request<Body>) -> Response {
-    support::router(db)
-        .oneshot(req)
-        .await
-        .expect("router is infallible")
-}
-
-fn get(path: &str) -> Request<Body> {
-    Request::get(path).body(Body::empty()).expect("request")
-}
-
-fn get_as(path: &str, cookie: &str) -> Request<Body> {
-    Request::get(path)
-        .header(http::header::COOKIE, cookie)
-        .body(Body::empty())
-        .expect("request")
-}
-
-async fn text(res: Response) -> String {
-    let bytes = to_bytes(res.into_body(), 16 * 1024 * 1024)
-        .await
-        .expect("body");
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
 
 fn theme_post(origin: Option<&str>, body: &'static str) -> Request<Body> {
     let mut req = Request::post("/api/theme")
@@ -48,20 +22,20 @@ fn theme_post(origin: Option<&str>, body: &'static str) -> Request<Body> {
 }
 
 async fn health_endpoints_answer(db: &Db) {
-    let res = send(db, get("/healthz")).await;
+    let res = support::response(db, support::get("/healthz", None)).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = send(db, get("/readyz")).await;
+    let res = support::response(db, support::get("/readyz", None)).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(text(res).await.contains("\"ready\""));
+    assert!(support::text(res).await.contains("\"ready\""));
 
     db.close().await;
-    let res = send(db, get("/readyz")).await;
+    let res = support::response(db, support::get("/readyz", None)).await;
     assert_eq!(
         res.status(),
         StatusCode::SERVICE_UNAVAILABLE,
         "a closed database is not ready"
     );
-    let res = send(db, get("/healthz")).await;
+    let res = support::response(db, support::get("/healthz", None)).await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
@@ -70,7 +44,7 @@ async fn health_endpoints_answer(db: &Db) {
 }
 
 async fn pages_carry_security_headers_and_a_matching_nonce(db: &Db) {
-    let res = send(db, get("/clusters")).await;
+    let res = support::response(db, support::get("/clusters", None)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let h = res.headers().clone();
     assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
@@ -87,7 +61,7 @@ async fn pages_carry_security_headers_and_a_matching_nonce(db: &Db) {
         .nth(1)
         .and_then(|rest| rest.split('\'').next())
         .expect("page CSP has a nonce");
-    let html = text(res).await;
+    let html = support::text(res).await;
     let scripts = html.matches("<script").count();
     assert!(scripts >= 1, "the page has its hydration script");
     assert_eq!(
@@ -106,15 +80,21 @@ async fn pages_carry_security_headers_and_a_matching_nonce(db: &Db) {
 }
 
 async fn nonces_differ_between_requests(db: &Db) {
-    let a = send(db, get("/")).await.headers()[header::CONTENT_SECURITY_POLICY].clone();
-    let b = send(db, get("/")).await.headers()[header::CONTENT_SECURITY_POLICY].clone();
+    let a = support::response(db, support::get("/", None))
+        .await
+        .headers()[header::CONTENT_SECURITY_POLICY]
+        .clone();
+    let b = support::response(db, support::get("/", None))
+        .await
+        .headers()[header::CONTENT_SECURITY_POLICY]
+        .clone();
     assert_ne!(a, b);
 }
 
 async fn unknown_paths_get_the_404_page(db: &Db) {
-    let res = send(db, get("/no/such/page")).await;
+    let res = support::response(db, support::get("/no/such/page", None)).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let html = text(res).await;
+    let html = support::text(res).await;
     assert!(html.contains("Page not found"), "{html}");
     assert!(
         html.contains("class=\"sidenav\""),
@@ -127,7 +107,7 @@ async fn theme_cookie_sets_the_document_theme(db: &Db) {
         .header(header::COOKIE, "portolan_theme=dark")
         .body(Body::empty())
         .expect("req");
-    let html = text(send(db, req).await).await;
+    let html = support::text(support::response(db, req).await).await;
     assert!(
         html.contains("<html lang=\"en\" data-theme=\"dark\">"),
         "{}",
@@ -140,7 +120,7 @@ async fn theme_cookie_sets_the_document_theme(db: &Db) {
 }
 
 async fn theme_server_function_sets_the_cookie(db: &Db) {
-    let res = send(db, theme_post(Some("http://127.0.0.1:3000"), "theme=dark")).await;
+    let res = support::response(db, theme_post(Some("http://127.0.0.1:3000"), "theme=dark")).await;
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res.headers()[header::SET_COOKIE]
         .to_str()
@@ -158,7 +138,7 @@ async fn theme_without_javascript_redirects_back(db: &Db) {
         .header("sec-fetch-site", "same-origin")
         .body(Body::from("theme=light"))
         .expect("req");
-    let res = send(db, req).await;
+    let res = support::response(db, req).await;
     assert_eq!(res.status(), StatusCode::FOUND);
     assert!(
         res.headers()[header::LOCATION]
@@ -175,15 +155,15 @@ async fn theme_without_javascript_redirects_back(db: &Db) {
 }
 
 async fn bad_theme_is_a_clear_400_that_changes_nothing(db: &Db) {
-    let res = send(db, theme_post(None, "theme=purple")).await;
+    let res = support::response(db, theme_post(None, "theme=purple")).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res.headers().get(header::SET_COOKIE).is_none());
-    let body = text(res).await;
+    let body = support::text(res).await;
     assert!(body.contains("unknown variant `purple`"), "{body}");
 }
 
 async fn cross_origin_writes_are_refused(db: &Db) {
-    let res = send(db, theme_post(Some("https://evil.example"), "theme=dark")).await;
+    let res = support::response(db, theme_post(Some("https://evil.example"), "theme=dark")).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(
         res.headers().get(header::SET_COOKIE).is_none(),
@@ -195,7 +175,10 @@ async fn cross_origin_writes_are_refused(db: &Db) {
         .header("sec-fetch-site", "cross-site")
         .body(Body::from("theme=dark"))
         .expect("req");
-    assert_eq!(send(db, req).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        support::response(db, req).await.status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 async fn oversized_bodies_are_refused(db: &Db) {
@@ -205,7 +188,10 @@ async fn oversized_bodies_are_refused(db: &Db) {
         .header(header::CONTENT_LENGTH, big.len())
         .body(Body::from(big))
         .expect("req");
-    assert_eq!(send(db, req).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        support::response(db, req).await.status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
 }
 
 async fn pages_are_compressed(db: &Db) {
@@ -213,12 +199,12 @@ async fn pages_are_compressed(db: &Db) {
         .header(header::ACCEPT_ENCODING, "gzip")
         .body(Body::empty())
         .expect("req");
-    let res = send(db, req).await;
+    let res = support::response(db, req).await;
     assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
 }
 
 async fn activity_lists_the_audit_log(db: &Db) {
-    let html = text(send(db, get("/activity")).await).await;
+    let html = support::text(support::response(db, support::get("/activity", None)).await).await;
     assert!(
         html.contains("Sign in to see this"),
         "anonymous callers are asked to sign in"
@@ -242,26 +228,30 @@ async fn activity_lists_the_audit_log(db: &Db) {
     )
     .await
     .expect("append");
-    let anonymous = text(send(db, get("/activity")).await).await;
+    let anonymous =
+        support::text(support::response(db, support::get("/activity", None)).await).await;
     assert!(anonymous.contains("Sign in to see this"), "{anonymous}");
     assert!(
         !anonymous.contains("pool.scale"),
         "nothing leaks to anonymous callers"
     );
     assert_eq!(
-        send(db, get("/api/activity/search")).await.status(),
+        support::response(db, support::get("/api/activity/search", None))
+            .await
+            .status(),
         StatusCode::UNAUTHORIZED
     );
     let viewer = support::dev_session(db, "viewer").await;
-    let html = text(send(db, get_as("/activity", &viewer)).await).await;
+    let html =
+        support::text(support::response(db, support::get("/activity", Some(&viewer))).await).await;
     assert!(html.contains("2026-11-18T11:06:40Z"), "{html}");
     assert!(html.contains("Grace &lt;Operator&gt;"), "names are escaped");
     assert!(html.contains("pool.scale"));
     assert!(html.contains("badge badge-denied"));
 
-    let res = send(db, get_as("/api/activity/search", &viewer)).await;
+    let res = support::response(db, support::get("/api/activity/search", Some(&viewer))).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let json: serde_json::Value = serde_json::from_str(&text(res).await).expect("json");
+    let json: serde_json::Value = serde_json::from_str(&support::text(res).await).expect("json");
     assert_eq!(
         json["entries"][0]["action"], "sign-in",
         "the viewer's own sign-in is the newest entry"
@@ -269,23 +259,31 @@ async fn activity_lists_the_audit_log(db: &Db) {
     assert_eq!(json["entries"][1]["action"], "pool.scale");
 
     // Filters: by result, by time range; bad filters are a clear 400.
-    let res = send(db, get_as("/api/activity/search?result=denied", &viewer)).await;
-    let json: serde_json::Value = serde_json::from_str(&text(res).await).expect("json");
+    let res = support::response(
+        db,
+        support::get("/api/activity/search?result=denied", Some(&viewer)),
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&support::text(res).await).expect("json");
     assert_eq!(json["entries"].as_array().map(Vec::len), Some(1));
     assert_eq!(json["entries"][0]["reason"], "needs operator");
-    let res = send(
+    let res = support::response(
         db,
-        get_as(
+        support::get(
             "/api/activity/search?from=2026-11-18&to=2026-11-18",
-            &viewer,
+            Some(&viewer),
         ),
     )
     .await;
-    let json: serde_json::Value = serde_json::from_str(&text(res).await).expect("json");
+    let json: serde_json::Value = serde_json::from_str(&support::text(res).await).expect("json");
     assert_eq!(json["entries"].as_array().map(Vec::len), Some(1), "{json}");
-    let res = send(db, get_as("/api/activity/search?from=yesterday", &viewer)).await;
+    let res = support::response(
+        db,
+        support::get("/api/activity/search?from=yesterday", Some(&viewer)),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert!(text(res).await.contains("YYYY-MM-DD"));
+    assert!(support::text(res).await.contains("YYYY-MM-DD"));
 }
 
 async fn activity_pages_through_the_log(db: &Db) {
@@ -313,9 +311,10 @@ async fn activity_pages_through_the_log(db: &Db) {
     let mut seen = Vec::new();
     let mut path = "/api/activity/search?action=pool.scale&cluster=default/prod".to_string();
     loop {
-        let res = send(db, get_as(&path, &viewer)).await;
+        let res = support::response(db, support::get(&path, Some(&viewer))).await;
         assert_eq!(res.status(), StatusCode::OK);
-        let json: serde_json::Value = serde_json::from_str(&text(res).await).expect("json");
+        let json: serde_json::Value =
+            serde_json::from_str(&support::text(res).await).expect("json");
         let entries = json["entries"].as_array().expect("entries");
         assert!(entries.len() <= 50);
         seen.extend(
@@ -338,7 +337,14 @@ async fn activity_pages_through_the_log(db: &Db) {
     assert_eq!(seen[119], "User 0");
 
     // The page shows the filters it was given and links to the next page.
-    let html = text(send(db, get_as("/activity?action=pool.scale", &viewer)).await).await;
+    let html = support::text(
+        support::response(
+            db,
+            support::get("/activity?action=pool.scale", Some(&viewer)),
+        )
+        .await,
+    )
+    .await;
     assert!(html.contains("Older entries"), "a next-page link");
     assert!(
         html.contains("/activity/export.csv?action=pool.scale"),
@@ -349,7 +355,8 @@ async fn activity_pages_through_the_log(db: &Db) {
 async fn a_failing_database_shows_an_error_without_internals(db: &Db) {
     let viewer = support::dev_session(db, "viewer").await;
     execute_raw(db, "DROP TABLE audit_log").await.expect("drop");
-    let html = text(send(db, get_as("/activity", &viewer)).await).await;
+    let html =
+        support::text(support::response(db, support::get("/activity", Some(&viewer))).await).await;
     assert!(html.contains("This could not be loaded"), "{html}");
     assert!(
         html.contains("request id"),
@@ -361,9 +368,9 @@ async fn a_failing_database_shows_an_error_without_internals(db: &Db) {
     );
     assert!(!html.contains("relation"), "no SQL details leak");
 
-    let res = send(db, get_as("/api/activity/search", &viewer)).await;
+    let res = support::response(db, support::get("/api/activity/search", Some(&viewer))).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(!text(res).await.contains("audit_log"));
+    assert!(!support::text(res).await.contains("audit_log"));
 }
 
 on_both_databases!(
@@ -483,7 +490,10 @@ async fn concurrent_pages_and_files_keep_their_own_headers() {
         let app = app.clone();
         let path = ["/", "/pkg/portolan.css", "/no/such/page"][i % 3];
         tasks.push(tokio::spawn(async move {
-            let res = app.oneshot(get(path)).await.expect("response");
+            let res = app
+                .oneshot(support::get(path, None))
+                .await
+                .expect("response");
             let csp = res
                 .headers()
                 .get(header::CONTENT_SECURITY_POLICY)

@@ -4,70 +4,13 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use axum::body::Body;
-use http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use http::StatusCode;
 use serde_json::Value;
 use server::store::{Db, audit};
-use tower::ServiceExt;
 
 /// The portal over `db` with a fresh kubesim (demo fleet) as its management cluster.
 async fn portal(db: &Db) -> (axum::Router, kubesim::Sim) {
-    portal_with(db, &[]).await
-}
-
-async fn portal_with(db: &Db, flags: &[&str]) -> (axum::Router, kubesim::Sim) {
-    let sim = kubesim::Sim::start(kubesim::SimOptions {
-        demo: true,
-        ..kubesim::SimOptions::default()
-    })
-    .await
-    .expect("kubesim");
-    let management = server::fleet::Management::from_yaml(sim.kubeconfig(), "test kubesim")
-        .await
-        .expect("management client");
-    let state = server::app_state_with(
-        &support::config(flags),
-        db.clone(),
-        "127.0.0.1:3000".parse().expect("addr"),
-        Some(Arc::new(management)),
-    )
-    .expect("valid configuration");
-    (server::http::router(state), sim)
-}
-
-async fn call(
-    app: &axum::Router,
-    cookie: &str,
-    path: &str,
-    form: Option<&str>,
-) -> (StatusCode, Value) {
-    let req = match form {
-        Some(body) => Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body.to_string())),
-        None => Request::get(path).body(Body::empty()),
-    };
-    let req = {
-        let mut r = req.expect("request");
-        let h = r.headers_mut();
-        h.insert(header::COOKIE, cookie.parse().expect("cookie"));
-        h.insert(
-            header::ORIGIN,
-            "http://127.0.0.1:3000".parse().expect("origin"),
-        );
-        h.insert(header::ACCEPT, "application/json".parse().expect("accept"));
-        r
-    };
-    let res = app.clone().oneshot(req).await.expect("response");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    support::portal_with_kubesim(db, &[]).await
 }
 
 async fn admins_add_and_remove_bindings_with_validation(db: &Db) {
@@ -85,7 +28,7 @@ async fn admins_add_and_remove_bindings_with_validation(db: &Db) {
     let start = count(db).await;
 
     // The overview lists bindings and the clusters a binding may name.
-    let (status, overview) = call(&app, &admin, "/api/access/bindings", None).await;
+    let (status, overview) = support::call(&app, &admin, "/api/access/bindings", None).await;
     assert_eq!(status, StatusCode::OK, "{overview}");
     let clusters: Vec<String> = overview["clusters"]
         .as_array()
@@ -124,14 +67,15 @@ async fn admins_add_and_remove_bindings_with_validation(db: &Db) {
         ),
         ("kind=group&subject=&role=viewer&cluster=", "is empty"),
     ] {
-        let (status, body) = call(&app, &admin, "/api/access/bindings/add", Some(form)).await;
+        let (status, body) =
+            support::call(&app, &admin, "/api/access/bindings/add", Some(form)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{form}: {body}");
         assert!(body.to_string().contains(message), "{form}: {body}");
         assert_eq!(count(db).await, start, "{form} stored nothing");
     }
 
     // A binding on an existing cluster is stored and recorded with what it is.
-    let (status, added) = call(
+    let (status, added) = support::call(
         &app,
         &admin,
         "/api/access/bindings/add",
@@ -140,7 +84,7 @@ async fn admins_add_and_remove_bindings_with_validation(db: &Db) {
     .await;
     assert_eq!(status, StatusCode::OK, "{added}");
     assert_eq!(count(db).await, start + 1);
-    let (status, dup) = call(
+    let (status, dup) = support::call(
         &app,
         &admin,
         "/api/access/bindings/add",
@@ -170,7 +114,7 @@ async fn admins_add_and_remove_bindings_with_validation(db: &Db) {
 
     // Removing it is recorded with what was there.
     let id = added["id"].as_i64().expect("id");
-    let (status, _) = call(
+    let (status, _) = support::call(
         &app,
         &admin,
         "/api/access/bindings/remove",
@@ -182,7 +126,7 @@ async fn admins_add_and_remove_bindings_with_validation(db: &Db) {
     let entries = audit::recent(db, 1).await.expect("audit");
     assert_eq!(entries[0].entry.action, "revoke-role");
     assert_eq!(entries[0].entry.parameters["before"]["id"], id);
-    let (status, _) = call(
+    let (status, _) = support::call(
         &app,
         &admin,
         "/api/access/bindings/remove",
@@ -197,7 +141,7 @@ async fn the_last_portal_wide_admin_binding_cannot_be_removed(db: &Db) {
     let (app, _sim) = portal(db).await;
     // The development admin binding lives in memory only and does not count: once the portal
     // gets an identity provider it is gone, and a stored admin binding must be left.
-    let (status, added) = call(
+    let (status, added) = support::call(
         &app,
         &admin,
         "/api/access/bindings/add",
@@ -213,7 +157,7 @@ async fn the_last_portal_wide_admin_binding_cannot_be_removed(db: &Db) {
         .map(|b| b.id)
         .collect();
     assert_eq!(admins.len(), 1, "root-admins is the only stored one");
-    let (status, body) = call(
+    let (status, body) = support::call(
         &app,
         &admin,
         "/api/access/bindings/remove",
@@ -236,7 +180,8 @@ async fn the_last_portal_wide_admin_binding_cannot_be_removed(db: &Db) {
     assert_eq!(refused[0].entry.action, "revoke-role");
     assert_eq!(refused[0].entry.outcome, audit::Outcome::Failed);
     // The development bindings cannot be removed at all (they are not stored).
-    let (status, body) = call(&app, &admin, "/api/access/bindings/remove", Some("id=-1")).await;
+    let (status, body) =
+        support::call(&app, &admin, "/api/access/bindings/remove", Some("id=-1")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
@@ -244,7 +189,7 @@ async fn the_simulator_answers_per_cluster(db: &Db) {
     let admin = support::dev_session(db, "admin").await;
     let (app, _sim) = portal(db).await;
     // The development bindings make prod-weu-admins admins of default/prod-weu only.
-    let (status, sim) = call(
+    let (status, sim) = support::call(
         &app,
         &admin,
         "/api/access/simulate?kind=group&name=prod-weu-admins&groups=",
@@ -276,7 +221,7 @@ async fn the_simulator_answers_per_cluster(db: &Db) {
     );
 
     // A user is judged by their own bindings and their groups'.
-    let (_, sim) = call(
+    let (_, sim) = support::call(
         &app,
         &admin,
         "/api/access/simulate?kind=user&name=someone&groups=platform-operators,%20developers",
@@ -284,7 +229,7 @@ async fn the_simulator_answers_per_cluster(db: &Db) {
     )
     .await;
     assert_eq!(sim["scopes"][0]["role"], "operator");
-    let (status, body) = call(
+    let (status, body) = support::call(
         &app,
         &admin,
         "/api/access/simulate?kind=group&name=%20&groups=",
@@ -300,7 +245,7 @@ async fn a_revoked_role_stops_working_at_once(db: &Db) {
     let viewer = support::dev_session(db, "viewer").await;
     let (app, _sim) = portal(db).await;
     // A stored portal-wide admin binding besides the one to revoke (the last one always stays).
-    let (status, _) = call(
+    let (status, _) = support::call(
         &app,
         &admin,
         "/api/access/bindings/add",
@@ -309,10 +254,12 @@ async fn a_revoked_role_stops_working_at_once(db: &Db) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        call(&app, &viewer, "/api/access/bindings", None).await.0,
+        support::call(&app, &viewer, "/api/access/bindings", None)
+            .await
+            .0,
         StatusCode::FORBIDDEN
     );
-    let (status, added) = call(
+    let (status, added) = support::call(
         &app,
         &admin,
         "/api/access/bindings/add",
@@ -321,11 +268,13 @@ async fn a_revoked_role_stops_working_at_once(db: &Db) {
     .await;
     assert_eq!(status, StatusCode::OK, "{added}");
     assert_eq!(
-        call(&app, &viewer, "/api/access/bindings", None).await.0,
+        support::call(&app, &viewer, "/api/access/bindings", None)
+            .await
+            .0,
         StatusCode::OK
     );
     let id = added["id"].as_i64().expect("id");
-    let (status, _) = call(
+    let (status, _) = support::call(
         &app,
         &admin,
         "/api/access/bindings/remove",
@@ -334,7 +283,9 @@ async fn a_revoked_role_stops_working_at_once(db: &Db) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        call(&app, &viewer, "/api/access/bindings", None).await.0,
+        support::call(&app, &viewer, "/api/access/bindings", None)
+            .await
+            .0,
         StatusCode::FORBIDDEN
     );
 }
@@ -343,8 +294,8 @@ async fn a_revoked_role_stops_working_at_once(db: &Db) {
 /// without, the portal's own account.
 async fn impersonation_makes_the_management_cluster_see_the_user(db: &Db) {
     let admin = support::dev_session(db, "admin").await;
-    let (app, _sim) = portal_with(db, &["--impersonate"]).await;
-    let (status, mine) = call(&app, &admin, "/api/access/mine", None).await;
+    let (app, _sim) = support::portal_with_kubesim(db, &["--impersonate"]).await;
+    let (status, mine) = support::call(&app, &admin, "/api/access/mine", None).await;
     assert_eq!(status, StatusCode::OK, "{mine}");
     let acting = &mine["acting_as"]["Ok"];
     assert_eq!(acting[0], "dev-admin", "{mine}");
@@ -352,7 +303,7 @@ async fn impersonation_makes_the_management_cluster_see_the_user(db: &Db) {
     assert_eq!(acting[2], true);
 
     let (app, _sim) = portal(db).await;
-    let (_, mine) = call(&app, &admin, "/api/access/mine", None).await;
+    let (_, mine) = support::call(&app, &admin, "/api/access/mine", None).await;
     assert_eq!(mine["acting_as"]["Ok"][0], "kubesim-admin", "{mine}");
     assert_eq!(mine["acting_as"]["Ok"][2], false);
 }

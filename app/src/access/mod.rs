@@ -1,5 +1,7 @@
 //! Access: roles, actions and bindings (shared with the server's decision) and the Access page.
 
+#[cfg(feature = "ssr")]
+pub mod backend;
 pub mod model;
 mod page;
 
@@ -28,7 +30,11 @@ pub struct AccessSummary {
 /// The caller's own groups, bindings and permissions (any signed-in person may ask).
 #[server(endpoint = "access/mine", input = leptos::server_fn::codec::GetUrl)]
 pub async fn my_access() -> Result<AccessSummary, AppError> {
-    crate::backend::backend()?.my_access().await
+    let who = crate::backend::backend()?
+        .current_user()
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    backend::access()?.my_access(&who).await
 }
 
 /// Who is signed in (nobody: `None`), for the top bar and for hiding what a user may not do.
@@ -66,11 +72,10 @@ pub struct Simulation {
 #[server(endpoint = "access/bindings", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_bindings() -> Result<AccessOverview, AppError> {
     use model::Target;
-    let backend = crate::backend::backend()?;
-    let who = backend
+    let who = crate::backend::backend()?
         .authorize(Action::ManageAccess, Target::Portal)
         .await?;
-    backend.access_overview(&who).await
+    backend::access()?.access_overview(&who).await
 }
 
 /// Binds a group or user to a role, everywhere (`cluster` empty) or on `<namespace>/<name>`.
@@ -82,11 +87,10 @@ pub async fn add_binding(
     cluster: String,
 ) -> Result<Binding, AppError> {
     use model::Target;
-    let backend = crate::backend::backend()?;
-    let who = backend
+    let who = crate::backend::backend()?
         .authorize(Action::ManageAccess, Target::Portal)
         .await?;
-    backend
+    backend::access()?
         .add_binding(&who, &kind, &subject, &role, &cluster)
         .await
 }
@@ -95,11 +99,10 @@ pub async fn add_binding(
 #[server(endpoint = "access/bindings/remove")]
 pub async fn remove_binding(id: i64) -> Result<(), AppError> {
     use model::Target;
-    let backend = crate::backend::backend()?;
-    let who = backend
+    let who = crate::backend::backend()?
         .authorize(Action::ManageAccess, Target::Portal)
         .await?;
-    backend.remove_binding(&who, id).await
+    backend::access()?.remove_binding(&who, id).await
 }
 
 /// "What can this group (or user) do?": effective roles and actions portal-wide and per cluster.
@@ -111,9 +114,10 @@ pub async fn simulate_access(
     groups: String,
 ) -> Result<Simulation, AppError> {
     use model::Target;
-    let backend = crate::backend::backend()?;
-    let who = backend
+    let who = crate::backend::backend()?
         .authorize(Action::ManageAccess, Target::Portal)
         .await?;
-    backend.simulate_access(&who, &kind, &name, &groups).await
+    backend::access()?
+        .simulate_access(&who, &kind, &name, &groups)
+        .await
 }

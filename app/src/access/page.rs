@@ -8,37 +8,30 @@ use leptos_router::hooks::use_query_map;
 
 use super::model::{Action, Binding, ClusterRef, Role};
 use super::{
-    AccessSummary, AddBinding, RemoveBinding, Simulation, list_bindings, my_access, simulate_access,
+    AccessOverview, AccessSummary, AddBinding, RemoveBinding, ScopeAccess, Simulation,
+    list_bindings, my_access, simulate_access,
 };
-use crate::ui::{ErrorPanel, PageHeader};
+use crate::ui::{Column, DataTable, Loaded, PageHeader};
 
 #[component]
 pub fn AccessPage() -> impl IntoView {
     let mine = Resource::new(|| (), |_| my_access());
     view! {
         <PageHeader title="Access" subtitle="Identity-provider groups and users bound to portal roles." />
-        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading your access…"</p> }>
-            {move || Suspend::new(async move {
-                match mine.await {
-                    Ok(m) => {
-                        let manages = m
-                            .actions
-                            .iter()
-                            .any(|(a, _, allowed)| *a == Action::ManageAccess && *allowed);
-                        view! {
-                            <YourAccess access=m />
-                            {if manages {
-                                view! { <ManageBindings /> <AccessSimulator /> }.into_any()
-                            } else {
-                                view! { <NotAnAdmin /> }.into_any()
-                            }}
-                        }
-                            .into_any()
-                    }
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded resource=mine loading="Loading your access…" show=|m: AccessSummary| {
+            let manages = m
+                .actions
+                .iter()
+                .any(|(a, _, allowed)| *a == Action::ManageAccess && *allowed);
+            view! {
+                <YourAccess access=m />
+                {if manages {
+                    view! { <ManageBindings /> <AccessSimulator /> }.into_any()
+                } else {
+                    view! { <NotAnAdmin /> }.into_any()
+                }}
+            }
+        } />
     }
 }
 
@@ -86,14 +79,9 @@ fn ManageBindings() -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="bindings-h">
             <h2 id="bindings-h">"Role bindings"</h2>
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading role bindings…"</p> }>
-                {move || Suspend::new(async move {
-                    match bindings.await {
-                        Ok(o) => view! { <BindingsTable bindings=o.bindings remove /> }.into_any(),
-                        Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=bindings loading="Loading role bindings…" show=move |o: AccessOverview| {
+                view! { <BindingsTable bindings=o.bindings remove /> }
+            } />
             {move || {
                 remove
                     .value()
@@ -176,64 +164,46 @@ fn ManageBindings() -> impl IntoView {
 
 #[component]
 fn BindingsTable(bindings: Vec<Binding>, remove: ServerAction<RemoveBinding>) -> impl IntoView {
-    if bindings.is_empty() {
-        return view! { <p>"No role bindings: nobody but the bootstrap group can do anything."</p> }
-            .into_any();
-    }
+    let columns = vec![
+        Column::new("Subject", |b: &Binding| {
+            format!("{} {}", b.kind.as_str(), b.subject).into_any()
+        }),
+        Column::new("Role", |b: &Binding| b.role.as_str().into_any()),
+        Column::new("Where", |b: &Binding| scope_text(&b.cluster).into_any()),
+        Column::new("Added by", |b: &Binding| b.created_by.clone().into_any()),
+        Column::new("Remove", move |b: &Binding| {
+            if b.id < 0 {
+                // In memory only, for as long as the development sign-in is on.
+                return view! { <span class="hint">"Development only"</span> }.into_any();
+            }
+            let label = format!(
+                "Remove {} {} ({} {})",
+                b.kind.as_str(),
+                b.subject,
+                b.role,
+                scope_text(&b.cluster),
+            );
+            let id = b.id.to_string();
+            view! {
+                <ActionForm action=remove attr:class="inline-form">
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" class="link-button" aria-label=label>
+                        "Remove"
+                    </button>
+                </ActionForm>
+            }
+            .into_any()
+        })
+        .hidden(),
+    ];
     view! {
-        <div class="table-wrap">
-            <table class="data-table" aria-label="All role bindings">
-                <thead>
-                    <tr>
-                        <th scope="col">"Subject"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Where"</th>
-                        <th scope="col">"Added by"</th>
-                        <th scope="col"><span class="visually-hidden">"Remove"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {bindings
-                        .into_iter()
-                        .map(|b| {
-                            let label = format!(
-                                "Remove {} {} ({} {})",
-                                b.kind.as_str(),
-                                b.subject,
-                                b.role,
-                                scope_text(&b.cluster),
-                            );
-                            view! {
-                                <tr>
-                                    <td>{format!("{} {}", b.kind.as_str(), b.subject)}</td>
-                                    <td>{b.role.as_str()}</td>
-                                    <td>{scope_text(&b.cluster)}</td>
-                                    <td>{b.created_by.clone()}</td>
-                                    <td>
-                                        {if b.id < 0 {
-                                            // In memory only, for as long as the development sign-in is on.
-                                            view! { <span class="hint">"Development only"</span> }.into_any()
-                                        } else {
-                                            view! {
-                                                <ActionForm action=remove attr:class="inline-form">
-                                                    <input type="hidden" name="id" value=b.id.to_string() />
-                                                    <button type="submit" class="link-button" aria-label=label>
-                                                        "Remove"
-                                                    </button>
-                                                </ActionForm>
-                                            }
-                                                .into_any()
-                                        }}
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable
+            label="All role bindings"
+            columns
+            rows=bindings
+            empty=|| view! { <p>"No role bindings: nobody but the bootstrap group can do anything."</p> }
+        />
     }
-    .into_any()
 }
 
 /// "What can this group do?": pick a group (or a user and their groups), see each place. The
@@ -330,37 +300,38 @@ fn SimulationTable(sim: Simulation) -> impl IntoView {
     };
     view! {
         <p class="sim-through">{format!("{}: {through}.", sim.principal.name)}</p>
-        <div class="table-wrap">
-            <table class="data-table" aria-label="Simulated access">
-                <thead>
-                    <tr>
-                        <th scope="col">"Where"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"May"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {sim.scopes
-                        .into_iter()
-                        .map(|s| {
-                            let may = if s.allowed.is_empty() {
-                                "nothing".to_string()
-                            } else {
-                                s.allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
-                            };
-                            view! {
-                                <tr>
-                                    <td>{s.scope.map(|c| format!("cluster {c}")).unwrap_or_else(|| "portal-wide".into())}</td>
-                                    <td>{s.role.map(|r| r.to_string()).unwrap_or_else(|| "none".into())}</td>
-                                    <td class="wrap">{may}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable label="Simulated access" columns=simulation_columns() rows=sim.scopes />
     }
+}
+
+fn simulation_columns() -> Vec<Column<ScopeAccess>> {
+    vec![
+        Column::new("Where", |s: &ScopeAccess| {
+            s.scope
+                .as_ref()
+                .map(|c| format!("cluster {c}"))
+                .unwrap_or_else(|| "portal-wide".into())
+                .into_any()
+        }),
+        Column::new("Role", |s: &ScopeAccess| {
+            s.role
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "none".into())
+                .into_any()
+        }),
+        Column::new("May", |s: &ScopeAccess| {
+            let may = if s.allowed.is_empty() {
+                "nothing".to_string()
+            } else {
+                s.allowed
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            view! { <span class="wrap">{may}</span> }.into_any()
+        }),
+    ]
 }
 
 #[component]
@@ -392,21 +363,15 @@ fn YourAccess(access: AccessSummary) -> impl IntoView {
         view! { <p>"No role binding applies to you: ask an administrator for access."</p> }
             .into_any()
     } else {
-        view! {
-            <table class="data-table" aria-label="Role bindings that apply to you">
-                <thead><tr><th scope="col">"Through"</th><th scope="col">"Role"</th><th scope="col">"Where"</th></tr></thead>
-                <tbody>
-                    {bindings.into_iter().map(|b| view! {
-                        <tr>
-                            <td>{format!("{} {}", b.kind.as_str(), b.subject)}</td>
-                            <td>{b.role.as_str()}</td>
-                            <td>{b.cluster.map(|c| format!("cluster {c}")).unwrap_or_else(|| "everywhere".into())}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        }
-        .into_any()
+        let columns = vec![
+            Column::new("Through", |b: &Binding| {
+                format!("{} {}", b.kind.as_str(), b.subject).into_any()
+            }),
+            Column::new("Role", |b: &Binding| b.role.as_str().into_any()),
+            Column::new("Where", |b: &Binding| scope_text(&b.cluster).into_any()),
+        ];
+        view! { <DataTable label="Role bindings that apply to you" columns rows=bindings /> }
+            .into_any()
     };
     view! {
         <section class="your-access" aria-labelledby="your-access">
@@ -419,18 +384,26 @@ fn YourAccess(access: AccessSummary) -> impl IntoView {
             <h3>"On the management cluster"</h3>
             <p class="acting-as">{acting}</p>
             <h3>"What you may do everywhere"</h3>
-            <table class="data-table" aria-label="What you may do everywhere">
-                <thead><tr><th scope="col">"Action"</th><th scope="col">"Needs"</th><th scope="col">"You"</th></tr></thead>
-                <tbody>
-                    {actions.into_iter().map(|(a, needs, allowed)| view! {
-                        <tr>
-                            <td>{a.as_str()}</td>
-                            <td>{needs.as_str()}</td>
-                            <td class=if allowed { "allowed" } else { "denied" }>{if allowed { "allowed" } else { "not allowed" }}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <DataTable label="What you may do everywhere" columns=action_columns() rows=actions />
         </section>
     }
+}
+
+fn action_columns() -> Vec<Column<(Action, Role, bool)>> {
+    vec![
+        Column::new("Action", |(a, _, _): &(Action, Role, bool)| {
+            a.as_str().into_any()
+        }),
+        Column::new("Needs", |(_, needs, _): &(Action, Role, bool)| {
+            needs.as_str().into_any()
+        }),
+        Column::new("You", |(_, _, allowed): &(Action, Role, bool)| {
+            let (class, text) = if *allowed {
+                ("allowed", "allowed")
+            } else {
+                ("denied", "not allowed")
+            };
+            view! { <span class=class>{text}</span> }.into_any()
+        }),
+    ]
 }

@@ -1,5 +1,7 @@
 //! Activity: the audit log as the browser sees it, its server function and its page.
 
+#[cfg(feature = "ssr")]
+pub mod backend;
 mod page;
 
 pub use page::ActivityPage;
@@ -68,8 +70,7 @@ pub async fn search_activity(
     #[server(default)] before: String,
 ) -> Result<ActivityPage, AppError> {
     use crate::access::model::{Action, Target};
-    let backend = crate::backend::backend()?;
-    let who = backend
+    let who = crate::backend::backend()?
         .authorize(Action::ViewActivity, Target::Portal)
         .await?;
     let filter = ActivityFilter {
@@ -81,5 +82,7 @@ pub async fn search_activity(
         to,
         before,
     };
-    backend.search_activity(&who, filter, PAGE_SIZE).await
+    backend::activity()?
+        .search_activity(&who, filter, PAGE_SIZE)
+        .await
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::{ActivityEntry, ActivityFilter, search_activity};
-use crate::ui::{EmptyState, ErrorPanel, PageHeader, percent_encode};
+use crate::ui::{Badge, Column, DataTable, EmptyState, Loaded, PageHeader, Pager, percent_encode};
 
 /// The filters in the address (`/activity?actor=…&before=…`), so a filtered view can be shared.
 fn filter_from_query() -> impl Fn() -> ActivityFilter + Copy {
@@ -65,59 +65,50 @@ pub fn ActivityPage() -> impl IntoView {
             subtitle="Sign-ins, denied attempts and every change, newest first."
         />
         <Filters filter />
-        <Transition fallback=|| view! { <p class="loading" role="status">"Loading activity…"</p> }>
-            {move || Suspend::new(async move {
-                let f = filter();
-                let filtered = f != ActivityFilter::default();
-                match page.await {
-                    Ok(p) if p.entries.is_empty() => {
-                        if filtered {
-                            view! {
-                                <EmptyState
-                                    title="Nothing matches these filters"
-                                    detail="Widen the time range or clear a filter."
-                                >
-                                    <p><a href="/activity">"Clear all filters"</a></p>
-                                </EmptyState>
-                            }
-                                .into_any()
-                        } else {
-                            view! {
-                                <EmptyState
-                                    title="No activity yet"
-                                    detail="Sign-ins and changes to clusters, pools and access will be listed here."
-                                />
-                            }
-                                .into_any()
-                        }
+        <Loaded resource=page loading="Loading activity…" show=move |p: super::ActivityPage| {
+            let f = filter();
+            let filtered = f != ActivityFilter::default();
+            if p.entries.is_empty() {
+                return if filtered {
+                    view! {
+                        <EmptyState
+                            title="Nothing matches these filters"
+                            detail="Widen the time range or clear a filter."
+                        >
+                            <p><a href="/activity">"Clear all filters"</a></p>
+                        </EmptyState>
                     }
-                    Ok(p) => {
-                        let export = if p.export_query.is_empty() {
-                            String::new()
-                        } else {
-                            format!("?{}", p.export_query)
-                        };
-                        let older = p.next.map(|next| page_link(&f, &next));
-                        let newest = (!f.before.is_empty()).then(|| page_link(&f, ""));
-                        view! {
-                            <p class="export-links">
-                                "Export the newest 1,000 matching entries: "
-                                <a href=format!("/activity/export.jsonl{export}") rel="external" download="">"JSON Lines"</a>
-                                " · "
-                                <a href=format!("/activity/export.csv{export}") rel="external" download="">"CSV"</a>
-                            </p>
-                            <ActivityTable entries=p.entries />
-                            <nav class="pager" aria-label="Pages">
-                                {newest.map(|href| view! { <a href=href>"← Newest"</a> })}
-                                {older.map(|href| view! { <a href=href rel="next">"Older entries →"</a> })}
-                            </nav>
-                        }
-                            .into_any()
+                        .into_any()
+                } else {
+                    view! {
+                        <EmptyState
+                            title="No activity yet"
+                            detail="Sign-ins and changes to clusters, pools and access will be listed here."
+                        />
                     }
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+                        .into_any()
+                };
+            }
+            let export = if p.export_query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", p.export_query)
+            };
+            let pager = Pager {
+                previous: (!f.before.is_empty()).then(|| (page_link(&f, ""), "← Newest")),
+                next: p.next.map(|next| (page_link(&f, &next), "Older entries →")),
+            };
+            view! {
+                <p class="export-links">
+                    "Export the newest 1,000 matching entries: "
+                    <a href=format!("/activity/export.jsonl{export}") rel="external" download="">"JSON Lines"</a>
+                    " · "
+                    <a href=format!("/activity/export.csv{export}") rel="external" download="">"CSV"</a>
+                </p>
+                <DataTable label="Activity" columns=activity_columns() rows=p.entries pager />
+            }
+                .into_any()
+        } />
     }
 }
 
@@ -150,52 +141,39 @@ fn Filters(filter: impl Fn() -> ActivityFilter + Copy + Send + Sync + 'static) -
     }
 }
 
-#[component]
-fn ActivityTable(entries: Vec<ActivityEntry>) -> impl IntoView {
-    view! {
-        <div class="table-wrap">
-            <table class="data-table" aria-label="Activity">
-                <thead>
-                    <tr>
-                        <th scope="col">"Time (UTC)"</th>
-                        <th scope="col">"Who"</th>
-                        <th scope="col">"What"</th>
-                        <th scope="col">"Target"</th>
-                        <th scope="col">"Result"</th>
-                        <th scope="col">"From"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {entries
-                        .into_iter()
-                        .map(|e| {
-                            let result_class = format!("badge badge-{}", e.result);
-                            view! {
-                                <tr>
-                                    <td><time datetime=e.at.clone()>{e.at.clone()}</time></td>
-                                    <td>{e.actor}</td>
-                                    <td>
-                                        <span class="summary">{e.summary}</span>
-                                        <small class="action-name">{e.action}</small>
-                                        {e.details.map(|d| view! {
-                                            <details>
-                                                <summary>"Before and after"</summary>
-                                                <pre>{d}</pre>
-                                            </details>
-                                        })}
-                                    </td>
-                                    <td>{e.target}</td>
-                                    <td>
-                                        <span class=result_class>{e.result}</span>
-                                        {e.reason.map(|r| view! { <small class="reason">{r}</small> })}
-                                    </td>
-                                    <td title=format!("request {}", e.request_id)>{e.client_addr.unwrap_or_default()}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
+/// The Activity table's columns.
+fn activity_columns() -> Vec<Column<ActivityEntry>> {
+    vec![
+        Column::new("Time (UTC)", |e: &ActivityEntry| {
+            view! { <time datetime=e.at.clone()>{e.at.clone()}</time> }.into_any()
+        }),
+        Column::new("Who", |e: &ActivityEntry| e.actor.clone().into_any()),
+        Column::new("What", |e: &ActivityEntry| {
+            view! {
+                <span class="summary">{e.summary.clone()}</span>
+                <small class="action-name">{e.action.clone()}</small>
+                {e.details.clone().map(|d| view! {
+                    <details>
+                        <summary>"Before and after"</summary>
+                        <pre>{d}</pre>
+                    </details>
+                })}
+            }
+            .into_any()
+        }),
+        Column::new("Target", |e: &ActivityEntry| e.target.clone().into_any()),
+        Column::new("Result", |e: &ActivityEntry| {
+            view! {
+                <Badge state=e.result.clone() text=e.result.clone() />
+                {e.reason.clone().map(|r| view! { <small class="reason">{r}</small> })}
+            }
+            .into_any()
+        }),
+        Column::new("From", |e: &ActivityEntry| {
+            view! {
+                <span title=format!("request {}", e.request_id)>{e.client_addr.clone().unwrap_or_default()}</span>
+            }
+                .into_any()
+        }),
+    ]
 }

@@ -1,12 +1,21 @@
-//! Generic building blocks every page is made of: frame, page header, empty state, error panel.
+//! Generic building blocks every page is made of: frame, page header, empty state, error panel,
+//! the resource loader, data table, details list and badges.
 
 use leptos::prelude::Get;
 
+mod badge;
+mod details;
 mod frame;
+mod loader;
 mod states;
+mod table;
 
+pub use badge::{Badge, badge_class};
+pub use details::DetailsList;
 pub use frame::{Breadcrumb, SideNav, TopBar};
+pub use loader::Loaded;
 pub use states::{EmptyState, ErrorPanel, PageHeader};
+pub use table::{Column, DataTable, Pager, Sorting};
 
 /// The sign-in link for the page being shown: back here afterwards (reactive: use as `href=sign_in_href`).
 pub fn sign_in_href() -> String {

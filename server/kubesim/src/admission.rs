@@ -17,7 +17,7 @@ pub fn admit(
     new: &Value,
     old: Option<&Value>,
 ) -> Result<(), ApiError> {
-    let res = resources::get(res_id);
+    let resource = resources::get(res_id);
     let mut causes = Vec::new();
     let label_names = matches!(res_id, id::M_NAMESPACES | id::W_NAMESPACES | id::CLUSTERS);
     validate::metadata(new, label_names, &mut causes);
@@ -53,7 +53,12 @@ pub fn admit(
         Ok(())
     } else {
         let name = new["metadata"]["name"].as_str().unwrap_or_default();
-        Err(ApiError::invalid(res.group, res.kind, name, causes))
+        Err(ApiError::invalid(
+            resource.group,
+            resource.kind,
+            name,
+            causes,
+        ))
     }
 }
 

@@ -1,6 +1,9 @@
-//! Simulated time: real time multiplied by the speed factor.
+//! Simulated time (real time multiplied by the speed factor) and times as Kubernetes writes them.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use time::OffsetDateTime;
+use time::macros::format_description;
 
 pub struct Clock {
     start: Instant,
@@ -39,4 +42,16 @@ impl Clock {
     pub fn unix(&self) -> f64 {
         self.epoch_unix + self.now()
     }
+}
+
+/// Now, as Kubernetes writes times (RFC 3339, whole seconds, UTC).
+pub fn timestamp() -> String {
+    format_time(OffsetDateTime::now_utc())
+}
+
+pub fn format_time(t: OffsetDateTime) -> String {
+    t.format(format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+    .unwrap_or_default()
 }

@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
+use crate::quantity::{cpu_millis, mem_bytes};
 use crate::resources::id;
-use crate::util::{cpu_millis, mem_bytes};
 
 /// Marks a simulated pod whose memory grows until it is OOM-killed.
 pub const LEAK_ANNOTATION: &str = "kubesim.portolan.dev/leaks-memory";

@@ -56,7 +56,7 @@ impl Resource {
     }
 }
 
-macro_rules! res {
+macro_rules! resource {
     ($plane:ident, $group:literal, $version:literal, $kind:literal, $plural:literal, $singular:literal,
      namespaced: $ns:literal, short: [$($short:literal),*], status: $status:literal, computed: $computed:literal) => {
         Resource {
@@ -80,22 +80,22 @@ pub const CAPI_VERSION: &str = "v1beta2";
 /// Every served resource. Indexes into this table identify a resource inside a store.
 pub static RESOURCES: &[Resource] = &[
     // Management cluster.
-    res!(Management, "", "v1", "Namespace", "namespaces", "namespace", namespaced: false, short: ["ns"], status: true, computed: false),
-    res!(Management, "", "v1", "Secret", "secrets", "secret", namespaced: true, short: [], status: false, computed: false),
-    res!(Management, "", "v1", "Event", "events", "event", namespaced: true, short: ["ev"], status: false, computed: false),
-    res!(Management, "cluster.x-k8s.io", "v1beta2", "Cluster", "clusters", "cluster", namespaced: true, short: ["cl"], status: true, computed: false),
-    res!(Management, "cluster.x-k8s.io", "v1beta2", "ClusterClass", "clusterclasses", "clusterclass", namespaced: true, short: ["cc"], status: true, computed: false),
-    res!(Management, "cluster.x-k8s.io", "v1beta2", "MachineDeployment", "machinedeployments", "machinedeployment", namespaced: true, short: ["md"], status: true, computed: false),
-    res!(Management, "cluster.x-k8s.io", "v1beta2", "Machine", "machines", "machine", namespaced: true, short: ["ma"], status: true, computed: false),
+    resource!(Management, "", "v1", "Namespace", "namespaces", "namespace", namespaced: false, short: ["ns"], status: true, computed: false),
+    resource!(Management, "", "v1", "Secret", "secrets", "secret", namespaced: true, short: [], status: false, computed: false),
+    resource!(Management, "", "v1", "Event", "events", "event", namespaced: true, short: ["ev"], status: false, computed: false),
+    resource!(Management, "cluster.x-k8s.io", "v1beta2", "Cluster", "clusters", "cluster", namespaced: true, short: ["cl"], status: true, computed: false),
+    resource!(Management, "cluster.x-k8s.io", "v1beta2", "ClusterClass", "clusterclasses", "clusterclass", namespaced: true, short: ["cc"], status: true, computed: false),
+    resource!(Management, "cluster.x-k8s.io", "v1beta2", "MachineDeployment", "machinedeployments", "machinedeployment", namespaced: true, short: ["md"], status: true, computed: false),
+    resource!(Management, "cluster.x-k8s.io", "v1beta2", "Machine", "machines", "machine", namespaced: true, short: ["ma"], status: true, computed: false),
     // Workload clusters.
-    res!(Workload, "", "v1", "Namespace", "namespaces", "namespace", namespaced: false, short: ["ns"], status: true, computed: false),
-    res!(Workload, "", "v1", "Node", "nodes", "node", namespaced: false, short: ["no"], status: true, computed: false),
-    res!(Workload, "", "v1", "Pod", "pods", "pod", namespaced: true, short: ["po"], status: true, computed: false),
-    res!(Workload, "", "v1", "Event", "events", "event", namespaced: true, short: ["ev"], status: false, computed: false),
-    res!(Workload, "policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget", namespaced: true, short: ["pdb"], status: true, computed: false),
-    res!(Workload, "apps", "v1", "Deployment", "deployments", "deployment", namespaced: true, short: ["deploy"], status: true, computed: false),
-    res!(Workload, "metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", namespaced: false, short: [], status: false, computed: true),
-    res!(Workload, "metrics.k8s.io", "v1beta1", "PodMetrics", "pods", "", namespaced: true, short: [], status: false, computed: true),
+    resource!(Workload, "", "v1", "Namespace", "namespaces", "namespace", namespaced: false, short: ["ns"], status: true, computed: false),
+    resource!(Workload, "", "v1", "Node", "nodes", "node", namespaced: false, short: ["no"], status: true, computed: false),
+    resource!(Workload, "", "v1", "Pod", "pods", "pod", namespaced: true, short: ["po"], status: true, computed: false),
+    resource!(Workload, "", "v1", "Event", "events", "event", namespaced: true, short: ["ev"], status: false, computed: false),
+    resource!(Workload, "policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget", namespaced: true, short: ["pdb"], status: true, computed: false),
+    resource!(Workload, "apps", "v1", "Deployment", "deployments", "deployment", namespaced: true, short: ["deploy"], status: true, computed: false),
+    resource!(Workload, "metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", namespaced: false, short: [], status: false, computed: true),
+    resource!(Workload, "metrics.k8s.io", "v1beta1", "PodMetrics", "pods", "", namespaced: true, short: [], status: false, computed: true),
 ];
 
 /// Resource ids, for code that names a kind directly.

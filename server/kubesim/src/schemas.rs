@@ -167,8 +167,8 @@ impl Schemas {
             id::MACHINE_DEPLOYMENTS,
             id::MACHINES,
         ] {
-            let res = resources::get(res_id);
-            let file = dir.join(format!("{CAPI_GROUP}_{}.yaml", res.plural));
+            let resource = resources::get(res_id);
+            let file = dir.join(format!("{CAPI_GROUP}_{}.yaml", resource.plural));
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let crd: Value = serde_yaml::from_str(&text)

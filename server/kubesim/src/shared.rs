@@ -81,7 +81,7 @@ impl Shared {
     /// Creates (or returns) a workload cluster's API.
     pub fn ensure_workload(&self, key: &str, version: &str) -> Arc<Store> {
         let mut map = self.workloads.write().unwrap_or_else(|e| e.into_inner());
-        let seed = crate::util::hash_str(self.seed, key);
+        let seed = crate::noise::hash_str(self.seed, key);
         map.entry(key.to_string())
             .or_insert_with(|| Workload {
                 // A fleet has hundreds of workload APIs: each keeps a quarter of the history.

@@ -8,11 +8,12 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
+use crate::clock::timestamp;
 use crate::index;
+use crate::noise::{random_suffix, splitmix};
 use crate::resources::{self, Plane, RESOURCES, Resource, id};
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::status::ApiError;
-use crate::util::{random_suffix, splitmix, timestamp};
 
 /// A stored object: its JSON as served, plus what selectors and the simulation read from it.
 #[derive(Debug)]
@@ -125,17 +126,17 @@ pub struct ListQuery<'a> {
     pub limit: Option<usize>,
 }
 
-fn conflict(res: &Resource, name: &str, message: &str) -> ApiError {
+fn conflict(resource: &Resource, name: &str, message: &str) -> ApiError {
     ApiError::Conflict {
-        group: res.group.into(),
-        resource: res.plural.into(),
+        group: resource.group.into(),
+        resource: resource.plural.into(),
         name: name.into(),
         message: message.into(),
     }
 }
 
-fn not_found(res: &Resource, name: &str) -> ApiError {
-    ApiError::not_found(res.group, res.plural, name)
+fn not_found(resource: &Resource, name: &str) -> ApiError {
+    ApiError::not_found(resource.group, resource.plural, name)
 }
 
 fn meta_str<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -203,14 +204,14 @@ impl Store {
 
     /// Serializes `value` at version `rv` into a stored object.
     fn seal(res_id: usize, mut value: Value, rv: u64) -> Arc<Obj> {
-        let res = resources::get(res_id);
+        let resource = resources::get(res_id);
         value["metadata"]["resourceVersion"] = Value::String(rv.to_string());
         let (labels, fields) = index::extract(res_id, &value);
         let json = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
         Arc::new(Obj {
             rv,
             name: meta_str(&value, "name").into(),
-            namespace: if res.namespaced {
+            namespace: if resource.namespaced {
                 meta_str(&value, "namespace").into()
             } else {
                 "".into()
@@ -313,7 +314,7 @@ impl Store {
 
     /// Creates an object; `value` has been validated by the caller.
     pub fn create(&self, res_id: usize, mut value: Value) -> Result<Arc<Obj>, ApiError> {
-        let res = resources::get(res_id);
+        let resource = resources::get(res_id);
         if !value["metadata"].is_object() {
             value["metadata"] = json!({});
         }
@@ -322,8 +323,8 @@ impl Store {
             let prefix = meta_str(&value, "generateName").to_string();
             if prefix.is_empty() {
                 return Err(ApiError::invalid(
-                    res.group,
-                    res.kind,
+                    resource.group,
+                    resource.kind,
                     "",
                     vec![crate::status::Cause::new(
                         "metadata.name",
@@ -335,7 +336,7 @@ impl Store {
             value["metadata"]["name"] = Value::String(name);
         }
         let name = meta_str(&value, "name").to_string();
-        let namespace = if res.namespaced {
+        let namespace = if resource.namespaced {
             let ns = meta_str(&value, "namespace");
             if ns.is_empty() {
                 "default".to_string()
@@ -345,15 +346,15 @@ impl Store {
         } else {
             String::new()
         };
-        if res.namespaced {
+        if resource.namespaced {
             let ns_res = self.namespace_resource();
             let key: Key = ("".into(), namespace.as_str().into());
             match inner.tables[ns_res].objects.get(&key) {
                 None => return Err(ApiError::not_found("", "namespaces", &namespace)),
                 Some(ns) if ns.deleting => {
                     return Err(ApiError::Conflict {
-                        group: res.group.into(),
-                        resource: res.plural.into(),
+                        group: resource.group.into(),
+                        resource: resource.plural.into(),
                         name,
                         message: format!(
                             "namespace {namespace} is being terminated; new content cannot be created in it"
@@ -367,13 +368,13 @@ impl Store {
         let key: Key = (namespace.as_str().into(), name.as_str().into());
         if inner.tables[res_id].objects.contains_key(&key) {
             return Err(ApiError::AlreadyExists {
-                group: res.group.into(),
-                resource: res.plural.into(),
+                group: resource.group.into(),
+                resource: resource.plural.into(),
                 name,
             });
         }
-        value["apiVersion"] = Value::String(res.api_version());
-        value["kind"] = Value::String(res.kind.into());
+        value["apiVersion"] = Value::String(resource.api_version());
+        value["kind"] = Value::String(resource.kind.into());
         let meta = &mut value["metadata"];
         meta["uid"] = Value::String(self.next_uid());
         meta["creationTimestamp"] = Value::String(timestamp());
@@ -398,18 +399,18 @@ impl Store {
         mut value: Value,
         mode: UpdateMode,
     ) -> Result<Arc<Obj>, ApiError> {
-        let res = resources::get(res_id);
+        let resource = resources::get(res_id);
         let mut inner = self.lock();
         let key: Key = (namespace.into(), name.into());
         let old_obj = inner.tables[res_id]
             .objects
             .get(&key)
             .cloned()
-            .ok_or_else(|| not_found(res, name))?;
+            .ok_or_else(|| not_found(resource, name))?;
         let wanted_rv = meta_str(&value, "resourceVersion");
         if !wanted_rv.is_empty() && wanted_rv != old_obj.rv.to_string() {
             return Err(conflict(
-                res,
+                resource,
                 name,
                 "the object has been modified; please apply your changes to the latest version and try again",
             ));
@@ -422,7 +423,7 @@ impl Store {
                 next
             }
             UpdateMode::Main => {
-                if res.status {
+                if resource.status {
                     value["status"] = old["status"].clone();
                 }
                 if let Some(m) = value.as_object_mut()
@@ -451,8 +452,8 @@ impl Store {
                 }
             }
         }
-        next["apiVersion"] = Value::String(res.api_version());
-        next["kind"] = Value::String(res.kind.into());
+        next["apiVersion"] = Value::String(resource.api_version());
+        next["kind"] = Value::String(resource.kind.into());
         if mode == UpdateMode::Main && next.get("spec") != old.get("spec") {
             let generation = old["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
             next["metadata"]["generation"] = json!(generation);
@@ -511,14 +512,14 @@ impl Store {
         namespace: &str,
         name: &str,
     ) -> Result<(Arc<Obj>, bool), ApiError> {
-        let res = resources::get(res_id);
+        let resource = resources::get(res_id);
         let mut inner = self.lock();
         let key: Key = (namespace.into(), name.into());
         let old_obj = inner.tables[res_id]
             .objects
             .get(&key)
             .cloned()
-            .ok_or_else(|| not_found(res, name))?;
+            .ok_or_else(|| not_found(resource, name))?;
         let mut value = old_obj.value();
         if has_finalizers(&value) {
             if old_obj.deleting {
@@ -545,8 +546,8 @@ impl Store {
 
     /// Deleting a namespace deletes what is in it (the namespace controller, made instant).
     fn purge_namespace(&self, namespace: &str) {
-        for (res_id, res) in RESOURCES.iter().enumerate() {
-            if res.plane != self.plane || !res.namespaced || res.computed {
+        for (res_id, resource) in RESOURCES.iter().enumerate() {
+            if resource.plane != self.plane || !resource.namespaced || resource.computed {
                 continue;
             }
             let names: Vec<Box<str>> = {

@@ -57,14 +57,14 @@ fn condition(v: &Value, kind: &str) -> Value {
 
 type Column = (&'static str, &'static str, fn(&Value) -> Value);
 
-fn columns(res: usize) -> Vec<Column> {
+fn columns(resource: usize) -> Vec<Column> {
     let age_col: Column = ("Age", "string", |v| {
         json!(age(v["metadata"]["creationTimestamp"]
             .as_str()
             .unwrap_or("")))
     });
     let name: Column = ("Name", "string", |v| v["metadata"]["name"].clone());
-    match res {
+    match resource {
         id::M_NAMESPACES | id::W_NAMESPACES => vec![
             name,
             ("Status", "string", |v| s(&v["status"]["phase"])),
@@ -244,8 +244,8 @@ fn columns(res: usize) -> Vec<Column> {
 }
 
 /// A Table of `objs` (each row carries the object's metadata, as `includeObject=Metadata`).
-pub fn render(res: usize, objs: &[Arc<Obj>], rv: u64, next: Option<&str>) -> Value {
-    let cols = columns(res);
+pub fn render(resource: usize, objs: &[Arc<Obj>], rv: u64, next: Option<&str>) -> Value {
+    let cols = columns(resource);
     let defs: Vec<Value> = cols
         .iter()
         .map(|(name, ty, _)| json!({"name": name, "type": ty, "format": if *name == "Name" { "name" } else { "" }, "description": "", "priority": 0}))

@@ -54,9 +54,9 @@ fn crd_dir(test: &str) -> Option<PathBuf> {
     None
 }
 
-fn fields(schemas: &Schemas, res: usize, v: &Value) -> Vec<String> {
+fn fields(schemas: &Schemas, resource: usize, v: &Value) -> Vec<String> {
     let mut causes = Vec::new();
-    validate::schema(schemas.get(res).expect("schema"), v, "", &mut causes);
+    validate::schema(schemas.get(resource).expect("schema"), v, "", &mut causes);
     let mut f: Vec<String> = causes.into_iter().map(|c| c.field).collect();
     f.sort();
     f
@@ -238,15 +238,15 @@ async fn what_the_simulation_writes_is_valid_against_the_official_crds() {
         .await
         .expect("created");
     let check = |stage: &str| {
-        for (res, kind) in [
+        for (resource, kind) in [
             (id::CLUSTERS, "Cluster"),
             (id::MACHINE_DEPLOYMENTS, "MachineDeployment"),
             (id::MACHINES, "Machine"),
             (id::CLUSTER_CLASSES, "ClusterClass"),
         ] {
-            for o in sim.management().all(res) {
+            for o in sim.management().all(resource) {
                 let v = o.value();
-                let problems = fields(&official, res, &v);
+                let problems = fields(&official, resource, &v);
                 assert!(
                     problems.is_empty(),
                     "{stage}: {kind} {} breaks the CRD at {problems:?}:\n{v}",

@@ -56,15 +56,15 @@ impl Gate {
         let Decision::Denied { needed, .. } = decision else {
             return Ok(who);
         };
-        let entry = audit::NewEntry::now(
+        let target = target_text(target);
+        let change = audit::Change::accepted(action.as_str(), &target, serde_json::json!({}));
+        let reason = decision.refusal(action).unwrap_or_default();
+        audit::record(
+            &self.db,
             &caller.origin_of(&who),
-            action.as_str(),
-            &target_text(target),
-            serde_json::json!({}),
-            audit::Outcome::Denied,
-            decision.refusal(action),
-        );
-        audit::append(&self.db, &entry).await?;
+            change.ended(audit::Outcome::Denied, reason),
+        )
+        .await?;
         Err(Refusal::Forbidden { needed, action })
     }
 }
@@ -98,7 +98,7 @@ impl FromRequestParts<AppState> for Asker {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
         Ok(Asker {
-            gate: state.gate.clone(),
+            gate: state.core.gate.clone(),
             session: parts.extensions.get::<Session>().cloned(),
             caller: Caller::from_parts(parts),
         })

@@ -4,6 +4,7 @@ pub mod bindings;
 mod cache;
 mod decide;
 pub mod gate;
+pub mod simulation;
 
 pub use cache::BindingCache;
 pub use decide::{Decision, activity_scope, effective_role, may};

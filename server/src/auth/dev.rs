@@ -6,7 +6,7 @@ use app::access::model::{Binding, ClusterRef, Principal, Role, SubjectKind, Targ
 use crate::access::bindings::{self, BindingError};
 use crate::access::gate::target_text;
 use crate::store::Db;
-use crate::store::audit::{self, NewEntry, Origin, Outcome};
+use crate::store::audit::{self, Change, Origin, Outcome};
 
 /// A seeded identity: the form value, and who it signs in as.
 pub struct Identity {
@@ -122,15 +122,9 @@ pub async fn remove_stored_bindings(db: &Db) -> Result<Vec<Binding>, BindingErro
             request_id: "start-up",
             client_addr: None,
         };
-        let entry = NewEntry::now(
-            &origin,
-            "revoke-role",
-            &target,
-            serde_json::json!({"before": b}),
-            Outcome::Accepted,
-            Some("development sign-in bindings never outlive development mode".into()),
-        );
-        audit::append(db, &entry).await?;
+        let change = Change::accepted("revoke-role", &target, serde_json::json!({"before": b}));
+        let reason = "development sign-in bindings never outlive development mode";
+        audit::record(db, &origin, change.ended(Outcome::Accepted, reason)).await?;
     }
     Ok(stale)
 }

@@ -13,7 +13,7 @@ use super::html::{escape, page};
 use super::oidc::{self, Pending, SignInError};
 use crate::error::sign_in_failure;
 use crate::http::{AppState, Caller};
-use crate::store::audit::{self, NewEntry, Outcome};
+use crate::store::audit::{self, Change, Outcome};
 
 /// Session key of the ID token, kept to hint at the provider's logout.
 const ID_TOKEN: &str = "oidc_id_token";
@@ -30,15 +30,15 @@ async fn record(
     outcome: Outcome,
     reason: Option<String>,
 ) {
-    let entry = NewEntry::now(
-        &caller.origin(who.0, who.1, who.2),
+    let change = Change {
         action,
-        "portal",
-        json!({"method": method}),
+        target: "portal",
+        parameters: json!({"method": method}),
         outcome,
         reason,
-    );
-    if let Err(e) = audit::append(&state.db, &entry).await {
+    };
+    if let Err(e) = audit::record(&state.core.db, &caller.origin(who.0, who.1, who.2), change).await
+    {
         tracing::error!(error = %e, action, "could not record an audit entry");
     }
 }
@@ -74,16 +74,22 @@ pub async fn login(
     Query(query): Query<LoginQuery>,
 ) -> Response {
     let next = safe_next(query.next);
-    if let Some(provider) = state.auth.oidc.clone() {
+    if let Some(provider) = state.core.auth.oidc.clone() {
         let (url, pending) = match provider.begin(next).await {
             Ok(started) => started,
             Err(e) => return sign_in_failed(&state, &caller, e, true).await,
         };
         // The sign-in in progress waits in a sealed cookie, not in the database.
         let started = state
+            .core
             .auth
             .sealer
-            .start(&state.db, &headers, pending, state.auth.secure_cookies)
+            .start(
+                &state.core.db,
+                &headers,
+                pending,
+                state.core.auth.secure_cookies,
+            )
             .await;
         return match started {
             Ok(cookie) => {
@@ -96,7 +102,7 @@ pub async fn login(
             }
         };
     }
-    if state.auth.dev_sign_in {
+    if state.core.auth.dev_sign_in {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("next", &next)
             .finish();
@@ -130,7 +136,7 @@ pub async fn callback(
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    let Some(provider) = state.auth.oidc.clone() else {
+    let Some(provider) = state.core.auth.oidc.clone() else {
         return (
             StatusCode::NOT_FOUND,
             Html(page(
@@ -142,13 +148,14 @@ pub async fn callback(
     };
     // Whatever happens next, the state in this response is spent.
     let taken = state
+        .core
         .auth
         .sealer
         .take(
-            &state.db,
+            &state.core.db,
             &headers,
             query.state.as_deref(),
-            state.auth.secure_cookies,
+            state.core.auth.secure_cookies,
         )
         .await;
     let (pending, spent) = match taken {
@@ -251,7 +258,7 @@ async fn sign_in_failed(
 
 /// `GET /auth/dev`: pick a seeded identity.
 pub async fn dev_page(State(state): State<AppState>, Query(query): Query<LoginQuery>) -> Response {
-    if !state.auth.dev_sign_in {
+    if !state.core.auth.dev_sign_in {
         return (StatusCode::NOT_FOUND, Html(page("Not found", "<p>The development sign-in is off: an identity provider is configured, or the portal listens or is reached beyond loopback.</p>"))).into_response();
     }
     let mut body = String::from(
@@ -294,7 +301,7 @@ pub async fn dev_sign_in(
     caller: Caller,
     Form(form): Form<DevForm>,
 ) -> Response {
-    if !state.auth.dev_sign_in {
+    if !state.core.auth.dev_sign_in {
         return StatusCode::NOT_FOUND.into_response();
     }
     let Some(identity) = dev::identity(&form.identity) else {
@@ -343,12 +350,12 @@ pub async fn dev_sign_in(
 /// `POST /auth/logout`: ends the session on the server, clears the cookie and, when the identity
 /// provider supports it, sends the browser on to end the provider's session too.
 pub async fn sign_out(State(state): State<AppState>, session: Session, caller: Caller) -> Response {
-    let method = if state.auth.oidc.is_some() {
+    let method = if state.core.auth.oidc.is_some() {
         "oidc"
     } else {
         "development"
     };
-    if let Some(who) = super::principal(&session, &state.auth).await {
+    if let Some(who) = super::principal(&session, &state.core.auth).await {
         record(
             &state,
             &caller,
@@ -364,7 +371,7 @@ pub async fn sign_out(State(state): State<AppState>, session: Session, caller: C
     if let Err(e) = session.flush().await {
         tracing::error!(error = %e, "could not delete the session");
     }
-    if let Some(provider) = &state.auth.oidc
+    if let Some(provider) = &state.core.auth.oidc
         && let Some(url) = provider.logout_url(id_token.as_deref()).await
     {
         return Redirect::to(url.as_str()).into_response();
@@ -374,7 +381,7 @@ pub async fn sign_out(State(state): State<AppState>, session: Session, caller: C
 
 /// `GET /auth/me`: the signed-in person as JSON, or 401.
 pub async fn me(State(state): State<AppState>, session: Session) -> Response {
-    match super::principal(&session, &state.auth).await {
+    match super::principal(&session, &state.core.auth).await {
         Some(who) => axum::Json(who).into_response(),
         None => (
             StatusCode::UNAUTHORIZED,

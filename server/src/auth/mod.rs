@@ -153,13 +153,13 @@ struct SignedIn {
 /// The session layer: database-backed, `HttpOnly`, `SameSite=Lax` (the IdP's redirect back is a
 /// cross-site navigation), idle expiry.
 pub fn layer(state: &AppState) -> SessionManagerLayer<PortalSessionStore> {
-    SessionManagerLayer::new(PortalSessionStore::new(&state.db))
+    SessionManagerLayer::new(PortalSessionStore::new(&state.core.db))
         .with_name(COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(state.auth.secure_cookies)
+        .with_secure(state.core.auth.secure_cookies)
         .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::try_from(state.auth.idle)
+            tower_sessions::cookie::time::Duration::try_from(state.core.auth.idle)
                 .unwrap_or(tower_sessions::cookie::time::Duration::HOUR),
         ))
 }

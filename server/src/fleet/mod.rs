@@ -1,22 +1,69 @@
 //! The Cluster API management cluster, reached through kube-rs (the embedded kubesim or a real one).
 
+pub mod clusters;
+pub mod pools;
+pub mod resources;
+pub mod versions;
+pub mod watch;
+
 use std::path::Path;
 use std::time::Duration;
 
-use app::access::model::{ClusterRef, Principal};
+use app::access::model::Principal;
 use kube::Client;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-/// How long a readiness probe waits for the management API.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long one management API call may take before the portal gives up on it.
+const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Why a management cluster call failed. The kube-rs error stays attached as the source, so the
+/// one place that turns this into a response (`error.rs`) can tell 404 from 409 from 403, and
+/// the log shows the whole chain.
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
     #[error("cannot read the management kubeconfig {path}: {reason}")]
     Kubeconfig { path: String, reason: String },
-    #[error("the management cluster did not answer: {0}")]
-    Unreachable(String),
+    #[error("the management cluster could not {doing}: {source}")]
+    Api {
+        doing: String,
+        /// Boxed: kube-rs errors are large, and every `Result` would carry their size.
+        #[source]
+        source: Box<kube::Error>,
+    },
+    #[error("the management cluster did not {doing} within {} s", after.as_secs())]
+    Timeout { doing: String, after: Duration },
+    /// Someone else changed the object since it was read; `current` is what it holds now (in
+    /// words), for a "changed since you opened this" message.
+    #[error("{what} changed since it was read: {source}")]
+    Conflict {
+        what: String,
+        current: Option<String>,
+        #[source]
+        source: Box<kube::Error>,
+    },
+}
+
+impl FleetError {
+    /// The HTTP status the management API answered with, if it answered at all.
+    pub fn api_status(&self) -> Option<u16> {
+        let (FleetError::Api { source, .. } | FleetError::Conflict { source, .. }) = self else {
+            return None;
+        };
+        match (source.as_ref(), self) {
+            (kube::Error::Api(status), _) => Some(status.code),
+            (_, FleetError::Conflict { .. }) => Some(409),
+            _ => None,
+        }
+    }
+
+    /// What the portal was doing when it failed, in words.
+    pub fn doing(&self) -> &str {
+        match self {
+            FleetError::Kubeconfig { .. } => "read the management kubeconfig",
+            FleetError::Api { doing, .. } | FleetError::Timeout { doing, .. } => doing,
+            FleetError::Conflict { what, .. } => what,
+        }
+    }
 }
 
 /// A client for the management cluster and where its configuration came from.
@@ -70,8 +117,10 @@ impl Management {
         let mut config = self.config.clone();
         config.auth_info.impersonate = Some(who.subject.clone());
         config.auth_info.impersonate_groups = Some(impersonated_groups(&who.groups));
-        let client =
-            Client::try_from(config.clone()).map_err(|e| FleetError::Unreachable(e.to_string()))?;
+        let client = Client::try_from(config.clone()).map_err(|source| FleetError::Api {
+            doing: "make a client that impersonates the signed-in user".into(),
+            source: Box::new(source),
+        })?;
         Ok(Management {
             client,
             config,
@@ -81,16 +130,23 @@ impl Management {
 
     /// Who the management cluster takes this client for (a SelfSubjectReview): user and groups.
     pub async fn whoami(&self) -> Result<(String, Vec<String>), FleetError> {
+        let doing = "review who the portal acts as";
         let body = serde_json::to_vec(&serde_json::json!({
             "apiVersion": "authentication.k8s.io/v1",
             "kind": "SelfSubjectReview",
         }))
-        .map_err(|e| FleetError::Unreachable(e.to_string()))?;
+        .map_err(|e| FleetError::Api {
+            doing: doing.into(),
+            source: Box::new(kube::Error::SerdeError(e)),
+        })?;
         let request = http::Request::post("/apis/authentication.k8s.io/v1/selfsubjectreviews")
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(body)
-            .map_err(|e| FleetError::Unreachable(e.to_string()))?;
-        let review: serde_json::Value = within(PROBE_TIMEOUT, self.client.request(request)).await?;
+            .map_err(|e| FleetError::Api {
+                doing: doing.into(),
+                source: Box::new(kube::Error::HttpError(e)),
+            })?;
+        let review: serde_json::Value = within(doing, self.client.request(request)).await?;
         let info = &review["status"]["userInfo"];
         let user = info["username"].as_str().unwrap_or_default().to_string();
         let groups = info["groups"]
@@ -104,56 +160,31 @@ impl Management {
         Ok((user, groups))
     }
 
-    /// Every Cluster API `Cluster`, by namespace and name.
-    pub async fn clusters(&self) -> Result<Vec<ClusterRef>, FleetError> {
-        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &cluster_resource());
-        let list = within(PROBE_TIMEOUT, api.list(&ListParams::default())).await?;
-        let mut clusters: Vec<ClusterRef> = list
-            .items
-            .into_iter()
-            .filter_map(|c| Some(ClusterRef::new(c.metadata.namespace?, c.metadata.name?)))
-            .collect();
-        clusters.sort();
-        Ok(clusters)
-    }
-
-    /// Whether `cluster` exists on the management cluster.
-    pub async fn cluster_exists(&self, cluster: &ClusterRef) -> Result<bool, FleetError> {
-        let api: Api<DynamicObject> =
-            Api::namespaced_with(self.client.clone(), &cluster.namespace, &cluster_resource());
-        Ok(within(PROBE_TIMEOUT, api.get_opt(&cluster.name))
-            .await?
-            .is_some())
-    }
-
     /// The management API's version, or why it could not be reached.
     pub async fn ping(&self) -> Result<String, FleetError> {
-        Ok(within(PROBE_TIMEOUT, self.client.apiserver_version())
-            .await?
-            .git_version)
+        Ok(
+            within("answer a version request", self.client.apiserver_version())
+                .await?
+                .git_version,
+        )
     }
 }
 
-/// Cluster API's `Cluster` kind, as served by the management cluster.
-fn cluster_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("cluster.x-k8s.io", "v1beta2", "Cluster"),
-        "clusters",
-    )
-}
-
-/// A management API call that gives up after `limit`, with the failure in words.
-async fn within<T>(
-    limit: Duration,
+/// A management API call that gives up after [`CALL_TIMEOUT`], keeping the kube-rs error.
+pub(crate) async fn within<T>(
+    doing: &str,
     call: impl std::future::Future<Output = Result<T, kube::Error>>,
 ) -> Result<T, FleetError> {
-    match tokio::time::timeout(limit, call).await {
+    match tokio::time::timeout(CALL_TIMEOUT, call).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(FleetError::Unreachable(e.to_string())),
-        Err(_) => Err(FleetError::Unreachable(format!(
-            "no answer within {} s",
-            limit.as_secs()
-        ))),
+        Ok(Err(source)) => Err(FleetError::Api {
+            doing: doing.to_string(),
+            source: Box::new(source),
+        }),
+        Err(_) => Err(FleetError::Timeout {
+            doing: doing.to_string(),
+            after: CALL_TIMEOUT,
+        }),
     }
 }
 

@@ -41,7 +41,7 @@ pub async fn export(
         Ok(who) => who,
         Err(refusal) => return refusal.into_response(),
     };
-    let all = match state.gate.bindings.get().await {
+    let all = match state.core.gate.bindings.get().await {
         Ok(all) => all,
         Err(e) => return Refusal::from(e).into_response(),
     };
@@ -58,7 +58,7 @@ pub async fn export(
     };
     // What the Activity page would show this person, and nothing more.
     query.within = activity_scope(&who, &all);
-    let page = match audit::search(&state.db, &query).await {
+    let page = match audit::search(&state.core.db, &query).await {
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "export: cannot read the audit log");

@@ -30,6 +30,7 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     let headers = response.headers_mut();
     let nonce = headers.remove(app::NONCE_HEADER);
     let idp_origin = state
+        .core
         .auth
         .oidc
         .as_ref()

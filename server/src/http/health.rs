@@ -15,14 +15,14 @@ pub async fn healthz() -> &'static str {
 
 /// The portal can do its work: the database and the management cluster answer.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = state.db.ping().await;
+    let database = state.core.db.ping().await;
     if let Err(err) = &database {
         tracing::warn!(error = %err, "readiness check: database unreachable");
     }
-    let management = match &state.management {
+    let management = match &state.core.fleet {
         None => None,
-        Some(m) => Some(m.ping().await.inspect_err(|err| {
-            tracing::warn!(error = %err, source = %m.source, "readiness check: management cluster unreachable");
+        Some(fleet) => Some(fleet.management.ping().await.inspect_err(|err| {
+            tracing::warn!(error = %err, source = %fleet.management.source, "readiness check: management cluster unreachable");
         })),
     };
     let ready = database.is_ok() && management.as_ref().is_none_or(Result::is_ok);

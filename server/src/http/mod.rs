@@ -17,7 +17,7 @@ use axum::extract::{FromRef, Request, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::serve::ListenerExt;
-use leptos::prelude::{LeptosOptions, provide_context};
+use leptos::prelude::LeptosOptions;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -27,10 +27,7 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use app::backend::Backend;
 use app::{App, shell};
-
-use crate::store::Db;
 
 pub use caller::Caller;
 pub use headers::content_security_policy;
@@ -39,20 +36,16 @@ pub use hosts::{HostPolicy, is_loopback_host};
 /// Largest request body accepted; forms and server-function calls are far smaller.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
-/// What every handler can reach.
+/// What every handler can reach: the shared core (database, sign-in, access, fleet) built once
+/// in `state.rs`, and what only the HTTP layer needs.
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub db: Db,
-    pub backend: Arc<dyn Backend>,
+    pub core: Arc<crate::state::Core>,
+    /// Every backend trait the app's server functions and pages call (provided per request).
+    pub backend: Arc<crate::backend::PortalBackend>,
     /// The portal's own origin (scheme://host:port), for the cross-origin guard.
     pub public_origin: Arc<str>,
-    /// How sign-in and sessions behave.
-    pub auth: Arc<crate::auth::AuthSettings>,
-    /// The Cluster API management cluster (absent only in tests that do not need one).
-    pub management: Option<Arc<crate::fleet::Management>>,
-    /// The one authorize-and-audit path (shared with the backend).
-    pub gate: crate::access::Gate,
     /// The host names requests may name (DNS-rebinding defence).
     pub hosts: Arc<HostPolicy>,
 }
@@ -144,8 +137,10 @@ pub fn compressible() -> impl Predicate {
 }
 
 /// What pages and server functions find in their Leptos context.
-fn leptos_context(backend: Arc<dyn Backend>) -> impl Fn() + Clone + Send + Sync + 'static {
-    move || provide_context(backend.clone())
+fn leptos_context(
+    backend: Arc<crate::backend::PortalBackend>,
+) -> impl Fn() + Clone + Send + Sync + 'static {
+    move || backend.provide()
 }
 
 async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {

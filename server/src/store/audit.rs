@@ -81,6 +81,52 @@ impl NewEntry {
     }
 }
 
+/// What happened, as one audit entry says it: the action on its target, its parameters (for a
+/// change, `before` and/or `after`), and how it ended.
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub target: &'a str,
+    pub parameters: serde_json::Value,
+    pub outcome: Outcome,
+    /// Why it was refused or failed; `None` when it was accepted.
+    pub reason: Option<String>,
+}
+
+impl<'a> Change<'a> {
+    pub fn accepted(action: &'a str, target: &'a str, parameters: serde_json::Value) -> Self {
+        Change {
+            action,
+            target,
+            parameters,
+            outcome: Outcome::Accepted,
+            reason: None,
+        }
+    }
+
+    /// The same change, ending otherwise (failed, denied) for `reason`.
+    pub fn ended(self, outcome: Outcome, reason: impl Into<String>) -> Self {
+        Change {
+            outcome,
+            reason: Some(reason.into()),
+            ..self
+        }
+    }
+}
+
+/// The audit log's one writer: `change`, made by `origin`, stamped now. Every part of the portal
+/// that records something (sign-in, the gate's denials, access changes, start-up clean-up) calls it.
+pub async fn record(db: &Db, origin: &Origin<'_>, change: Change<'_>) -> Result<i64, StoreError> {
+    let entry = NewEntry::now(
+        origin,
+        change.action,
+        change.target,
+        change.parameters,
+        change.outcome,
+        change.reason,
+    );
+    append(db, &entry).await
+}
+
 /// One stored entry, as read back: its id, what was appended, and whom a change concerned.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -146,6 +192,8 @@ fn concerns(parameters: &serde_json::Value) -> Option<String> {
         })
 }
 
+/// Appends `entry` as given (its time included): [`record`] for everything that happens now;
+/// this for imports and tests that need a given time.
 pub async fn append(db: &Db, entry: &NewEntry) -> Result<i64, StoreError> {
     let groups: Vec<String> = entry
         .actor_groups

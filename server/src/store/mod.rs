@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod audit_export;
 pub mod audit_filter;
+pub mod audit_view;
 pub mod audit_words;
 pub mod settings;
 

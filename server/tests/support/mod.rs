@@ -254,3 +254,79 @@ pub fn package_dir() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
+
+/// A GET request for `path`, optionally with a session cookie.
+pub fn get(path: &str, cookie: Option<&str>) -> http::Request<axum::body::Body> {
+    let mut req = http::Request::get(path);
+    if let Some(cookie) = cookie {
+        req = req.header(http::header::COOKIE, cookie);
+    }
+    req.body(axum::body::Body::empty()).expect("request")
+}
+
+/// The portal over `db` (with `flags`) and a fresh kubesim (demo fleet) as its management
+/// cluster; keep the `Sim` alive as long as the router is used.
+pub async fn portal_with_kubesim(db: &Db, flags: &[&str]) -> (axum::Router, kubesim::Sim) {
+    let sim = kubesim::Sim::start(kubesim::SimOptions {
+        demo: true,
+        ..kubesim::SimOptions::default()
+    })
+    .await
+    .expect("kubesim");
+    let management = server::fleet::Management::from_yaml(sim.kubeconfig(), "test kubesim")
+        .await
+        .expect("management client");
+    let state = server::app_state_with(
+        &config(flags),
+        db.clone(),
+        "127.0.0.1:3000".parse().expect("addr"),
+        Some(std::sync::Arc::new(management)),
+    )
+    .expect("valid configuration");
+    (server::http::router(state), sim)
+}
+
+/// A server function called as the browser calls it (same origin, JSON answer), as the session
+/// in `cookie`: a GET, or a form POST when `form` is given. The answer's status and JSON body
+/// (`null` when it is not JSON).
+pub async fn call(
+    app: &axum::Router,
+    cookie: &str,
+    path: &str,
+    form: Option<&str>,
+) -> (http::StatusCode, serde_json::Value) {
+    use http::header;
+    let req = match form {
+        Some(body) => http::Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body.to_string())),
+        None => http::Request::get(path).body(axum::body::Body::empty()),
+    };
+    let mut req = req.expect("request");
+    let h = req.headers_mut();
+    h.insert(header::COOKIE, cookie.parse().expect("cookie"));
+    h.insert(
+        header::ORIGIN,
+        "http://127.0.0.1:3000".parse().expect("origin"),
+    );
+    h.insert(header::ACCEPT, "application/json".parse().expect("accept"));
+    let (status, _, body) = send(app, req).await;
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// The response of the portal over `db` (no management cluster) to `req`.
+pub async fn response(db: &Db, req: http::Request<axum::body::Body>) -> axum::response::Response {
+    use tower::ServiceExt;
+    router(db).oneshot(req).await.expect("router is infallible")
+}
+
+/// A response's body as text.
+pub async fn text(res: axum::response::Response) -> String {
+    let bytes = axum::body::to_bytes(res.into_body(), 16 * 1024 * 1024)
+        .await
+        .expect("body");
+    String::from_utf8(bytes.to_vec()).expect("utf-8")
+}

@@ -5,9 +5,10 @@ use std::collections::VecDeque;
 use serde_json::{Map, Value, json};
 
 use crate::catalog::{self, VmSize};
+use crate::clock::timestamp;
+use crate::noise::hash_str;
 use crate::resources::id;
 use crate::store::Store;
-use crate::util::{hash_str, timestamp};
 
 /// A v1beta2 condition (`reason` must be CamelCase, `message` may be empty).
 pub fn cond(kind: &str, status: bool, reason: &str, message: impl Into<String>) -> Value {
@@ -59,7 +60,7 @@ impl EventLog {
         message: &str,
         component: &str,
     ) {
-        let res = if store.plane == crate::resources::Plane::Management {
+        let resource = if store.plane == crate::resources::Plane::Management {
             id::M_EVENTS
         } else {
             id::W_EVENTS
@@ -90,7 +91,7 @@ impl EventLog {
             "source": {"component": component}, "reportingComponent": component, "reportingInstance": "kubesim",
             "firstTimestamp": now, "lastTimestamp": now, "count": 1,
         });
-        if store.create(res, event).is_ok() {
+        if store.create(resource, event).is_ok() {
             self.keys.push_back((ns.to_string(), name));
         }
         let cap = if store.plane == crate::resources::Plane::Management {
@@ -100,7 +101,7 @@ impl EventLog {
         };
         while self.keys.len() > cap {
             if let Some((ns, name)) = self.keys.pop_front() {
-                store.force_remove(res, &ns, &name);
+                store.force_remove(resource, &ns, &name);
             }
         }
     }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use crate::clock::timestamp;
+use crate::noise::{hash_str, random_suffix, splitmix};
 use crate::resources::id;
 use crate::selector::LabelSelector;
 use crate::shared::Shared;
@@ -13,7 +15,6 @@ use crate::sim::metrics::{LEAK_CYCLE_SECS, pod_age};
 use crate::sim::objects::{self, EventLog};
 use crate::sim::timing;
 use crate::store::{Obj, Store};
-use crate::util::{hash_str, random_suffix, splitmix, timestamp};
 
 /// Per workload cluster simulation memory.
 #[derive(Default)]
@@ -41,7 +42,7 @@ fn num(o: &Obj, key: &str) -> i64 {
 }
 
 /// Runs the controllers once; cheap when nothing changed since the last run.
-pub fn tick(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) {
+pub fn tick(shared: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) {
     let rv = store.current_rv();
     if rv == rt.last_rv && !rt.busy && now - rt.last_full < 10.0 {
         return;
@@ -49,11 +50,11 @@ pub fn tick(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) {
     rt.last_full = now;
     let mut busy = false;
     busy |= nodes_ready(rt, store, now);
-    daemon_pods(sh, rt, store);
+    daemon_pods(shared, rt, store);
     busy |= deployments(rt, store);
     busy |= schedule(rt, store);
-    busy |= start_pods(sh, rt, store, now);
-    leak_restarts(sh, store);
+    busy |= start_pods(shared, rt, store, now);
+    leak_restarts(shared, store);
     deployment_status(store);
     pdb_status(store);
     rt.busy = busy;
@@ -88,7 +89,7 @@ fn nodes_ready(rt: &mut WorkloadRt, store: &Store, now: f64) -> bool {
 }
 
 /// kube-proxy on every node (a DaemonSet, made simple).
-fn daemon_pods(sh: &Shared, rt: &mut WorkloadRt, store: &Store) {
+fn daemon_pods(shared: &Shared, rt: &mut WorkloadRt, store: &Store) {
     let existing: HashSet<String> = store
         .all(id::PODS)
         .iter()
@@ -106,7 +107,7 @@ fn daemon_pods(sh: &Shared, rt: &mut WorkloadRt, store: &Store) {
                                      "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}});
         let name = format!(
             "kube-proxy-{}",
-            random_suffix(hash_str(sh.seed, &n.name), 5)
+            random_suffix(hash_str(shared.seed, &n.name), 5)
         );
         let pod = objects::pod(
             &name,
@@ -334,7 +335,7 @@ fn digest(h: u64) -> String {
 }
 
 /// Bound pods start a few simulated seconds later.
-fn start_pods(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) -> bool {
+fn start_pods(shared: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) -> bool {
     let mut waiting = false;
     for p in store.all(id::PODS) {
         if p.field("status.phase") != "Pending" || p.field("spec.nodeName").is_empty() || p.deleting
@@ -350,8 +351,8 @@ fn start_pods(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) -> bool
         rt.since.remove(&key);
         let ts = timestamp();
         let node = p.field("spec.nodeName").to_string();
-        let host_ip = objects::node_ip(sh.seed, &node);
-        let h = hash_str(sh.seed, &key);
+        let host_ip = objects::node_ip(shared.seed, &node);
+        let h = hash_str(shared.seed, &key);
         let pod_ip = format!("10.244.{}.{}", (h >> 8) % 250, h % 250 + 2);
         store.modify(id::PODS, &p.namespace, &p.name, |v| {
             let statuses: Vec<Value> = v["spec"]["containers"]
@@ -372,12 +373,12 @@ fn start_pods(sh: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) -> bool
 }
 
 /// The leaking pod is OOM-killed each time its memory reaches the limit.
-fn leak_restarts(sh: &Shared, store: &Store) {
+fn leak_restarts(shared: &Shared, store: &Store) {
     for p in store.all(id::PODS) {
         if p.field("x.leak") != "true" || p.field("status.phase") != "Running" {
             continue;
         }
-        let restarts = (pod_age(&p, sh.clock.speed()) / LEAK_CYCLE_SECS).floor() as i64;
+        let restarts = (pod_age(&p, shared.clock.speed()) / LEAK_CYCLE_SECS).floor() as i64;
         let v = p.value();
         if v["status"]["containerStatuses"][0]["restartCount"]
             .as_i64()

@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use crate::api::{Query, json_response};
+use super::{Query, json_response};
 use crate::index;
 use crate::resources;
 use crate::selector::{FieldSelector, LabelSelector};
@@ -24,15 +24,15 @@ use crate::table;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
 struct Filter {
-    res: usize,
+    resource: usize,
     namespace: Option<String>,
     labels: LabelSelector,
     fields: FieldSelector,
 }
 
 impl Filter {
-    fn matches(&self, res: usize, obj: &Obj) -> bool {
-        res == self.res
+    fn matches(&self, resource: usize, obj: &Obj) -> bool {
+        resource == self.resource
             && self
                 .namespace
                 .as_deref()
@@ -52,9 +52,9 @@ fn line(kind: &str, obj: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
-fn event_line(kind: EventType, res: usize, obj: &Arc<Obj>, as_table: bool, rv: u64) -> Bytes {
+fn event_line(kind: EventType, resource: usize, obj: &Arc<Obj>, as_table: bool, rv: u64) -> Bytes {
     if as_table {
-        let t = table::render(res, std::slice::from_ref(obj), rv, None);
+        let t = table::render(resource, std::slice::from_ref(obj), rv, None);
         line(kind.as_str(), &serde_json::to_vec(&t).unwrap_or_default())
     } else {
         line(kind.as_str(), &obj.json)
@@ -69,19 +69,19 @@ fn gone_line(message: String) -> Bytes {
 }
 
 pub async fn serve(
-    sh: &Shared,
+    shared: &Shared,
     store: Arc<Store>,
-    res: usize,
+    resource: usize,
     namespace: Option<String>,
     query: &Query,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let r = resources::get(res);
+    let r = resources::get(resource);
     let labels =
         LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or(""))?;
     let fields = FieldSelector::parse(
         query.get("fieldSelector").map(String::as_str).unwrap_or(""),
-        index::selectable(res),
+        index::selectable(resource),
         r.kind,
     )?;
     let since = match query.get("resourceVersion").map(String::as_str) {
@@ -105,12 +105,12 @@ pub async fn serve(
         .is_some_and(|b| b == "true" || b == "1");
     let as_table = table::wanted(headers);
     let filter = Filter {
-        res,
+        resource,
         namespace,
         labels,
         fields,
     };
-    let (backlog, rv_now, rx) = match store.watch(res, since) {
+    let (backlog, rv_now, rx) = match store.watch(resource, since) {
         Ok(w) => w,
         // Like kube-apiserver: the watch starts, then says in an ERROR event that the version is
         // too old (clients such as kube-rs relist on that, not on an HTTP 410).
@@ -123,7 +123,7 @@ pub async fn serve(
     if since.is_none() {
         // No version: the current state first, as synthetic ADDED events.
         let listed = store.list(
-            res,
+            resource,
             &ListQuery {
                 namespace: filter.namespace.as_deref(),
                 labels: &filter.labels,
@@ -133,7 +133,13 @@ pub async fn serve(
             },
         );
         for obj in listed.items.iter().filter(|o| o.rv <= rv_now) {
-            queue.push_back(event_line(EventType::Added, res, obj, as_table, rv_now));
+            queue.push_back(event_line(
+                EventType::Added,
+                resource,
+                obj,
+                as_table,
+                rv_now,
+            ));
         }
     }
     let mut last_rv = since.unwrap_or(rv_now);
@@ -141,7 +147,7 @@ pub async fn serve(
         .iter()
         .filter(|e| filter.matches(e.resource, &e.obj))
     {
-        queue.push_back(event_line(e.kind, res, &e.obj, as_table, e.rv));
+        queue.push_back(event_line(e.kind, resource, &e.obj, as_table, e.rv));
     }
     if let Some(e) = backlog.last() {
         last_rv = last_rv.max(e.rv);
@@ -149,13 +155,13 @@ pub async fn serve(
     let state = WatchState {
         queue,
         rx,
-        drops: sh.faults.drops(),
+        drops: shared.faults.drops(),
         filter,
         as_table,
         deadline: Instant::now() + timeout,
         bookmarks,
-        next_bookmark: Instant::now() + sh.bookmark_every,
-        bookmark_every: sh.bookmark_every,
+        next_bookmark: Instant::now() + shared.bookmark_every,
+        bookmark_every: shared.bookmark_every,
         store,
         last_rv,
         api_version: r.api_version(),
@@ -201,7 +207,7 @@ async fn next_chunk(mut st: WatchState) -> Option<(Result<Bytes, std::io::Error>
                 Ok(e) => {
                     if e.rv > st.last_rv && st.filter.matches(e.resource, &e.obj) {
                         st.last_rv = e.rv;
-                        st.queue.push_back(event_line(e.kind, st.filter.res, &e.obj, st.as_table, e.rv));
+                        st.queue.push_back(event_line(e.kind, st.filter.resource, &e.obj, st.as_table, e.rv));
                     }
                 }
                 Err(RecvError::Lagged(_)) => {

@@ -1,0 +1,148 @@
+//! A data table from a column list: sortable headers as links, an empty state, paging links.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+/// One column: its header, the sort key the server understands (if it sorts by it), and how a
+/// row shows in it.
+pub struct Column<R> {
+    pub label: &'static str,
+    /// Shown to screen readers only (e.g. the header of a column of buttons).
+    pub hidden_label: bool,
+    pub sort_key: Option<&'static str>,
+    pub cell: Arc<dyn Fn(&R) -> AnyView + Send + Sync>,
+}
+
+impl<R> Column<R> {
+    pub fn new(label: &'static str, cell: impl Fn(&R) -> AnyView + Send + Sync + 'static) -> Self {
+        Column {
+            label,
+            hidden_label: false,
+            sort_key: None,
+            cell: Arc::new(cell),
+        }
+    }
+
+    /// A column the server can sort by `key`.
+    pub fn sortable(self, key: &'static str) -> Self {
+        Column {
+            sort_key: Some(key),
+            ..self
+        }
+    }
+
+    /// A header that only screen readers read.
+    pub fn hidden(self) -> Self {
+        Column {
+            hidden_label: true,
+            ..self
+        }
+    }
+}
+
+/// The address that sorts the rows by a key, ascending or (`true`) descending.
+pub type SortHref = Arc<dyn Fn(&str, bool) -> String + Send + Sync>;
+
+/// How the rows are sorted now, and the address that sorts them by a key (server-side, so that
+/// sorting works without JavaScript and the address can be shared).
+#[derive(Clone)]
+pub struct Sorting {
+    pub key: String,
+    pub descending: bool,
+    pub href: SortHref,
+}
+
+/// Links to the neighbouring pages (server-side paging): `(address, label)`.
+#[derive(Clone, Default)]
+pub struct Pager {
+    pub previous: Option<(String, &'static str)>,
+    pub next: Option<(String, &'static str)>,
+}
+
+/// The table, or `empty` when there are no rows; `pager` links follow the table.
+#[component]
+pub fn DataTable<R>(
+    label: &'static str,
+    columns: Vec<Column<R>>,
+    rows: Vec<R>,
+    #[prop(optional)] sorting: Option<Sorting>,
+    #[prop(optional)] pager: Option<Pager>,
+    #[prop(optional, into)] empty: Option<ViewFn>,
+) -> impl IntoView
+where
+    R: Send + Sync + 'static,
+{
+    if rows.is_empty()
+        && let Some(empty) = empty
+    {
+        return empty.run();
+    }
+    let headers = columns
+        .iter()
+        .map(|c| header(c.label, c.hidden_label, c.sort_key, sorting.as_ref()))
+        .collect_view();
+    let body = rows
+        .iter()
+        .map(|row| {
+            let cells = columns
+                .iter()
+                .map(|c| view! { <td>{(c.cell)(row)}</td> })
+                .collect_view();
+            view! { <tr>{cells}</tr> }
+        })
+        .collect_view();
+    let pager = pager.filter(|p| p.previous.is_some() || p.next.is_some());
+    view! {
+        <div class="table-wrap">
+            <table class="data-table" aria-label=label>
+                <thead>
+                    <tr>{headers}</tr>
+                </thead>
+                <tbody>{body}</tbody>
+            </table>
+        </div>
+        {pager.map(|p| view! {
+            <nav class="pager" aria-label="Pages">
+                {p.previous.map(|(href, text)| view! { <a href=href rel="prev">{text}</a> })}
+                {p.next.map(|(href, text)| view! { <a href=href rel="next">{text}</a> })}
+            </nav>
+        })}
+    }
+    .into_any()
+}
+
+/// A column header: a link that sorts by it (and flips the order when it already does).
+fn header(
+    label: &'static str,
+    hidden: bool,
+    sort_key: Option<&'static str>,
+    sorting: Option<&Sorting>,
+) -> AnyView {
+    let text = if hidden {
+        view! { <span class="visually-hidden">{label}</span> }.into_any()
+    } else {
+        label.into_any()
+    };
+    let (Some(key), Some(sorting)) = (sort_key, sorting) else {
+        return view! { <th scope="col">{text}</th> }.into_any();
+    };
+    let current = sorting.key == key;
+    let aria_sort = match (current, sorting.descending) {
+        (false, _) => "none",
+        (true, false) => "ascending",
+        (true, true) => "descending",
+    };
+    let href = (sorting.href)(key, current && !sorting.descending);
+    let arrow = match aria_sort {
+        "ascending" => " ▲",
+        "descending" => " ▼",
+        _ => "",
+    };
+    view! {
+        <th scope="col" aria-sort=aria_sort>
+            <a href=href class="sort-link">{text}<span aria-hidden="true">{arrow}</span></a>
+        </th>
+    }
+    .into_any()
+}

@@ -1,0 +1,304 @@
+//! The HTTP API: authentication, faults, routing of Kubernetes paths to stores; the verbs, watch,
+//! logs and metrics endpoints live in this folder, the behaviour they serve in `sim/`.
+
+mod logs;
+mod metrics;
+mod verbs;
+mod watch;
+
+use verbs::Call;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::discovery;
+use crate::faults::FaultRequest;
+use crate::resources::{self};
+use crate::shared::{MANAGEMENT_VERSION, Shared};
+use crate::status::ApiError;
+
+/// The largest request body accepted (the real API server's limit is 3 MiB too).
+pub const BODY_LIMIT: usize = 3 * 1024 * 1024;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new().fallback(handle).with_state(shared)
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    match serve(shared, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+pub type Query = HashMap<String, String>;
+
+fn parse_query(q: Option<&str>) -> Query {
+    url::form_urlencoded::parse(q.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+pub fn json_response(code: StatusCode, body: impl Into<Body>) -> Response {
+    let mut r = (code, body.into()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+pub(super) fn value_response(code: StatusCode, v: &Value) -> Response {
+    json_response(code, serde_json::to_vec(v).unwrap_or_default())
+}
+
+/// Equal, in time that depends on the lengths only: the token is the only credential.
+fn same_secret(given: &str, token: &str) -> bool {
+    given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+fn authenticate(headers: &HeaderMap, token: &str) -> Result<(), ApiError> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(g) if same_secret(g, token) => Ok(()),
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+/// The path after a leading `/<token>` segment, when the first segment is the token.
+fn strip_token<'a>(path: &'a str, token: &str) -> Option<&'a str> {
+    let rest = path.strip_prefix('/')?;
+    let (first, after) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    same_secret(first, token).then_some(after)
+}
+
+pub(super) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .map_err(|_| ApiError::TooLarge(BODY_LIMIT))
+}
+
+/// Decodes a JSON (or YAML) object body.
+pub(super) fn decode(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(
+            "the request body is empty; send a JSON object".into(),
+        ));
+    }
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("application/json");
+    let v: Value = if ct.contains("yaml") {
+        serde_yaml::from_slice(bytes)
+            .map_err(|e| ApiError::BadRequest(format!("the request body is not valid YAML: {e}")))?
+    } else if ct.contains("protobuf") {
+        return Err(ApiError::UnsupportedMediaType(
+            "kubesim speaks JSON only; protobuf is not supported".into(),
+        ));
+    } else {
+        serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON: {e}")))?
+    };
+    Ok(v)
+}
+
+async fn serve(shared: Arc<Shared>, req: Request) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    if matches!(path.as_str(), "/healthz" | "/livez" | "/readyz") {
+        return Ok((StatusCode::OK, "ok").into_response());
+    }
+    // kubectl (client-go) never sends credentials over plain HTTP, so the kubeconfig's server URL
+    // also carries the token as its first path segment; either proves the caller read the kubeconfig.
+    let path = match strip_token(&path, &shared.token) {
+        Some(rest) => rest.to_string(),
+        None => {
+            authenticate(&parts.headers, &shared.token)?;
+            path
+        }
+    };
+    if let Some(rest) = path.strip_prefix("/kubesim/") {
+        return admin(&shared, &parts.method, rest, body).await;
+    }
+    let latency = shared.faults.latency();
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    if let Some(code) = shared.faults.take_request_failure() {
+        return Err(ApiError::Injected(code));
+    }
+    let query = parse_query(parts.uri.query());
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let (store, scope, rest, version) = if segments.first() == Some(&"clusters") {
+        if segments.len() < 3 {
+            return Err(ApiError::NoRoute);
+        }
+        let key = Shared::key(segments[1], segments[2]);
+        let workload = shared.workload(&key).ok_or_else(|| {
+            ApiError::not_found(resources::CAPI_GROUP, "clusters", &format!("{} (no workload API: the cluster does not exist or its control plane is not up yet)", segments[2]))
+        })?;
+        (workload.store, Some(key), &segments[3..], workload.version)
+    } else {
+        (
+            shared.mgmt.clone(),
+            None,
+            &segments[..],
+            MANAGEMENT_VERSION.to_string(),
+        )
+    };
+    let call = Call {
+        shared: &shared,
+        store: &store,
+        scope: scope.as_deref(),
+        query: &query,
+        headers: &parts.headers,
+    };
+    match rest {
+        ["version"] => Ok(value_response(StatusCode::OK, &version_doc(&version))),
+        ["openapi", "v2"] => {
+            // An empty protobuf document: clients fall back to no client-side schema validation.
+            let mut r = (StatusCode::OK, Body::empty()).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+                ),
+            );
+            Ok(r)
+        }
+        ["api"] => Ok(value_response(StatusCode::OK, &discovery::core_versions())),
+        ["apis"] => Ok(value_response(
+            StatusCode::OK,
+            &discovery::group_list(store.plane),
+        )),
+        ["api", "v1", tail @ ..] => call.resources("", "v1", tail, &parts.method, body).await,
+        ["apis", group] => discovery::group(store.plane, group)
+            .map(|g| value_response(StatusCode::OK, &g))
+            .ok_or(ApiError::NoRoute),
+        ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"] => {
+            if parts.method != Method::POST {
+                return Err(ApiError::MethodNotAllowed);
+            }
+            Ok(value_response(
+                StatusCode::CREATED,
+                &self_subject_review(&parts.headers),
+            ))
+        }
+        ["apis", group, version, tail @ ..] => {
+            call.resources(group, version, tail, &parts.method, body)
+                .await
+        }
+        _ => Err(ApiError::NoRoute),
+    }
+}
+
+/// Who the caller is, as `kubectl auth whoami` asks: the kubeconfig's user, or the user and groups
+/// named by `Impersonate-User` / `Impersonate-Group` (the token's user may impersonate anyone, as a
+/// cluster admin may).
+fn self_subject_review(headers: &HeaderMap) -> Value {
+    let impersonated = headers
+        .get("impersonate-user")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (username, mut groups) = match impersonated {
+        Some(user) => (
+            user,
+            headers
+                .get_all("impersonate-group")
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_string))
+                .collect::<Vec<_>>(),
+        ),
+        None => (
+            "kubesim-admin".to_string(),
+            vec!["system:masters".to_string()],
+        ),
+    };
+    groups.push("system:authenticated".into());
+    json!({
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "SelfSubjectReview",
+        "metadata": {"creationTimestamp": null},
+        "status": {"userInfo": {"username": username, "groups": groups}}
+    })
+}
+
+fn version_doc(v: &str) -> Value {
+    let (major, minor) = crate::catalog::parse_version(v)
+        .map(|(a, b, _)| (a.to_string(), b.to_string()))
+        .unwrap_or_default();
+    json!({"major": major, "minor": minor, "gitVersion": v, "gitCommit": "kubesim", "gitTreeState": "clean",
+           "buildDate": "2026-01-01T00:00:00Z", "goVersion": "kubesim", "compiler": "rustc", "platform": "linux/amd64"})
+}
+
+/// `/kubesim/faults` (GET state, POST a fault request, DELETE to clear) and `/kubesim/compact`.
+async fn admin(
+    shared: &Shared,
+    method: &Method,
+    rest: &str,
+    body: Body,
+) -> Result<Response, ApiError> {
+    match (method, rest) {
+        (&Method::GET, "faults") => Ok(value_response(
+            StatusCode::OK,
+            &json!(shared.faults.state()),
+        )),
+        (&Method::DELETE, "faults") => Ok(value_response(
+            StatusCode::OK,
+            &json!(shared.faults.clear()),
+        )),
+        (&Method::POST, "faults") => {
+            let bytes = read_body(body).await?;
+            let req: FaultRequest = serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::BadRequest(format!("invalid fault request: {e}")))?;
+            let state = shared.faults.apply(&req).map_err(ApiError::BadRequest)?;
+            Ok(value_response(StatusCode::OK, &json!(state)))
+        }
+        (&Method::POST, "compact") => {
+            shared.mgmt.compact();
+            for key in shared.workload_keys() {
+                if let Some(w) = shared.workload(&key) {
+                    w.store.compact();
+                }
+            }
+            Ok(value_response(StatusCode::OK, &json!({"compacted": true})))
+        }
+        (_, "faults" | "compact") => Err(ApiError::MethodNotAllowed),
+        _ => Err(ApiError::NoRoute),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_token_is_found_as_the_whole_first_segment_only() {
+        assert_eq!(super::strip_token("/t0k/api/v1", "t0k"), Some("/api/v1"));
+        assert_eq!(super::strip_token("/t0k", "t0k"), Some(""));
+        assert_eq!(super::strip_token("/t0kx/api", "t0k"), None);
+        assert_eq!(super::strip_token("/t0/api", "t0k"), None);
+        assert_eq!(super::strip_token("/api/v1", "t0k"), None);
+        assert!(super::same_secret("abc", "abc"));
+        assert!(!super::same_secret("abd", "abc"));
+    }
+}
