@@ -90,7 +90,9 @@ fn ManageBindings() -> impl IntoView {
                     .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
             }}
             <h3 id="add-h">"Add a role binding"</h3>
-            <ActionForm action=add attr:class="binding-form" attr:aria-labelledby="add-h">
+            // Forms that change data load the whole page again (`data-native`): the islands router's
+            // in-place patching misplaces table rows when the list changes length.
+            <ActionForm action=add attr:class="binding-form" attr:aria-labelledby="add-h" attr:data-native="">
                 <label>
                     "Kind"
                     <select name="kind">
@@ -185,7 +187,7 @@ fn BindingsTable(bindings: Vec<Binding>, remove: ServerAction<RemoveBinding>) ->
             );
             let id = b.id.to_string();
             view! {
-                <ActionForm action=remove attr:class="inline-form">
+                <ActionForm action=remove attr:class="inline-form" attr:data-native="">
                     <input type="hidden" name="id" value=id />
                     <button type="submit" class="link-button" aria-label=label>
                         "Remove"
@@ -238,7 +240,7 @@ fn AccessSimulator() -> impl IntoView {
         <section class="panel" aria-labelledby="sim-h">
             <h2 id="sim-h">"What can this group do?"</h2>
             <p>"Effective role and allowed actions, portal-wide and on each cluster, from the bindings above."</p>
-            <Form method="GET" action="" attr:class="binding-form" attr:aria-labelledby="sim-h">
+            <Form method="GET" action="" attr:class="binding-form" attr:aria-labelledby="sim-h" attr:data-native="">
                 <label>
                     "Kind"
                     <select name="sim_kind">
@@ -300,7 +302,11 @@ fn SimulationTable(sim: Simulation) -> impl IntoView {
     };
     view! {
         <p class="sim-through">{format!("{}: {through}.", sim.principal.name)}</p>
-        <DataTable label="Simulated access" columns=simulation_columns() rows=sim.scopes />
+        <DataTable
+            label="Simulated access"
+            columns=simulation_columns()
+            rows=sim.scopes
+        />
     }
 }
 
@@ -370,8 +376,14 @@ fn YourAccess(access: AccessSummary) -> impl IntoView {
             Column::new("Role", |b: &Binding| b.role.as_str().into_any()),
             Column::new("Where", |b: &Binding| scope_text(&b.cluster).into_any()),
         ];
-        view! { <DataTable label="Role bindings that apply to you" columns rows=bindings /> }
-            .into_any()
+        view! {
+            <DataTable
+                label="Role bindings that apply to you"
+                columns
+                rows=bindings
+            />
+        }
+        .into_any()
     };
     view! {
         <section class="your-access" aria-labelledby="your-access">
@@ -384,7 +396,11 @@ fn YourAccess(access: AccessSummary) -> impl IntoView {
             <h3>"On the management cluster"</h3>
             <p class="acting-as">{acting}</p>
             <h3>"What you may do everywhere"</h3>
-            <DataTable label="What you may do everywhere" columns=action_columns() rows=actions />
+            <DataTable
+                label="What you may do everywhere"
+                columns=action_columns()
+                rows=actions
+            />
         </section>
     }
 }

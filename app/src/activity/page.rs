@@ -105,7 +105,12 @@ pub fn ActivityPage() -> impl IntoView {
                     " · "
                     <a href=format!("/activity/export.csv{export}") rel="external" download="">"CSV"</a>
                 </p>
-                <DataTable label="Activity" columns=activity_columns() rows=p.entries pager />
+                <DataTable
+                    label="Activity"
+                    columns=activity_columns()
+                    rows=p.entries
+                    pager
+                />
             }
                 .into_any()
         } />

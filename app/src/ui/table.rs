@@ -61,6 +61,10 @@ pub struct Pager {
 }
 
 /// The table, or `empty` when there are no rows; `pager` links follow the table.
+///
+/// The pager's links load the whole page (`rel="external"` keeps the islands router out): that
+/// router patches a page by walking the old and new documents node by node, which misplaces rows
+/// when a list changes length (and its keyed-list support stops patching after the first list).
 #[component]
 pub fn DataTable<R>(
     label: &'static str,
@@ -93,21 +97,24 @@ where
         })
         .collect_view();
     let pager = pager.filter(|p| p.previous.is_some() || p.next.is_some());
+    // One root element, whatever is shown: what the islands router compares stays the same shape.
     view! {
-        <div class="table-wrap">
-            <table class="data-table" aria-label=label>
-                <thead>
-                    <tr>{headers}</tr>
-                </thead>
-                <tbody>{body}</tbody>
-            </table>
+        <div class="table-block">
+            <div class="table-wrap">
+                <table class="data-table" aria-label=label>
+                    <thead>
+                        <tr>{headers}</tr>
+                    </thead>
+                    <tbody>{body}</tbody>
+                </table>
+            </div>
+            {pager.map(|p| view! {
+                <nav class="pager" aria-label="Pages">
+                    {p.previous.map(|(href, text)| view! { <a href=href rel="prev external">{text}</a> })}
+                    {p.next.map(|(href, text)| view! { <a href=href rel="next external">{text}</a> })}
+                </nav>
+            })}
         </div>
-        {pager.map(|p| view! {
-            <nav class="pager" aria-label="Pages">
-                {p.previous.map(|(href, text)| view! { <a href=href rel="prev">{text}</a> })}
-                {p.next.map(|(href, text)| view! { <a href=href rel="next">{text}</a> })}
-            </nav>
-        })}
     }
     .into_any()
 }
