@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# HTML bytes of each page as a signed-in administrator sees it (development sign-in), for the
-# benchmark table: `end2end/html-bytes.sh <portolan binary> <site root> [port]`.
+# HTML bytes of each page as a signed-in administrator sees it (development sign-in), raw and
+# gzip -9, for the benchmark table: `end2end/html-bytes.sh <portolan binary> <site root> [port]`.
 set -euo pipefail
 BIN="$1"; SITE="$2"; PORT="${3:-3191}"; URL="http://127.0.0.1:$PORT"
 work=$(mktemp -d)
@@ -16,5 +16,7 @@ until curl -m 2 -fso /dev/null "$URL/readyz"; do
 done
 curl -m 10 -fs -o /dev/null -c "$work/jar" -H "Origin: $URL" -d identity=admin "$URL/auth/dev"
 for page in / /clusters /dashboards /access /activity; do
-  printf "%-12s %7d bytes\n" "$page" "$(curl -m 10 -fs -b "$work/jar" "$URL$page" | wc -c)"
+  curl -m 10 -fs -b "$work/jar" "$URL$page" > "$work/page.html"
+  printf "%-12s %7d bytes raw %6d bytes gzip\n" "$page" "$(wc -c < "$work/page.html")" \
+    "$(gzip -9 -c "$work/page.html" | wc -c)"
 done

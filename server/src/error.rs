@@ -196,7 +196,7 @@ impl From<crate::fleet::FleetError> for AppError {
                 current: None,
             },
             (_, Some(403)) => AppError::Forbidden {
-                needed: "Kubernetes RBAC permission".into(),
+                needed: "matching Kubernetes RBAC".into(),
                 action: err.doing().to_string(),
             },
             _ => AppError::Unavailable("the management cluster".into()),
@@ -259,7 +259,7 @@ mod tests {
         assert_eq!(
             AppError::from(refused(403)),
             AppError::Forbidden {
-                needed: "Kubernetes RBAC permission".into(),
+                needed: "matching Kubernetes RBAC".into(),
                 action: "read cluster default/x".into()
             }
         );
