@@ -2,6 +2,8 @@
 //! a read and write-back, the watch follows changes and keeps the last known state when the
 //! management API goes away, and API refusals keep their meaning.
 
+mod support;
+
 use std::time::Duration;
 
 use app::access::model::ClusterRef;
@@ -11,17 +13,7 @@ use server::fleet::watch::FleetWatch;
 use server::fleet::{Management, clusters, pools, versions};
 
 async fn demo() -> (kubesim::Sim, Management) {
-    let sim = kubesim::Sim::start(kubesim::SimOptions {
-        demo: true,
-        speed: 60.0,
-        ..kubesim::SimOptions::default()
-    })
-    .await
-    .expect("kubesim");
-    let management = Management::from_yaml(sim.kubeconfig(), "test kubesim")
-        .await
-        .expect("client");
-    (sim, management)
+    support::kubesim_demo(60.0).await
 }
 
 /// Every object of `plural` as the API returns it (JSON, untyped).

@@ -264,11 +264,12 @@ pub fn get(path: &str, cookie: Option<&str>) -> http::Request<axum::body::Body> 
     req.body(axum::body::Body::empty()).expect("request")
 }
 
-/// The portal over `db` (with `flags`) and a fresh kubesim (demo fleet) as its management
-/// cluster; keep the `Sim` alive as long as the router is used.
-pub async fn portal_with_kubesim(db: &Db, flags: &[&str]) -> (axum::Router, kubesim::Sim) {
+/// A fresh kubesim with the demo fleet (simulated time `speed` times real time) and a kube-rs
+/// client for it as the management cluster; keep the `Sim` alive while the client is used.
+pub async fn kubesim_demo(speed: f64) -> (kubesim::Sim, server::fleet::Management) {
     let sim = kubesim::Sim::start(kubesim::SimOptions {
         demo: true,
+        speed,
         ..kubesim::SimOptions::default()
     })
     .await
@@ -276,6 +277,13 @@ pub async fn portal_with_kubesim(db: &Db, flags: &[&str]) -> (axum::Router, kube
     let management = server::fleet::Management::from_yaml(sim.kubeconfig(), "test kubesim")
         .await
         .expect("management client");
+    (sim, management)
+}
+
+/// The portal over `db` (with `flags`) and a fresh kubesim (demo fleet) as its management
+/// cluster; keep the `Sim` alive as long as the router is used.
+pub async fn portal_with_kubesim(db: &Db, flags: &[&str]) -> (axum::Router, kubesim::Sim) {
+    let (sim, management) = kubesim_demo(kubesim::SimOptions::default().speed).await;
     let state = server::app_state_with(
         &config(flags),
         db.clone(),
