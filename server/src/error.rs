@@ -204,8 +204,8 @@ impl From<crate::fleet::FleetError> for AppError {
     }
 }
 
-/// An error and each of its sources, joined for one log line.
-fn error_chain(err: &dyn std::error::Error) -> String {
+/// An error and each of its sources (each said once), joined for one log line or message.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

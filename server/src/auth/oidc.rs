@@ -236,7 +236,7 @@ impl Oidc {
             .await
             .map_err(|e| SignInError::Discovery {
                 url,
-                reason: error_chain(&e),
+                reason: crate::error::error_chain(&e),
             })?;
         let metadata = Arc::new(metadata);
         *self.discovered.write().await = Some(metadata.clone());
@@ -313,7 +313,7 @@ impl Oidc {
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier))
             .request_async(&self.http)
             .await
-            .map_err(|e| SignInError::TokenExchange(error_chain(&e)))?;
+            .map_err(|e| SignInError::TokenExchange(crate::error::error_chain(&e)))?;
         let id_token = tokens.id_token().ok_or(SignInError::NoIdToken)?;
         let nonce = Nonce::new(pending.nonce);
         let claims = match id_token.claims(&client.id_token_verifier(), &nonce) {
@@ -376,7 +376,7 @@ impl Oidc {
         let info: openidconnect::UserInfoClaims<ExtraClaims, CoreGenderClaim> = request
             .request_async(&self.http)
             .await
-            .map_err(|e| SignInError::UserInfo(error_chain(&e)))?;
+            .map_err(|e| SignInError::UserInfo(crate::error::error_chain(&e)))?;
         Ok(
             groups_in(&info.additional_claims().rest, &self.settings.groups_claim)
                 .unwrap_or_default(),
@@ -417,21 +417,6 @@ fn groups_in(claims: &Map<String, Value>, name: &str) -> Option<Vec<String>> {
         Value::String(one) => Some(vec![one.clone()]),
         _ => None,
     }
-}
-
-/// An error with its causes, for messages that say what actually went wrong.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// Keeps the sign-ins this browser started recently, adding `new` (oldest dropped first).
