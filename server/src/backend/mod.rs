@@ -15,7 +15,7 @@ use app::backend::Backend;
 use app::error::AppError;
 
 use crate::fleet::{Management, clusters};
-use crate::state::Core;
+use crate::state::{Core, Fleet};
 use crate::store::audit;
 
 pub struct PortalBackend {
@@ -40,13 +40,17 @@ impl PortalBackend {
             .map_err(crate::error::internal)
     }
 
-    /// The management cluster as `who` calls it: as them with `--impersonate`, else as the portal.
-    fn management(&self, who: &Principal) -> Result<Management, AppError> {
-        let fleet = self
-            .core
+    /// The management cluster and its watch (absent only in tests that do not need one).
+    fn fleet(&self) -> Result<&Fleet, AppError> {
+        self.core
             .fleet
             .as_ref()
-            .ok_or_else(|| AppError::Unavailable("the management cluster".into()))?;
+            .ok_or_else(|| AppError::Unavailable("the management cluster".into()))
+    }
+
+    /// The management cluster as `who` calls it: as them with `--impersonate`, else as the portal.
+    fn management(&self, who: &Principal) -> Result<Management, AppError> {
+        let fleet = self.fleet()?;
         if !self.core.impersonate {
             return Ok((*fleet.management).clone());
         }
@@ -56,11 +60,7 @@ impl PortalBackend {
     /// Every cluster `who` can see on the management cluster: from the shared watch, or (with
     /// `--impersonate`, where Kubernetes RBAC decides per person) asked as them.
     async fn cluster_names(&self, who: &Principal) -> Result<Vec<ClusterRef>, AppError> {
-        let fleet = self
-            .core
-            .fleet
-            .as_ref()
-            .ok_or_else(|| AppError::Unavailable("the management cluster".into()))?;
+        let fleet = self.fleet()?;
         if !self.core.impersonate
             && let Some(known) = fleet.watch.cluster_names().await
         {

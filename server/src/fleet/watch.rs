@@ -118,9 +118,15 @@ where
 
 impl FleetWatch {
     /// Every watched cluster's name, sorted; `None` until the first list arrived (briefly after
-    /// start-up: callers then ask the API).
+    /// start-up: callers then ask the API). It waits for that first list only while the watch is
+    /// healthy: a management API that is down would otherwise slow every page by the wait.
     pub async fn cluster_names(&self) -> Option<Vec<app::access::model::ClusterRef>> {
-        let first_list = std::time::Duration::from_secs(2);
+        let first_list = if self.staleness().is_some() {
+            std::time::Duration::ZERO
+        } else {
+            std::time::Duration::from_secs(2)
+        };
+        // `timeout` polls the wait once before looking at the clock: a ready store answers at once.
         tokio::time::timeout(first_list, self.clusters.wait_until_ready())
             .await
             .ok()?
