@@ -88,7 +88,8 @@ pub struct Change<'a> {
     pub target: &'a str,
     pub parameters: serde_json::Value,
     pub outcome: Outcome,
-    /// Why it was refused or failed; `None` when it was accepted.
+    /// Why it was refused or failed, or why an accepted change was made when nobody asked for it
+    /// (the start-up clean-up); `None` otherwise.
     pub reason: Option<String>,
 }
 
@@ -103,7 +104,7 @@ impl<'a> Change<'a> {
         }
     }
 
-    /// The same change, ending otherwise (failed, denied) for `reason`.
+    /// The same change, ending with `outcome` (failed, denied — or accepted, with a note) for `reason`.
     pub fn ended(self, outcome: Outcome, reason: impl Into<String>) -> Self {
         Change {
             outcome,
