@@ -202,7 +202,11 @@ async fn next_chunk(mut st: WatchState) -> Option<(Result<Bytes, std::io::Error>
         } else {
             st.deadline
         };
+        // Biased, the drop first: a dropped connection delivers nothing more (with a random pick,
+        // events that arrived with the drop could slip through and spare the client its 410).
         tokio::select! {
+            biased;
+            _ = st.drops.changed() => return None,
             recv = st.rx.recv() => match recv {
                 Ok(e) => {
                     if e.rv > st.last_rv && st.filter.matches(e.resource, &e.obj) {
@@ -217,7 +221,6 @@ async fn next_chunk(mut st: WatchState) -> Option<(Result<Bytes, std::io::Error>
                 }
                 Err(RecvError::Closed) => st.done = true,
             },
-            _ = st.drops.changed() => return None,
             _ = tokio::time::sleep_until(st.deadline) => return None,
             _ = tokio::time::sleep_until(bookmark_at), if st.bookmarks => {
                 st.next_bookmark = Instant::now() + st.bookmark_every;
