@@ -6,8 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OIDC } from './pages/idp';
+import { E2E_PORT, kubesimKubeconfig } from './pages/kubesim';
 
-const port = Number(process.env.PORTOLAN_E2E_PORT ?? 3107);
+const port = E2E_PORT;
 const baseURL = `http://127.0.0.1:${port}`;
 const repo = path.resolve(__dirname, '..');
 const bin = process.env.PORTOLAN_BIN ?? path.join(repo, 'target/debug/portolan');
@@ -84,7 +85,9 @@ export default defineConfig({
     { name: 'nojs', use: { javaScriptEnabled: false }, testIgnore: /oidc-chaos/ },
   ],
   webServer: [
-    portal(port, ''),
+    // The demo fleet runs 30 times faster than real time, so that it is up within seconds; its
+    // kubeconfig lets tests act on it as kubectl would (pages/kubesim.ts).
+    portal(port, `--kubesim-speed 30 --kubesim-kubeconfig "${kubesimKubeconfig(port)}"`),
     idp(OIDC.idp, OIDC.portal),
     oidcPortal(OIDC.portal, OIDC.idp, '--oidc-group-prefix oidc: --bootstrap-admin-group oidc:idp-admins'),
     // For the tests that rotate keys, stop the provider or wait for sessions to expire.

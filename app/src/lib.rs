@@ -84,6 +84,14 @@ pub fn App() -> impl IntoView {
                         <Routes fallback=NotFound>
                             <Route path=path!("") view=home::HomePage ssr=SsrMode::Async />
                             <Route path=path!("clusters") view=clusters::ClustersPage ssr=SsrMode::Async />
+                            <Route path=path!("clusters/:namespace/:name") view=clusters::ClusterPage ssr=SsrMode::Async />
+                            <Route path=path!("clusters/:namespace/:name/pools") view=clusters::PoolsTabPage ssr=SsrMode::Async />
+                            <Route path=path!("clusters/:namespace/:name/nodes") view=clusters::NodesTabPage ssr=SsrMode::Async />
+                            <Route path=path!("clusters/:namespace/:name/nodes/:node") view=clusters::NodePage ssr=SsrMode::Async />
+                            <Route path=path!("clusters/:namespace/:name/pods") view=clusters::PodsTabPage ssr=SsrMode::Async />
+                            <Route path=path!("clusters/:namespace/:name/pods/:pod_namespace/:pod") view=clusters::PodPage ssr=SsrMode::Async />
+                            <Route path=path!("clusters/:namespace/:name/pods/:pod_namespace/:pod/logs") view=clusters::LogsPage ssr=SsrMode::Async />
+                            <Route path=path!("clusters/:namespace/:name/events") view=clusters::EventsTabPage ssr=SsrMode::Async />
                             <Route path=path!("dashboards") view=dashboards::DashboardsPage ssr=SsrMode::Async />
                             <Route path=path!("access") view=access::AccessPage ssr=SsrMode::Async />
                             <Route path=path!("activity") view=activity::ActivityPage ssr=SsrMode::Async />

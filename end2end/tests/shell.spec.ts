@@ -33,12 +33,11 @@ test('the navigation leads to every section and marks where you are', async ({ p
   await expect(shell.heading).toHaveText('Home');
 });
 
-test('empty sections say what will be there', async ({ page }) => {
+test('sections say what will be there, or ask anonymous visitors to sign in', async ({ page }) => {
   const shell = new Shell(page);
   await shell.goto('/clusters');
-  await expect(shell.main.getByRole('heading', { name: 'The cluster list is not built yet' })).toBeVisible();
-  // What is true today: the portal has a management cluster, it is not "not connected".
-  await expect(shell.main).not.toContainText('not connected');
+  await expect(shell.main.getByRole('heading', { name: 'Sign in to see this' })).toBeVisible();
+  await expect(shell.main.getByRole('link', { name: 'Sign in' })).toHaveAttribute('href', '/auth/login?next=/clusters');
   await shell.goto('/dashboards');
   await expect(shell.main.getByRole('heading', { name: 'Dashboards are not built yet' })).toBeVisible();
   await shell.goto('/activity');

@@ -81,6 +81,17 @@ pub struct Config {
     #[arg(long, env = "PORTOLAN_MANAGEMENT_KUBECONFIG", global = true)]
     pub management_kubeconfig: Option<PathBuf>,
 
+    /// Simulated seconds per real second of the embedded kubesim (its demo fleet is up after
+    /// about 40 simulated seconds); 0.1 to 1000.
+    #[arg(long, env = "PORTOLAN_KUBESIM_SPEED", default_value_t = 1.0, global = true,
+          value_parser = parse_speed)]
+    pub kubesim_speed: f64,
+
+    /// Write the embedded kubesim's kubeconfig to this file (owner-only), so kubectl can work on
+    /// the management cluster the portal shows.
+    #[arg(long, env = "PORTOLAN_KUBESIM_KUBECONFIG", global = true)]
+    pub kubesim_kubeconfig: Option<PathBuf>,
+
     /// The URL browsers use to reach the portal; default: http://<listen>.
     #[arg(long, env = "PORTOLAN_PUBLIC_URL", global = true)]
     pub public_url: Option<Url>,
@@ -247,12 +258,22 @@ impl fmt::Debug for Config {
             .field("oidc_group_prefix", &self.oidc_group_prefix)
             .field("oidc_scopes", &self.oidc_scopes)
             .field("impersonate", &self.impersonate)
+            .field("kubesim_speed", &self.kubesim_speed)
+            .field("kubesim_kubeconfig", &self.kubesim_kubeconfig)
             .field("bootstrap_admin_group", &self.bootstrap_admin_group)
             .field("log_format", &self.log_format)
             .field("session_idle", &self.session_idle)
             .field("session_max", &self.session_max)
             .field("site_root", &self.site_root)
             .finish()
+    }
+}
+
+/// A kubesim speed: a number from 0.1 to 1000.
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.1..=1000.0).contains(&v) => Ok(v),
+        _ => Err(format!("{text} is not a speed from 0.1 to 1000")),
     }
 }
 

@@ -233,6 +233,20 @@ pub fn app_error_status(err: &AppError) -> StatusCode {
     StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
+/// An `AppError` as a plain route (download, event stream) answers it: its status and its words.
+pub fn plain(error: &app::error::AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        format!("{error}\n"),
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

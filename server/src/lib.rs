@@ -71,9 +71,13 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         None => {
             let sim = kubesim::Sim::start(kubesim::SimOptions {
                 demo: true,
+                speed: config.kubesim_speed,
                 ..kubesim::SimOptions::default()
             })
             .await?;
+            if let Some(path) = &config.kubesim_kubeconfig {
+                simulate::write_kubeconfig(path, sim.kubeconfig())?;
+            }
             let management =
                 fleet::Management::from_yaml(sim.kubeconfig(), "embedded kubesim").await?;
             tracing::info!(url = %sim.url(), "no --management-kubeconfig: started the embedded kubesim with a demo fleet");

@@ -46,10 +46,20 @@ pub async fn run(config: Config, args: SimArgs) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// Writes the embedded kubesim's kubeconfig to `path` (owner-only), for kubectl next to the portal.
+pub fn write_kubeconfig(path: &Path, kubeconfig: &str) -> Result<(), StartupError> {
+    let unwritable = |source| StartupError::Kubeconfig {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = private_file(path).map_err(unwritable)?;
+    file.write_all(kubeconfig.as_bytes()).map_err(unwritable)
+}
+
 /// Creates (or truncates) a file only its owner can read: it holds the API token. The mode given
 /// at creation does not apply to a file that exists already, so it is set on the open file too,
 /// before anything secret is written.
-fn private_file(path: &Path) -> std::io::Result<File> {
+pub fn private_file(path: &Path) -> std::io::Result<File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -19,11 +19,13 @@ const CALLERS: [Option<&str>; 5] = [
 ];
 
 /// One server function: its path, a valid body for POSTs (`{removable}` becomes the id of a
-/// binding made for the entry), and who may call it.
+/// binding made for the entry), who may call it, and whether what it names exists (a caller who
+/// may ask about something missing gets 404; one who may not gets 401 or 403 first).
 struct Entry {
     path: &'static str,
     body: &'static str,
     allowed: [bool; 5],
+    exists: bool,
 }
 
 const MATRIX: &[Entry] = &[
@@ -31,12 +33,14 @@ const MATRIX: &[Entry] = &[
         path: "/api/activity/search",
         body: "",
         allowed: [false, true, true, true, true],
+        exists: true,
     },
     // Any signed-in person may see their own access.
     Entry {
         path: "/api/access/mine",
         body: "",
         allowed: [false, true, true, true, true],
+        exists: true,
     },
     // Managing access is portal-wide: an admin of one cluster may not, and a viewer cannot grant
     // themselves a role.
@@ -44,32 +48,93 @@ const MATRIX: &[Entry] = &[
         path: "/api/access/bindings",
         body: "",
         allowed: [false, false, false, false, true],
+        exists: true,
     },
     Entry {
         path: "/api/access/bindings/add",
         body: "kind=user&subject=dev-viewer&role=admin&cluster=",
         allowed: [false, false, false, false, true],
+        exists: true,
     },
     Entry {
         path: "/api/access/bindings/remove",
         body: "id={removable}",
         allowed: [false, false, false, false, true],
+        exists: true,
     },
     Entry {
         path: "/api/access/simulate?kind=group&name=developers&groups=",
         body: "",
         allowed: [false, false, false, false, true],
+        exists: true,
+    },
+    // Every viewer may look at clusters (Cora, admin of prod-weu only, at prod-weu).
+    Entry {
+        path: "/api/clusters/fleet",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: true,
+    },
+    Entry {
+        path: "/api/clusters/overview?namespace=default&name=prod-weu",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: true,
+    },
+    Entry {
+        path: "/api/clusters/pools?namespace=default&name=prod-weu",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: true,
+    },
+    Entry {
+        path: "/api/clusters/nodes?namespace=default&name=prod-weu",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: true,
+    },
+    Entry {
+        path: "/api/clusters/node?namespace=default&name=prod-weu&node=no-such-node",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: false,
+    },
+    Entry {
+        path: "/api/clusters/pods?namespace=default&name=prod-weu&phase=Running",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: true,
+    },
+    Entry {
+        path: "/api/clusters/pod?namespace=default&name=prod-weu&pod_namespace=shop&pod=no-such-pod",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: false,
+    },
+    Entry {
+        path: "/api/clusters/events?namespace=default&name=prod-weu",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: true,
+    },
+    Entry {
+        path: "/api/clusters/logs?namespace=default&name=prod-weu&pod_namespace=shop&pod=no-such-pod",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: false,
     },
     // Public: who is signed in (possibly nobody), and the display theme.
     Entry {
         path: "/api/auth/whoami",
         body: "",
         allowed: [true, true, true, true, true],
+        exists: true,
     },
     Entry {
         path: "/api/theme",
         body: "theme=dark",
         allowed: [true, true, true, true, true],
+        exists: true,
     },
 ];
 
@@ -111,6 +176,25 @@ fn every_server_function_has_an_entry() {
 }
 
 async fn every_caller_gets_what_the_matrix_says(db: &Db) {
+    // The cluster functions read the demo fleet: wait until prod-weu's nodes and pods are known.
+    let (app, sim, _) = support::portal_at_speed(db, &[], 60.0).await;
+    let admin = support::dev_session(db, "admin").await;
+    let mut ready = false;
+    for _ in 0..300 {
+        let (status, _) = support::call(
+            &app,
+            &admin,
+            "/api/clusters/nodes?namespace=default&name=prod-weu",
+            None,
+        )
+        .await;
+        if status == StatusCode::OK {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "prod-weu's nodes became readable within 30 s");
     let registered: Vec<(&str, http::Method)> =
         leptos::server_fn::axum::server_fn_paths().collect();
     let mut cookies = Vec::new();
@@ -156,13 +240,22 @@ async fn every_caller_gets_what_the_matrix_says(db: &Db) {
                 String::new()
             };
             let before = state(db).await;
-            let res = support::router(db)
+            // Cluster functions need the fleet; the others get a fresh router per call, so that
+            // bindings changed in the database apply at once (a router caches them for a second).
+            let router = if e.path.starts_with("/api/clusters/") {
+                app.clone()
+            } else {
+                support::router(db)
+            };
+            let res = router
                 .oneshot(req.body(Body::from(body)).expect("request"))
                 .await
                 .expect("response");
             let status = res.status();
             let who = caller.unwrap_or("anonymous");
-            if e.allowed[i] {
+            if e.allowed[i] && !e.exists {
+                assert_eq!(status, StatusCode::NOT_FOUND, "{who} calling {}", e.path);
+            } else if e.allowed[i] {
                 assert!(
                     status.is_success() || status.is_redirection(),
                     "{who} may call {}: got {status}",
@@ -192,6 +285,7 @@ async fn every_caller_gets_what_the_matrix_says(db: &Db) {
             }
         }
     }
+    sim.stop().await;
 }
 
 /// What each caller reads back from the activity log, through the page's server function and

@@ -61,11 +61,13 @@ pub enum Action {
     DeleteCluster,
     CreatePool,
     DeletePool,
+    /// The cluster's admin kubeconfig: it carries the cluster's admin credentials.
+    DownloadKubeconfig,
     ManageAccess,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::ViewClusters,
         Action::ViewDashboards,
         Action::ViewActivity,
@@ -76,6 +78,7 @@ impl Action {
         Action::DeleteCluster,
         Action::CreatePool,
         Action::DeletePool,
+        Action::DownloadKubeconfig,
         Action::ManageAccess,
     ];
 
@@ -88,6 +91,7 @@ impl Action {
             | Action::DeleteCluster
             | Action::CreatePool
             | Action::DeletePool
+            | Action::DownloadKubeconfig
             | Action::ManageAccess => Role::Admin,
         }
     }
@@ -100,7 +104,8 @@ impl Action {
             | Action::PauseUpgrade
             | Action::DeleteCluster
             | Action::CreatePool
-            | Action::DeletePool => Reach::Cluster,
+            | Action::DeletePool
+            | Action::DownloadKubeconfig => Reach::Cluster,
             // A cluster that does not exist yet has no bindings; access is the portal's own.
             Action::CreateCluster | Action::ManageAccess => Reach::Global,
         }
@@ -118,6 +123,7 @@ impl Action {
             Action::DeleteCluster => "delete-cluster",
             Action::CreatePool => "create-pool",
             Action::DeletePool => "delete-pool",
+            Action::DownloadKubeconfig => "download-kubeconfig",
             Action::ManageAccess => "manage-access",
         }
     }

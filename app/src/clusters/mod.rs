@@ -1,16 +1,161 @@
-//! Clusters: the fleet list. Until the fleet pages are built it says what is true today.
+//! Clusters: the fleet table and each cluster's pages (overview, pools, nodes, pods, events, logs),
+//! their server functions and what they ask of the server.
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+mod cluster_page;
+mod fleet_page;
+pub mod model;
+mod pod_pages;
+
+pub use cluster_page::{ClusterPage, EventsTabPage, NodePage, NodesTabPage, PoolsTabPage};
+pub use fleet_page::ClustersPage;
+pub use pod_pages::{LogsPage, PodPage, PodsTabPage};
 
 use leptos::prelude::*;
 
-use crate::ui::{EmptyState, PageHeader};
+use crate::error::AppError;
+use model::*;
 
-#[component]
-pub fn ClustersPage() -> impl IntoView {
-    view! {
-        <PageHeader title="Clusters" subtitle="Every Kubernetes cluster of the fleet, its version, size and health." />
-        <EmptyState
-            title="The cluster list is not built yet"
-            detail="The portal is connected to its Cluster API management cluster (the embedded kubesim with a demo fleet, unless it was started with --management-kubeconfig); the Access page already picks clusters from it. Listing them here, with their pools, nodes and health, comes with the fleet pages."
-        />
+/// The cluster `namespace/name`, or a 404 for names that cannot be one.
+#[cfg(feature = "ssr")]
+fn cluster_ref(namespace: &str, name: &str) -> Result<crate::access::model::ClusterRef, AppError> {
+    let valid = |s: &str| !s.is_empty() && s.len() <= 253 && !s.contains('/');
+    if valid(namespace) && valid(name) {
+        Ok(crate::access::model::ClusterRef::new(namespace, name))
+    } else {
+        Err(AppError::NotFound(format!("cluster {namespace}/{name}")))
     }
+}
+
+/// Who may look at `namespace/name` (viewers and up; whether they see it is the backend's call).
+#[cfg(feature = "ssr")]
+async fn viewer_of(
+    namespace: &str,
+    name: &str,
+) -> Result<
+    (
+        crate::access::model::Principal,
+        crate::access::model::ClusterRef,
+    ),
+    AppError,
+> {
+    use crate::access::model::{Action, Target};
+    let cluster = cluster_ref(namespace, name)?;
+    let who = crate::backend::backend()?
+        .authorize(Action::ViewClusters, Target::Cluster(cluster.clone()))
+        .await?;
+    Ok((who, cluster))
+}
+
+/// One page of the fleet table (viewers and up; each sees the clusters their roles reach).
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "clusters/fleet", input = leptos::server_fn::codec::GetUrl)]
+pub async fn fleet(
+    #[server(default)] q: String,
+    #[server(default)] health: String,
+    #[server(default)] version: String,
+    #[server(default)] region: String,
+    #[server(default)] tag: String,
+    #[server(default)] sort: String,
+    #[server(default)] dir: String,
+    #[server(default)] page: String,
+) -> Result<FleetView, AppError> {
+    use crate::access::model::{Action, Target};
+    let query = FleetQuery {
+        q,
+        health,
+        version,
+        region,
+        tag,
+        sort,
+        dir,
+        page,
+    };
+    let who = crate::backend::backend()?
+        .authorize(Action::ViewClusters, Target::Portal)
+        .await?;
+    backend::clusters()?.fleet(&who, query).await
+}
+
+#[server(endpoint = "clusters/overview", input = leptos::server_fn::codec::GetUrl)]
+pub async fn read_overview(namespace: String, name: String) -> Result<ClusterOverview, AppError> {
+    let (who, cluster) = viewer_of(&namespace, &name).await?;
+    backend::clusters()?.overview(&who, &cluster).await
+}
+
+#[server(endpoint = "clusters/pools", input = leptos::server_fn::codec::GetUrl)]
+pub async fn cluster_pools(namespace: String, name: String) -> Result<PoolsTab, AppError> {
+    let (who, cluster) = viewer_of(&namespace, &name).await?;
+    backend::clusters()?.pools(&who, &cluster).await
+}
+
+#[server(endpoint = "clusters/nodes", input = leptos::server_fn::codec::GetUrl)]
+pub async fn cluster_nodes(namespace: String, name: String) -> Result<NodesTab, AppError> {
+    let (who, cluster) = viewer_of(&namespace, &name).await?;
+    backend::clusters()?.nodes(&who, &cluster).await
+}
+
+#[server(endpoint = "clusters/node", input = leptos::server_fn::codec::GetUrl)]
+pub async fn cluster_node(
+    namespace: String,
+    name: String,
+    node: String,
+) -> Result<NodeDetail, AppError> {
+    let (who, cluster) = viewer_of(&namespace, &name).await?;
+    backend::clusters()?.node(&who, &cluster, &node).await
+}
+
+#[server(endpoint = "clusters/pods", input = leptos::server_fn::codec::GetUrl)]
+pub async fn cluster_pods(
+    namespace: String,
+    name: String,
+    #[server(default)] in_namespace: String,
+    #[server(default)] phase: String,
+    #[server(default)] node: String,
+    #[server(default)] page: String,
+) -> Result<PodList, AppError> {
+    let (who, cluster) = viewer_of(&namespace, &name).await?;
+    let query = PodQuery {
+        namespace: in_namespace,
+        phase,
+        node,
+        page,
+    };
+    backend::clusters()?.pods(&who, &cluster, query).await
+}
+
+#[server(endpoint = "clusters/pod", input = leptos::server_fn::codec::GetUrl)]
+pub async fn cluster_pod(
+    namespace: String,
+    name: String,
+    pod_namespace: String,
+    pod: String,
+) -> Result<PodDetail, AppError> {
+    let (who, cluster) = viewer_of(&namespace, &name).await?;
+    backend::clusters()?
+        .pod(&who, &cluster, &pod_namespace, &pod)
+        .await
+}
+
+#[server(endpoint = "clusters/events", input = leptos::server_fn::codec::GetUrl)]
+pub async fn cluster_events(namespace: String, name: String) -> Result<EventsTab, AppError> {
+    let (who, cluster) = viewer_of(&namespace, &name).await?;
+    backend::clusters()?.events(&who, &cluster).await
+}
+
+/// The last lines of a container's log (the page without JavaScript; the live follow streams).
+#[server(endpoint = "clusters/logs", input = leptos::server_fn::codec::GetUrl)]
+pub async fn pod_logs(
+    namespace: String,
+    name: String,
+    pod_namespace: String,
+    pod: String,
+    #[server(default)] container: String,
+    #[server(default)] previous: bool,
+) -> Result<LogView, AppError> {
+    let (who, cluster) = viewer_of(&namespace, &name).await?;
+    backend::clusters()?
+        .logs(&who, &cluster, &pod_namespace, &pod, &container, previous)
+        .await
 }

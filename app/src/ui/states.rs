@@ -40,6 +40,17 @@ pub fn EmptyState(
 /// An error as the user should read it: what failed and what to do; never a stack trace.
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    // A page for something that is not there, or asked for wrongly, says so in its status too.
+    #[cfg(feature = "ssr")]
+    if let (Some(response), AppError::BadRequest(_)) =
+        (use_context::<leptos_axum::ResponseOptions>(), &error)
+    {
+        response.set_status(http::StatusCode::BAD_REQUEST);
+    }
+    if let AppError::NotFound(_) = &error {
+        // A missing cluster, and one the caller may not see, look the same: the 404 page.
+        return view! { <crate::status::NotFound /> }.into_any();
+    }
     if error == AppError::Unauthenticated {
         return view! {
             <section class="error-panel" role="alert">

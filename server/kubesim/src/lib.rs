@@ -23,4 +23,5 @@ pub mod table;
 pub mod validate;
 
 pub use faults::{FaultRequest, FaultState};
+pub use sim::workload::{CRASH_LOOP_LABEL, KUBELET_STOPPED_LABEL};
 pub use sim::{Sim, SimError, SimOptions};

@@ -1,6 +1,6 @@
 //! The decision: every server function and state-changing route asks `may` before doing anything.
 
-use app::access::model::{Action, Binding, Principal, Reach, Role, Target};
+use app::access::model::{Action, Binding, ClusterRef, Principal, Reach, Role, Target};
 
 /// The answer, with what a denial message needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,20 +52,26 @@ pub fn effective_role(
         .max()
 }
 
-/// The audit entries `who` may read: `None` means all of them (a portal-wide role); otherwise only
-/// the entries about the clusters their bindings name (`<namespace>/<name>`, possibly none).
-pub fn activity_scope(who: &Principal, bindings: &[Binding]) -> Option<Vec<String>> {
+/// The clusters `who` may see: `None` means all of them (a portal-wide role); otherwise only the
+/// clusters their bindings name (possibly none), sorted.
+pub fn cluster_scope(who: &Principal, bindings: &[Binding]) -> Option<Vec<ClusterRef>> {
     if effective_role(who, bindings, &Target::Portal, Reach::Global).is_some() {
         return None;
     }
-    let mut clusters: Vec<String> = bindings
+    let mut clusters: Vec<ClusterRef> = bindings
         .iter()
         .filter(|b| b.applies_to(who))
-        .filter_map(|b| b.cluster.as_ref().map(ToString::to_string))
+        .filter_map(|b| b.cluster.clone())
         .collect();
     clusters.sort();
     clusters.dedup();
     Some(clusters)
+}
+
+/// The audit entries `who` may read: `None` means all of them (a portal-wide role); otherwise only
+/// the entries about the clusters their bindings name (`<namespace>/<name>`, possibly none).
+pub fn activity_scope(who: &Principal, bindings: &[Binding]) -> Option<Vec<String>> {
+    cluster_scope(who, bindings).map(|cs| cs.iter().map(ToString::to_string).collect())
 }
 
 /// May `who` do `action` on `target`, given every role binding?
@@ -82,7 +88,7 @@ pub fn may(who: &Principal, bindings: &[Binding], action: Action, target: &Targe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::access::model::{ClusterRef, SubjectKind};
+    use app::access::model::SubjectKind;
 
     fn binding(kind: SubjectKind, subject: &str, role: Role, cluster: Option<&str>) -> Binding {
         Binding {
@@ -119,6 +125,7 @@ mod tests {
         (Action::DeleteCluster,   ["...", "...", "...", "YYY", ".Y.", "..."]),
         (Action::CreatePool,      ["...", "...", "...", "YYY", ".Y.", "..."]),
         (Action::DeletePool,      ["...", "...", "...", "YYY", ".Y.", "..."]),
+        (Action::DownloadKubeconfig, ["...", "...", "...", "YYY", ".Y.", "..."]),
         (Action::ManageAccess,    ["...", "...", "...", "YYY", "...", "..."]),
     ];
 

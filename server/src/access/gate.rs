@@ -93,6 +93,13 @@ impl Asker {
     }
 }
 
+impl Asker {
+    /// The audit origin of `who` making this request (its id and address).
+    pub fn origin_of<'a>(&'a self, who: &'a Principal) -> audit::Origin<'a> {
+        self.caller.origin_of(who)
+    }
+}
+
 impl FromRequestParts<AppState> for Asker {
     type Rejection = Infallible;
 

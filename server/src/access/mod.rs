@@ -7,5 +7,5 @@ pub mod gate;
 pub mod simulation;
 
 pub use cache::BindingCache;
-pub use decide::{Decision, activity_scope, effective_role, may};
+pub use decide::{Decision, activity_scope, cluster_scope, effective_role, may};
 pub use gate::{Asker, Gate, Refusal};

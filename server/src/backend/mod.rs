@@ -5,6 +5,7 @@
 
 mod access;
 mod activity;
+mod clusters;
 
 use std::sync::Arc;
 
@@ -12,9 +13,10 @@ use app::access::backend::AccessBackend;
 use app::access::model::{Action, ClusterRef, Principal, Target};
 use app::activity::backend::ActivityBackend;
 use app::backend::Backend;
+use app::clusters::backend::ClustersBackend;
 use app::error::AppError;
 
-use crate::fleet::{Management, clusters};
+use crate::fleet::Management;
 use crate::state::{Core, Fleet};
 use crate::store::audit;
 
@@ -29,6 +31,7 @@ impl PortalBackend {
         provide_context::<Arc<dyn Backend>>(self.clone());
         provide_context::<Arc<dyn AccessBackend>>(self.clone());
         provide_context::<Arc<dyn ActivityBackend>>(self.clone());
+        provide_context::<Arc<dyn ClustersBackend>>(self.clone());
     }
 
     /// Appends to the audit log as `who`, with this request's id and client address.
@@ -66,7 +69,7 @@ impl PortalBackend {
         {
             return Ok(known);
         }
-        Ok(clusters::names(&self.management(who)?).await?)
+        Ok(crate::fleet::clusters::names(&self.management(who)?).await?)
     }
 }
 

@@ -1,10 +1,19 @@
 //! The Cluster API management cluster, reached through kube-rs (the embedded kubesim or a real one).
 
 pub mod clusters;
+pub mod events;
+pub mod health;
+pub mod listing;
+pub mod logs;
+pub mod nodes;
+pub mod pods;
 pub mod pools;
+pub mod quantity;
 pub mod resources;
+pub mod rows;
 pub mod versions;
 pub mod watch;
+pub mod workloads;
 
 use std::path::Path;
 use std::time::Duration;
@@ -167,6 +176,27 @@ impl Management {
                 .await?
                 .git_version,
         )
+    }
+}
+
+/// A Kubernetes object name as it may appear in a path (DNS subdomain: lower-case letters, digits,
+/// `-` and `.`); anything else cannot name an object, so it is "not found" — and never reaches a
+/// URL, where `/` or `..` would change what is asked for.
+pub fn kube_name(kind: &str, value: &str) -> Result<(), app::error::AppError> {
+    let ok = !value.is_empty()
+        && value.len() <= 253
+        && value != "."
+        && value != ".."
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if ok {
+        Ok(())
+    } else {
+        Err(app::error::AppError::NotFound(format!(
+            "{kind} {}",
+            value.chars().take(64).collect::<String>()
+        )))
     }
 }
 

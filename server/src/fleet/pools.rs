@@ -46,3 +46,149 @@ where
     items.sort_by(|a, b| a.meta().name.cmp(&b.meta().name));
     Ok(items)
 }
+
+/// The class annotation listing VM sizes (`[{name, vcpu, memoryGiB, gpu}, …]`).
+pub const VM_SIZES_ANNOTATION: &str = "portolan.dev/vm-sizes";
+const AUTOSCALER_MIN: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size";
+const AUTOSCALER_MAX: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size";
+
+/// "4 vCPU, 16 GiB" (", 1 GPU") for a VM size, from the class's catalogue; empty when unknown.
+pub fn vm_shape(class: Option<&super::resources::ClusterClass>, size: &str) -> String {
+    let catalogue = class
+        .and_then(|c| c.metadata.annotations.as_ref())
+        .and_then(|a| a.get(VM_SIZES_ANNOTATION))
+        .and_then(|text| serde_json::from_str::<Vec<serde_json::Value>>(text).ok())
+        .unwrap_or_default();
+    let Some(entry) = catalogue.iter().find(|e| e["name"] == size) else {
+        return String::new();
+    };
+    let mut shape = format!(
+        "{} vCPU, {} GiB",
+        entry["vcpu"].as_u64().unwrap_or(0),
+        entry["memoryGiB"].as_u64().unwrap_or(0)
+    );
+    match entry["gpu"].as_u64().unwrap_or(0) {
+        0 => {}
+        1 => shape.push_str(", 1 GPU"),
+        n => shape.push_str(&format!(", {n} GPUs")),
+    }
+    shape
+}
+
+/// A variable of a pool: its override, else the cluster's value.
+fn variable<'a>(
+    cluster: &'a super::resources::Cluster,
+    pool: &'a super::resources::PoolTopology,
+    name: &str,
+) -> Option<&'a serde_json::Value> {
+    pool.variables
+        .as_ref()
+        .and_then(|v| v.overrides.iter().find(|o| o.name == name))
+        .or_else(|| {
+            cluster
+                .spec
+                .topology
+                .as_ref()?
+                .variables
+                .iter()
+                .find(|v| v.name == name)
+        })
+        .map(|v| &v.value)
+}
+
+/// The Node pools tab's rows: what each pool of the topology declares, and what its
+/// MachineDeployment reports.
+pub fn rows(
+    cluster: &super::resources::Cluster,
+    deployments: &[std::sync::Arc<MachineDeployment>],
+    class: Option<&super::resources::ClusterClass>,
+) -> Vec<app::clusters::model::PoolRow> {
+    use super::resources::POOL_NAME_LABEL;
+    use app::clusters::model::{PoolRow, VmSize};
+    let Some(topology) = cluster.spec.topology.as_ref() else {
+        return Vec::new();
+    };
+    let declared = topology
+        .workers
+        .as_ref()
+        .map(|w| w.machine_deployments.as_slice())
+        .unwrap_or_default();
+    declared
+        .iter()
+        .map(|pool| {
+            let md = deployments.iter().find(|md| {
+                md.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(POOL_NAME_LABEL))
+                    .is_some_and(|n| n == &pool.name)
+            });
+            let text = |name: &str| {
+                variable(cluster, pool, name)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let size = {
+                let s = text("vmSize");
+                if s.is_empty() {
+                    "Standard_D4s_v5".to_string()
+                } else {
+                    s
+                }
+            };
+            let mode = match text("poolMode").as_str() {
+                "system" => "System",
+                _ => "User",
+            };
+            let annotations = pool.metadata.as_ref().and_then(|m| m.annotations.as_ref());
+            let autoscaler = match (
+                annotations.and_then(|a| a.get(AUTOSCALER_MIN)),
+                annotations.and_then(|a| a.get(AUTOSCALER_MAX)),
+            ) {
+                (Some(min), Some(max)) => format!("{min}–{max}"),
+                _ => String::new(),
+            };
+            let strings = |name: &str| -> Vec<String> {
+                variable(cluster, pool, name)
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            };
+            let mut labels: Vec<String> = variable(cluster, pool, "nodeLabels")
+                .and_then(|v| v.as_object())
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect();
+            labels.sort();
+            let status = md.and_then(|m| m.status.as_ref());
+            PoolRow {
+                name: pool.name.clone(),
+                mode: mode.into(),
+                vm_size: VmSize {
+                    shape: vm_shape(class, &size),
+                    name: size,
+                },
+                version: md
+                    .and_then(|m| m.spec.template.spec.version.clone())
+                    .unwrap_or_else(|| topology.version.clone()),
+                ready: status
+                    .and_then(|s| s.ready_replicas)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0),
+                desired: pool
+                    .replicas
+                    .or_else(|| md.and_then(|m| m.spec.replicas))
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0),
+                autoscaler,
+                zones: strings("zones"),
+                labels,
+                taints: strings("nodeTaints"),
+            }
+        })
+        .collect()
+}

@@ -1,11 +1,12 @@
-//! The fleet's shared state: kube-runtime reflectors on Clusters, MachineDeployments and Machines.
+//! The fleet's shared state: kube-runtime reflectors on Clusters, MachineDeployments, Machines and
+//! ClusterClasses, and the workload clusters reached through their kubeconfig Secrets.
 //!
 //! Started once with the server, read by every request (no API call per page view), resumed by
 //! kube-runtime after dropped watches and 410 Gone (with backoff); when the management API stops
 //! answering, the stores keep the last known state and [`FleetWatch::staleness`] says since when.
 
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::StreamExt;
 use kube::Resource;
@@ -16,7 +17,8 @@ use serde::de::DeserializeOwned;
 use tokio::task::JoinHandle;
 
 use super::Management;
-use super::resources::{Cluster, Machine, MachineDeployment};
+use super::resources::{Cluster, ClusterClass, Machine, MachineDeployment};
+use super::workloads::Workloads;
 
 /// Since when, and why, the watched state has not been confirmed by the management API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,31 +27,120 @@ pub struct Stale {
     pub reason: String,
 }
 
-/// The last known Clusters, MachineDeployments and Machines of the whole management cluster.
+/// A failed watch is retried after 0.5, 1, 2 and 4 s, then every 5 s: while the API keeps failing,
+/// each watch reports an error at least every `RETRY_MAX`.
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+/// A watch that reported no error for this long has recovered: it retried and the API answered
+/// (a quiet resource sends no event to say so).
+const RECOVERED_AFTER: Duration = Duration::from_secs(7);
+
+/// The retry schedule of every fleet watch (see `RETRY_MAX`).
+pub struct Retry(Duration);
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry(RETRY_FIRST)
+    }
+}
+
+impl Iterator for Retry {
+    type Item = Duration;
+    fn next(&mut self) -> Option<Duration> {
+        let now = self.0;
+        self.0 = (self.0 * 2).min(RETRY_MAX);
+        Some(now)
+    }
+}
+
+impl kube::runtime::utils::Backoff for Retry {
+    fn reset(&mut self) {
+        self.0 = RETRY_FIRST;
+    }
+}
+
+/// Which watches are failing, since when and why (shared by the watches of one API).
+#[derive(Clone, Default)]
+pub struct StaleBoard(Arc<Mutex<Vec<Failing>>>);
+
+struct Failing {
+    kind: &'static str,
+    stale: Stale,
+    /// The latest error, to tell a watch that still fails from one that recovered quietly.
+    last: Instant,
+}
+
+impl StaleBoard {
+    /// Notes that the watch of `kind` failed (the first failure's time is kept).
+    pub fn report(&self, kind: &'static str, reason: String) {
+        let mut board = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        board.retain(|f| f.last.elapsed() < RECOVERED_AFTER);
+        match board.iter_mut().find(|f| f.kind == kind) {
+            Some(f) => f.last = Instant::now(),
+            None => {
+                tracing::warn!(kind, error = %reason, "a watch failed; serving the last known state");
+                board.push(Failing {
+                    kind,
+                    stale: Stale {
+                        since: SystemTime::now(),
+                        reason,
+                    },
+                    last: Instant::now(),
+                });
+            }
+        }
+    }
+
+    /// Notes that the watch of `kind` delivers again.
+    pub fn clear(&self, kind: &'static str) {
+        let mut board = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        board.retain(|f| f.kind != kind);
+    }
+
+    /// The oldest problem still going on.
+    pub fn oldest(&self) -> Option<Stale> {
+        let board = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        board
+            .iter()
+            .filter(|f| f.last.elapsed() < RECOVERED_AFTER)
+            .map(|f| f.stale.clone())
+            .min_by_key(|s| s.since)
+    }
+}
+
+/// The last known state of the whole management cluster, and the workload clusters' clients.
 #[derive(Clone)]
 pub struct FleetWatch {
     pub clusters: Store<Cluster>,
     pub pools: Store<MachineDeployment>,
     pub machines: Store<Machine>,
-    stale: Arc<Mutex<Vec<(&'static str, Stale)>>>,
+    pub classes: Store<ClusterClass>,
+    pub workloads: Workloads,
+    stale: StaleBoard,
 }
 
 impl FleetWatch {
-    /// Starts the three watches; the returned tasks run until aborted (see `state::Services`).
+    /// Starts the watches; the returned tasks run until aborted (see `state::Services`).
     pub fn start(management: &Management) -> (FleetWatch, Vec<JoinHandle<()>>) {
-        let stale = Arc::new(Mutex::new(Vec::new()));
+        let stale = StaleBoard::default();
         let (clusters, a) = follow::<Cluster>(management, "clusters", stale.clone());
         let (pools, b) =
             follow::<MachineDeployment>(management, "machinedeployments", stale.clone());
         let (machines, c) = follow::<Machine>(management, "machines", stale.clone());
+        let (classes, d) = follow::<ClusterClass>(management, "clusterclasses", stale.clone());
+        let workloads = Workloads::default();
+        let mut tasks = vec![a, b, c, d];
+        tasks.extend(workloads.start(management, stale.clone()));
         (
             FleetWatch {
                 clusters,
                 pools,
                 machines,
+                classes,
+                workloads,
                 stale,
             },
-            vec![a, b, c],
+            tasks,
         )
     }
 
@@ -59,15 +150,12 @@ impl FleetWatch {
         let _ = self.clusters.wait_until_ready().await;
         let _ = self.pools.wait_until_ready().await;
         let _ = self.machines.wait_until_ready().await;
+        let _ = self.classes.wait_until_ready().await;
     }
 
     /// `None` while every watch is healthy; otherwise the oldest problem still unresolved.
     pub fn staleness(&self) -> Option<Stale> {
-        let stale = self
-            .stale
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        stale.iter().map(|(_, s)| s.clone()).min_by_key(|s| s.since)
+        self.stale.oldest()
     }
 }
 
@@ -75,7 +163,7 @@ impl FleetWatch {
 fn follow<K>(
     management: &Management,
     kind: &'static str,
-    stale: Arc<Mutex<Vec<(&'static str, Stale)>>>,
+    stale: StaleBoard,
 ) -> (Store<K>, JoinHandle<()>)
 where
     K: Resource<DynamicType = ()>
@@ -88,28 +176,14 @@ where
 {
     let api: Api<K> = Api::all(management.client());
     let (reader, writer) = reflector::store();
-    let events =
-        reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff();
+    let events = reflector::reflector(writer, watcher(api, watcher::Config::default()))
+        .backoff(Retry::default());
     let task = tokio::spawn(async move {
         let mut events = std::pin::pin!(events);
         while let Some(event) = events.next().await {
-            let mut stale = stale
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
             match event {
-                Ok(_) => stale.retain(|(k, _)| *k != kind),
-                Err(e) => {
-                    if !stale.iter().any(|(k, _)| *k == kind) {
-                        tracing::warn!(kind, error = %e, "watch on the management cluster failed; serving the last known state");
-                        stale.push((
-                            kind,
-                            Stale {
-                                since: SystemTime::now(),
-                                reason: e.to_string(),
-                            },
-                        ));
-                    }
-                }
+                Ok(_) => stale.clear(kind),
+                Err(e) => stale.report(kind, e.to_string()),
             }
         }
     });

@@ -294,6 +294,24 @@ pub async fn portal_with_kubesim(db: &Db, flags: &[&str]) -> (axum::Router, kube
     (server::http::router(state), sim)
 }
 
+/// The portal over `db` (with `flags`) and a fresh demo kubesim running `speed` times real time,
+/// with a management client for the test's own calls; keep the `Sim` alive while either is used.
+pub async fn portal_at_speed(
+    db: &Db,
+    flags: &[&str],
+    speed: f64,
+) -> (axum::Router, kubesim::Sim, server::fleet::Management) {
+    let (sim, management) = kubesim_demo(speed).await;
+    let state = server::app_state_with(
+        &config(flags),
+        db.clone(),
+        "127.0.0.1:3000".parse().expect("addr"),
+        Some(std::sync::Arc::new(management.clone())),
+    )
+    .expect("valid configuration");
+    (server::http::router(state), sim, management)
+}
+
 /// A server function called as the browser calls it (same origin, JSON answer), as the session
 /// in `cookie`: a GET, or a form POST when `form` is given. The answer's status and JSON body
 /// (`null` when it is not JSON).

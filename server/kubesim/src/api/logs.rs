@@ -86,6 +86,9 @@ pub async fn serve(
     let tail = int_param(q, "tailLines")?;
     let since = int_param(q, "sinceSeconds")?;
     let h = hash_str(shared.seed, &format!("{ns}/{name}/{container}"));
+    if bool_param(q, "previous") {
+        return previous(shared, &pod, name, &container, &image, h, tail);
+    }
     // A line every 1–4 simulated seconds, so logs keep pace with the simulation's speed.
     let speed = shared.clock.speed();
     let src = Source {
@@ -137,6 +140,52 @@ pub async fn serve(
     } else {
         (StatusCode::OK, initial).into_response()
     };
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    Ok(response)
+}
+
+/// The log of the container's previous run (`previous=true`): five simulated minutes of lines that
+/// end when it terminated; a container that never restarted has none, as with a real kubelet.
+fn previous(
+    shared: &Shared,
+    pod: &serde_json::Value,
+    name: &str,
+    container: &str,
+    image: &str,
+    h: u64,
+    tail: Option<i64>,
+) -> Result<Response, ApiError> {
+    let status = pod["status"]["containerStatuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == container);
+    let restarts = status.and_then(|c| c["restartCount"].as_u64()).unwrap_or(0);
+    let ended = status
+        .and_then(|c| c["lastState"]["terminated"]["finishedAt"].as_str())
+        .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+        .map(|t| t.unix_timestamp() as f64);
+    let (true, Some(ended)) = (restarts > 0, ended) else {
+        return Err(ApiError::BadRequest(format!(
+            "previous terminated container \"{container}\" in pod \"{name}\" not found"
+        )));
+    };
+    let speed = shared.clock.speed();
+    let src = Source {
+        h: h ^ restarts.rotate_left(17),
+        start: ended - 300.0 / speed,
+        period: (1.0 + (h % 4) as f64) / speed,
+        flavour: flavour(image),
+        timestamps: false,
+    };
+    let mut range = src.range(src.start, ended);
+    if let Some(t) = tail {
+        range.start = range.start.max(range.end.saturating_sub(t as u64));
+    }
+    let text: String = range.map(|i| src.line(i)).collect();
+    let mut response = (StatusCode::OK, text).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));

@@ -16,6 +16,16 @@ use crate::sim::objects::{self, EventLog};
 use crate::sim::timing;
 use crate::store::{Obj, Store};
 
+/// A node labelled with this (`"true"`) has a kubelet that stopped posting status: its Ready
+/// condition turns Unknown until the label goes (then it becomes Ready again, as a node that joins).
+pub const KUBELET_STOPPED_LABEL: &str = "kubesim.portolan.dev/kubelet-stopped";
+/// A pod labelled with this (`"true"`) crashes on start: its first container goes CrashLoopBackOff.
+pub const CRASH_LOOP_LABEL: &str = "kubesim.portolan.dev/crash-loop";
+
+fn labelled(o: &Obj, key: &str) -> bool {
+    o.labels.iter().any(|(k, v)| &**k == key && &**v == "true")
+}
+
 /// Per workload cluster simulation memory.
 #[derive(Default)]
 pub struct WorkloadRt {
@@ -49,12 +59,14 @@ pub fn tick(shared: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) {
     }
     rt.last_full = now;
     let mut busy = false;
+    stopped_kubelets(rt, store);
     busy |= nodes_ready(rt, store, now);
     daemon_pods(shared, rt, store);
     busy |= deployments(rt, store);
     busy |= schedule(rt, store);
     busy |= start_pods(shared, rt, store, now);
     leak_restarts(shared, store);
+    crash_loops(store);
     deployment_status(store);
     pdb_status(store);
     rt.busy = busy;
@@ -64,7 +76,7 @@ pub fn tick(shared: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) {
 fn nodes_ready(rt: &mut WorkloadRt, store: &Store, now: f64) -> bool {
     let mut waiting = false;
     for n in store.all(id::NODES) {
-        if n.field("x.ready") == "true" {
+        if n.field("x.ready") == "true" || labelled(&n, KUBELET_STOPPED_LABEL) {
             continue;
         }
         let since = *rt.since.entry(format!("node/{}", n.name)).or_insert(now);
@@ -86,6 +98,58 @@ fn nodes_ready(rt: &mut WorkloadRt, store: &Store, now: f64) -> bool {
         }
     }
     waiting
+}
+
+/// Nodes whose kubelet stopped: Ready turns Unknown, as the node lifecycle controller marks them.
+fn stopped_kubelets(rt: &mut WorkloadRt, store: &Store) {
+    for n in store.all(id::NODES) {
+        if !labelled(&n, KUBELET_STOPPED_LABEL) || n.field("x.ready") != "true" {
+            continue;
+        }
+        let ts = timestamp();
+        if let Some(obj) = store.modify(id::NODES, "", &n.name, |v| {
+            for c in v["status"]["conditions"].as_array_mut().into_iter().flatten() {
+                if c["type"] == "Ready" {
+                    *c = json!({"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown",
+                        "message": "Kubelet stopped posting node status.", "lastHeartbeatTime": c["lastHeartbeatTime"], "lastTransitionTime": ts});
+                }
+            }
+        }) {
+            rt.events.record(store, &obj.value(), true, "NodeNotReady", &format!("Node {} status is now: NodeNotReady", n.name), "node-controller");
+        }
+    }
+}
+
+/// Pods labelled to crash: the first container waits in CrashLoopBackOff after a failed start.
+fn crash_loops(store: &Store) {
+    for p in store.all(id::PODS) {
+        if !labelled(&p, CRASH_LOOP_LABEL) || p.field("status.phase") != "Running" {
+            continue;
+        }
+        let v = p.value();
+        let first = &v["status"]["containerStatuses"][0];
+        if first["state"]["waiting"]["reason"] == "CrashLoopBackOff" {
+            continue;
+        }
+        let ts = timestamp();
+        let restarts = first["restartCount"].as_i64().unwrap_or(0) + 1;
+        store.modify(id::PODS, &p.namespace, &p.name, |v| {
+            if let Some(c) = v["status"]["containerStatuses"].get_mut(0) {
+                c["restartCount"] = json!(restarts);
+                c["ready"] = json!(false);
+                c["started"] = json!(false);
+                c["state"] = json!({"waiting": {"reason": "CrashLoopBackOff",
+                    "message": format!("back-off 10s restarting failed container={} pod={}", c["name"].as_str().unwrap_or(""), p.name)}});
+                c["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": ts}});
+            }
+            for c in v["status"]["conditions"].as_array_mut().into_iter().flatten() {
+                if c["type"] == "Ready" || c["type"] == "ContainersReady" {
+                    c["status"] = json!("False");
+                    c["reason"] = json!("ContainersNotReady");
+                }
+            }
+        });
+    }
 }
 
 /// kube-proxy on every node (a DaemonSet, made simple).

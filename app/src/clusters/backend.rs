@@ -1,0 +1,58 @@
+//! What the cluster pages' server functions ask of the server (the fleet as the caller may see it).
+
+use std::sync::Arc;
+
+use super::model::*;
+use crate::access::model::{ClusterRef, Principal};
+use crate::error::AppError;
+
+/// Implemented in `server/src/backend/clusters.rs`. Every caller is a viewer already; each method
+/// answers only about clusters `by` may see, and a cluster they may not see is `NotFound`, exactly
+/// as one that does not exist (a 403 would confirm the name).
+#[async_trait::async_trait]
+pub trait ClustersBackend: Send + Sync + 'static {
+    async fn fleet(&self, by: &Principal, query: FleetQuery) -> Result<FleetView, AppError>;
+    async fn overview(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+    ) -> Result<ClusterOverview, AppError>;
+    async fn pools(&self, by: &Principal, cluster: &ClusterRef) -> Result<PoolsTab, AppError>;
+    async fn nodes(&self, by: &Principal, cluster: &ClusterRef) -> Result<NodesTab, AppError>;
+    async fn node(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        node: &str,
+    ) -> Result<NodeDetail, AppError>;
+    async fn pods(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        query: PodQuery,
+    ) -> Result<PodList, AppError>;
+    async fn pod(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        namespace: &str,
+        pod: &str,
+    ) -> Result<PodDetail, AppError>;
+    async fn events(&self, by: &Principal, cluster: &ClusterRef) -> Result<EventsTab, AppError>;
+    /// The last `LOG_LINES_DEFAULT` lines of `container` (empty: the first), or of the previous
+    /// container after a restart.
+    async fn logs(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+    ) -> Result<LogView, AppError>;
+}
+
+/// The clusters backend the server provided for this request.
+pub fn clusters() -> Result<Arc<dyn ClustersBackend>, AppError> {
+    crate::backend::server_context::<Arc<dyn ClustersBackend>>()
+}

@@ -1,0 +1,331 @@
+//! A cluster's pages: the header and tabs every one shares, Overview, Node pools, Nodes (and a
+//! node's page) and Events.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::fleet_page::health_cell;
+use super::model::*;
+use super::{cluster_events, cluster_node, cluster_nodes, cluster_pools, read_overview};
+use crate::ui::{Badge, Column, DataTable, DetailsList, EmptyState, Loaded};
+
+/// A path parameter of the current route (empty when absent).
+pub(super) fn param(name: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.with(|p| p.get(name).unwrap_or_default())
+}
+
+/// `(namespace, name)` of the cluster in the address.
+pub(super) fn cluster_in_address() -> impl Fn() -> (String, String) + Copy + Send + Sync + 'static {
+    let (ns, name) = (param("namespace"), param("name"));
+    move || (ns(), name())
+}
+
+/// The cluster's name, health and version, its tabs, and the stale notice when there is one.
+#[component]
+pub(super) fn ClusterFrame(
+    head: ClusterHead,
+    tab: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let tabs = CLUSTER_TABS
+        .iter()
+        .map(|(segment, label)| {
+            let href = cluster_href(&head.namespace, &head.name, segment);
+            let here = (*segment == tab).then_some("page");
+            view! { <li><a href=href aria-current=here rel="external">{*label}</a></li> }
+        })
+        .collect_view();
+    let kubeconfig = head.may_download_kubeconfig.then(|| {
+        let href = format!("{}/kubeconfig", cluster_href(&head.namespace, &head.name, ""));
+        view! {
+            <a class="button" href=href download="" rel="external"
+               title="The cluster's admin credentials; the download is recorded in the activity log">
+                "Download kubeconfig"
+            </a>
+        }
+    });
+    let h = head.health.health;
+    view! {
+        <Title text=format!("{} · Clusters", head.name) />
+        <header class="page-header cluster-header">
+            <p class="eyebrow"><a href="/clusters" rel="external">"Clusters"</a> " / " {head.namespace.clone()}</p>
+            <h1>{head.name.clone()}</h1>
+            <p class="subtitle">
+                <Badge state=h.as_str() text=h.label() />
+                " " <span class="health-reason">{head.health.reason.clone()}</span>
+                " · Kubernetes " {head.version.clone()}
+            </p>
+            {kubeconfig}
+        </header>
+        {head.stale.clone().map(|s| view! { <p class="stale-notice" role="status">{s}</p> })}
+        <nav class="tabs" aria-label="Cluster sections">
+            <ul>{tabs}</ul>
+        </nav>
+        <section class="tab-panel">{children()}</section>
+    }
+}
+
+fn conditions_table(rows: Vec<ConditionRow>, label: &'static str) -> impl IntoView {
+    let columns = vec![
+        Column::new("Condition", |c: &ConditionRow| c.type_.clone().into_any()),
+        Column::new("Status", |c: &ConditionRow| {
+            let state = match c.status.as_str() {
+                "True" => "accepted",
+                "False" => "denied",
+                _ => "unknown",
+            };
+            view! { <Badge state text=c.status.clone() /> }.into_any()
+        }),
+        Column::new("Reason", |c: &ConditionRow| c.reason.clone().into_any()),
+        Column::new("Message", |c: &ConditionRow| {
+            view! { <span class="wrap">{c.message.clone()}</span> }.into_any()
+        }),
+        Column::new("Since", |c: &ConditionRow| {
+            view! { <time datetime=c.since.clone()>{c.since.clone()}</time> }.into_any()
+        }),
+    ];
+    view! {
+        <DataTable label columns rows empty=|| view! { <p class="muted">"No conditions reported."</p> } />
+    }
+}
+
+pub(super) fn events_table(rows: Vec<EventRow>, label: &'static str) -> impl IntoView {
+    let columns = vec![
+        Column::new("Type", |e: &EventRow| {
+            let state = if e.type_ == "Warning" {
+                "degraded"
+            } else {
+                "neutral"
+            };
+            view! { <Badge state text=e.type_.clone() /> }.into_any()
+        }),
+        Column::new("Object", |e: &EventRow| e.object.clone().into_any()),
+        Column::new("Reason", |e: &EventRow| e.reason.clone().into_any()),
+        Column::new("Message", |e: &EventRow| {
+            view! { <span class="wrap">{e.message.clone()}</span> }.into_any()
+        }),
+        Column::new("Count", |e: &EventRow| e.count.to_string().into_any()),
+        Column::new("Last seen", |e: &EventRow| {
+            view! { <time datetime=e.last_seen.clone() title=e.last_seen.clone()>{e.age.clone()}</time> }.into_any()
+        }),
+    ];
+    view! {
+        <DataTable label columns rows empty=|| view! {
+            <EmptyState title="No events" detail="Kubernetes keeps events for about an hour; nothing was reported recently." />
+        } />
+    }
+}
+
+/// `/clusters/<namespace>/<name>`: health and conditions, facts, the kubeconfig download.
+#[component]
+pub fn ClusterPage() -> impl IntoView {
+    let cluster = cluster_in_address();
+    let data = Resource::new(cluster, |(ns, name)| read_overview(ns, name));
+    view! {
+        <Loaded resource=data loading="Loading the cluster…" show=move |o: ClusterOverview| {
+            let r = o.row.clone();
+            let tags = if r.tags.is_empty() { "none".to_string() } else { r.tags.join(", ") };
+            let created = match &o.created_by {
+                Some(by) => format!("{} ({} ago) by {by}", r.created, r.age),
+                None => format!("{} ({} ago)", r.created, r.age),
+            };
+            let version = match &r.upgrade {
+                Some(u) => format!("{} (upgrade available: {u})", r.version),
+                None => r.version.clone(),
+            };
+            let nodes = match (r.nodes_ready, r.nodes_total) {
+                (Some(a), Some(b)) => format!("{a} of {b} ready"),
+                _ => "not known".to_string(),
+            };
+            view! {
+                <ClusterFrame head=o.head.clone() tab="">
+                    <h2>"Overview"</h2>
+                    <DetailsList label="Cluster" items=vec![
+                        ("Health", health_cell(&r).into_any()),
+                        ("Kubernetes version", version.into_any()),
+                        ("Region", r.region.clone().into_any()),
+                        ("Control plane", o.control_plane.clone().into_any()),
+                        ("Node pools", r.pools.to_string().into_any()),
+                        ("Nodes", nodes.into_any()),
+                        ("Tags", tags.into_any()),
+                        ("Created", created.into_any()),
+                        ("ClusterClass", o.class.clone().into_any()),
+                        ("Phase", o.phase.clone().into_any()),
+                    ] />
+                    <h2>"Conditions"</h2>
+                    {conditions_table(o.conditions.clone(), "Conditions")}
+                </ClusterFrame>
+            }
+        } />
+    }
+}
+
+/// `/clusters/<namespace>/<name>/pools`.
+#[component]
+pub fn PoolsTabPage() -> impl IntoView {
+    let cluster = cluster_in_address();
+    let data = Resource::new(cluster, |(ns, name)| cluster_pools(ns, name));
+    view! {
+        <Loaded resource=data loading="Loading node pools…" show=move |t: PoolsTab| {
+            let columns = vec![
+                Column::new("Pool", |p: &PoolRow| p.name.clone().into_any()),
+                Column::new("Mode", |p: &PoolRow| p.mode.clone().into_any()),
+                Column::new("VM size", |p: &PoolRow| view! {
+                    {p.vm_size.name.clone()}
+                    {(!p.vm_size.shape.is_empty()).then(|| view! { <small class="muted">" (" {p.vm_size.shape.clone()} ")"</small> })}
+                }.into_any()),
+                Column::new("Kubernetes version", |p: &PoolRow| p.version.clone().into_any()),
+                Column::new("Nodes ready", |p: &PoolRow| format!("{}/{}", p.ready, p.desired).into_any()),
+                Column::new("Autoscaler", |p: &PoolRow| {
+                    if p.autoscaler.is_empty() { "off".into_any() } else { p.autoscaler.clone().into_any() }
+                }),
+                Column::new("Zones", |p: &PoolRow| p.zones.join(", ").into_any()),
+                Column::new("Labels", |p: &PoolRow| view! { <span class="wrap">{p.labels.join(", ")}</span> }.into_any()),
+                Column::new("Taints", |p: &PoolRow| view! { <span class="wrap">{p.taints.join(", ")}</span> }.into_any()),
+            ];
+            view! {
+                <ClusterFrame head=t.head.clone() tab="pools">
+                    <DataTable label="Node pools" columns rows=t.pools.clone() empty=|| view! {
+                        <EmptyState title="No node pools" detail="This cluster's topology declares no worker pools." />
+                    } />
+                </ClusterFrame>
+            }
+        } />
+    }
+}
+
+/// "1.2 of 3.9 cores" with a meter.
+fn usage(requested: u64, allocatable: u64, unit: fn(u64) -> String, what: &str) -> AnyView {
+    let percent = (requested * 100).checked_div(allocatable).unwrap_or(0);
+    let label = format!(
+        "{what}: {} of {} requested ({percent}%)",
+        unit(requested),
+        unit(allocatable)
+    );
+    view! {
+        <span class="usage" title=label.clone()>
+            <meter min="0" max=allocatable.to_string() value=requested.to_string() aria-label=label.clone()></meter>
+            " " {format!("{percent}%")}
+        </span>
+    }
+    .into_any()
+}
+
+fn cores(m: u64) -> String {
+    format!("{:.1} cores", m as f64 / 1000.0)
+}
+
+fn gib(b: u64) -> String {
+    format!("{:.1} GiB", b as f64 / 1_073_741_824.0)
+}
+
+fn node_columns(namespace: String, name: String) -> Vec<Column<NodeRow>> {
+    vec![
+        Column::new("Node", move |n: &NodeRow| {
+            let href = format!(
+                "{}/{}",
+                cluster_href(&namespace, &name, "nodes"),
+                crate::ui::percent_encode(&n.name)
+            );
+            view! { <a href=href rel="external">{n.name.clone()}</a> }.into_any()
+        }),
+        Column::new("Status", |n: &NodeRow| {
+            let state = if n.ready { "healthy" } else { "degraded" };
+            view! { <Badge state text=n.status.clone() /> }.into_any()
+        }),
+        Column::new("Pool", |n: &NodeRow| n.pool.clone().into_any()),
+        Column::new("Zone", |n: &NodeRow| n.zone.clone().into_any()),
+        Column::new("Version", |n: &NodeRow| n.version.clone().into_any()),
+        Column::new("CPU requests", |n: &NodeRow| {
+            usage(n.cpu_requested_m, n.cpu_allocatable_m, cores, "CPU")
+        }),
+        Column::new("Memory requests", |n: &NodeRow| {
+            usage(n.memory_requested, n.memory_allocatable, gib, "Memory")
+        }),
+        Column::new("Pods", |n: &NodeRow| n.pods.to_string().into_any()),
+        Column::new("Age", |n: &NodeRow| n.age.clone().into_any()),
+    ]
+}
+
+/// `/clusters/<namespace>/<name>/nodes`.
+#[component]
+pub fn NodesTabPage() -> impl IntoView {
+    let cluster = cluster_in_address();
+    let data = Resource::new(cluster, |(ns, name)| cluster_nodes(ns, name));
+    view! {
+        <Loaded resource=data loading="Loading nodes…" show=move |t: NodesTab| {
+            let columns = node_columns(t.head.namespace.clone(), t.head.name.clone());
+            view! {
+                <ClusterFrame head=t.head.clone() tab="nodes">
+                    {t.pods_unknown.clone().map(|why| view! { <p class="stale-notice" role="status">"Requests and pod counts are missing: " {why}</p> })}
+                    <DataTable label="Nodes" columns rows=t.nodes.clone() empty=|| view! {
+                        <EmptyState title="No nodes" detail="No node has joined this cluster yet." />
+                    } />
+                </ClusterFrame>
+            }
+        } />
+    }
+}
+
+/// `/clusters/<namespace>/<name>/nodes/<node>`.
+#[component]
+pub fn NodePage() -> impl IntoView {
+    let cluster = cluster_in_address();
+    let node = param("node");
+    let data = Resource::new(
+        move || (cluster(), node()),
+        |((ns, name), node)| cluster_node(ns, name, node),
+    );
+    view! {
+        <Loaded resource=data loading="Loading the node…" show=move |d: NodeDetail| {
+            let n = d.node.clone();
+            let pods = super::pod_pages::pod_table(d.pods.clone(), d.head.namespace.clone(), d.head.name.clone(), crate::ui::Pager::default());
+            view! {
+                <ClusterFrame head=d.head.clone() tab="nodes">
+                    <h2>"Node " {n.name.clone()}</h2>
+                    <DetailsList label="Node" items=vec![
+                        ("Status", n.status.clone().into_any()),
+                        ("Pool", n.pool.clone().into_any()),
+                        ("Zone", n.zone.clone().into_any()),
+                        ("Version", n.version.clone().into_any()),
+                        ("CPU requests", usage(n.cpu_requested_m, n.cpu_allocatable_m, cores, "CPU")),
+                        ("Memory requests", usage(n.memory_requested, n.memory_allocatable, gib, "Memory")),
+                        ("Pods", n.pods.to_string().into_any()),
+                        ("Age", n.age.clone().into_any()),
+                        ("Taints", (if d.taints.is_empty() { "none".to_string() } else { d.taints.join(", ") }).into_any()),
+                    ] />
+                    <h2>"Conditions"</h2>
+                    {conditions_table(d.conditions.clone(), "Node conditions")}
+                    <h2>"Pods on this node"</h2>
+                    {pods}
+                    <h2>"Events"</h2>
+                    {events_table(d.events.clone(), "Node events")}
+                    <details>
+                        <summary>"Labels"</summary>
+                        <ul class="plain-list">{d.labels.iter().map(|l| view! { <li><code>{l.clone()}</code></li> }).collect_view()}</ul>
+                    </details>
+                </ClusterFrame>
+            }
+        } />
+    }
+}
+
+/// `/clusters/<namespace>/<name>/events`: warnings first.
+#[component]
+pub fn EventsTabPage() -> impl IntoView {
+    let cluster = cluster_in_address();
+    let data = Resource::new(cluster, |(ns, name)| cluster_events(ns, name));
+    view! {
+        <Loaded resource=data loading="Loading events…" show=move |t: EventsTab| {
+            view! {
+                <ClusterFrame head=t.head.clone() tab="events">
+                    {events_table(t.events.clone(), "Events")}
+                </ClusterFrame>
+            }
+        } />
+    }
+}
+
+pub(super) use events_table as events_of;

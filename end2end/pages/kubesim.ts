@@ -1,0 +1,81 @@
+// The e2e portal's embedded kubesim, reached as kubectl reaches it (its kubeconfig): to put the demo
+// fleet in the states the pages must show (more clusters, a node NotReady, a pod crashing).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** The port of the portal with the development sign-in (the default project's baseURL). */
+export const E2E_PORT = Number(process.env.PORTOLAN_E2E_PORT ?? 3107);
+
+/** Where that portal writes its embedded kubesim's kubeconfig (`--kubesim-kubeconfig`). */
+export function kubesimKubeconfig(port: number): string {
+  return path.join(os.tmpdir(), `portolan-e2e-kubesim-${port}.yaml`);
+}
+
+const CAPI = '/apis/cluster.x-k8s.io/v1beta2/namespaces';
+
+export class Kubesim {
+  private constructor(
+    readonly server: string,
+    private readonly token: string,
+  ) {}
+
+  /** The kubesim of the portal on `port`, from the kubeconfig it wrote. */
+  static ofPortal(port = E2E_PORT): Kubesim {
+    const text = fs.readFileSync(kubesimKubeconfig(port), 'utf8');
+    const server = /server:\s*"?([^"\s]+)"?/.exec(text)?.[1];
+    const token = /token:\s*"?([^"\s]+)"?/.exec(text)?.[1];
+    if (!server || !token) throw new Error(`no server or token in ${kubesimKubeconfig(port)}`);
+    return new Kubesim(server, token);
+  }
+
+  /** A JSON API call; fails the test on anything but 2xx (409 allowed when `exists` is fine). */
+  async call(method: string, apiPath: string, body?: unknown, contentType = 'application/json'): Promise<any> {
+    const res = await fetch(`${this.server}${apiPath}`, {
+      method,
+      headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': contentType },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.status === 409 && method === 'POST') return undefined;
+    if (!res.ok) throw new Error(`${method} ${apiPath}: ${res.status} ${await res.text()}`);
+    return res.json();
+  }
+
+  /** `n` paused copies of a demo cluster named `<prefix>-000` … (paused: nothing is simulated). */
+  async createPausedClusters(prefix: string, n: number) {
+    const template = await this.call('GET', `${CAPI}/default/clusters/staging-eus`);
+    for (let i = 0; i < n; i++) {
+      const name = `${prefix}-${String(i).padStart(3, '0')}`;
+      await this.call('POST', `${CAPI}/default/clusters`, {
+        apiVersion: 'cluster.x-k8s.io/v1beta2',
+        kind: 'Cluster',
+        metadata: { name, namespace: 'default', labels: { 'portolan.dev/region': 'eastus' } },
+        spec: { ...template.spec, paused: true },
+      });
+    }
+  }
+
+  /** Names of a workload cluster's nodes. */
+  async nodes(cluster: string): Promise<string[]> {
+    const list = await this.call('GET', `/clusters/default/${cluster}/api/v1/nodes`);
+    return list.items.map((n: any) => n.metadata.name);
+  }
+
+  /** Sets (or with `null` removes) a label on a workload cluster's object. */
+  async label(cluster: string, objectPath: string, key: string, value: string | null) {
+    await this.call(
+      'PATCH',
+      `/clusters/default/${cluster}${objectPath}`,
+      { metadata: { labels: { [key]: value } } },
+      'application/merge-patch+json',
+    );
+  }
+
+  /** A running pod of a workload cluster whose name starts with `prefix`. */
+  async runningPod(cluster: string, namespace: string, prefix: string): Promise<string> {
+    const list = await this.call('GET', `/clusters/default/${cluster}/api/v1/namespaces/${namespace}/pods`);
+    const pod = list.items.find((p: any) => p.metadata.name.startsWith(prefix) && p.status?.phase === 'Running');
+    if (!pod) throw new Error(`no running ${prefix} pod in ${cluster}/${namespace}`);
+    return pod.metadata.name;
+  }
+}

@@ -1,0 +1,284 @@
+//! The fleet table as the address asks for it: search, filters, counts per health, sort and page.
+
+use app::clusters::model::{
+    ClusterRow, FLEET_PAGE_SIZE, FLEET_SORT_KEYS, FleetQuery, FleetView, Health,
+};
+
+/// The longest search or filter value accepted.
+const VALUE_MAX: usize = 256;
+
+/// Why a fleet query cannot be answered (a 400 with this text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadQuery(pub String);
+
+/// One page of `rows` (every cluster the caller may see) for `query`. Unknown sort keys and page
+/// numbers fall back to the default (sorted by name, first page; past the end: the last page);
+/// a health filter that is not a health state, or values longer than 256 characters, are refused.
+pub fn view(
+    rows: Vec<ClusterRow>,
+    query: &FleetQuery,
+    stale: Option<String>,
+) -> Result<FleetView, BadQuery> {
+    for (name, value) in [
+        ("q", &query.q),
+        ("version", &query.version),
+        ("region", &query.region),
+        ("tag", &query.tag),
+    ] {
+        if value.chars().count() > VALUE_MAX {
+            return Err(BadQuery(format!(
+                "the {name} filter is longer than {VALUE_MAX} characters"
+            )));
+        }
+    }
+    let health = match query.health.trim() {
+        "" => None,
+        h => Some(Health::parse(h).ok_or_else(|| {
+            BadQuery(format!(
+                "\"{}\" is not a health state; use one of {}",
+                h.chars().take(40).collect::<String>(),
+                Health::ALL.map(Health::as_str).join(", ")
+            ))
+        })?),
+    };
+    let visible = rows.len();
+    let mut regions: Vec<String> = rows.iter().map(|r| r.region.clone()).collect();
+    let mut versions: Vec<String> = rows.iter().map(|r| r.version.clone()).collect();
+    for list in [&mut regions, &mut versions] {
+        list.retain(|v| !v.is_empty());
+        list.sort();
+        list.dedup();
+    }
+    let needle = query.q.trim().to_lowercase();
+    let tag = query.tag.trim();
+    let others_match = |r: &ClusterRow| {
+        (needle.is_empty() || r.name.to_lowercase().contains(&needle))
+            && (query.version.is_empty() || r.version == query.version.trim())
+            && (query.region.is_empty() || r.region == query.region.trim())
+            && (tag.is_empty() || has_tag(r, tag))
+    };
+    let candidates: Vec<ClusterRow> = rows.into_iter().filter(others_match).collect();
+    let counts = Health::ALL
+        .map(|h| {
+            (
+                h,
+                candidates.iter().filter(|r| r.health.health == h).count(),
+            )
+        })
+        .to_vec();
+    let mut matching: Vec<ClusterRow> = candidates
+        .into_iter()
+        .filter(|r| health.is_none_or(|h| r.health.health == h))
+        .collect();
+    let sort = if FLEET_SORT_KEYS.contains(&query.sort.as_str()) {
+        query.sort.clone()
+    } else {
+        "name".to_string()
+    };
+    let descending = query.dir == "desc";
+    sort_rows(&mut matching, &sort);
+    if descending {
+        matching.reverse();
+    }
+    let total = matching.len();
+    let pages = total.div_ceil(FLEET_PAGE_SIZE).max(1);
+    let page = query
+        .page
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|p| *p >= 1)
+        .unwrap_or(1)
+        .min(pages);
+    let rows = matching
+        .into_iter()
+        .skip((page - 1) * FLEET_PAGE_SIZE)
+        .take(FLEET_PAGE_SIZE)
+        .collect();
+    Ok(FleetView {
+        rows,
+        matching: total,
+        visible,
+        page,
+        pages,
+        counts,
+        sort,
+        descending,
+        regions,
+        versions,
+        stale,
+    })
+}
+
+/// `key=value` matches that tag; `key` alone matches any value of it.
+fn has_tag(row: &ClusterRow, wanted: &str) -> bool {
+    if wanted.contains('=') {
+        row.tags.iter().any(|t| t == wanted)
+    } else {
+        row.tags
+            .iter()
+            .any(|t| t.split_once('=').is_some_and(|(k, _)| k == wanted))
+    }
+}
+
+/// Sorts by `key`, ascending, ties broken by namespace and name (a stable, shareable order).
+fn sort_rows(rows: &mut [ClusterRow], key: &str) {
+    let id = |r: &ClusterRow| (r.name.clone(), r.namespace.clone());
+    match key {
+        "namespace" => rows.sort_by_key(|r| (r.namespace.clone(), r.name.clone())),
+        "region" => rows.sort_by_key(|r| (r.region.clone(), id(r))),
+        "version" => rows.sort_by_key(|r| {
+            (
+                super::versions::Version::parse(&r.version),
+                r.version.clone(),
+                id(r),
+            )
+        }),
+        "health" => rows.sort_by_key(|r| (r.health.health, id(r))),
+        "pools" => rows.sort_by_key(|r| (r.pools, id(r))),
+        "nodes" => rows.sort_by_key(|r| (r.nodes_total, id(r))),
+        // Ascending age: the youngest first (the newest creation time first).
+        "age" => rows.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| id(a).cmp(&id(b)))),
+        _ => rows.sort_by_key(id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::clusters::model::HealthState;
+
+    fn row(name: &str, region: &str, version: &str, health: Health, created: &str) -> ClusterRow {
+        ClusterRow {
+            namespace: "default".into(),
+            name: name.into(),
+            region: region.into(),
+            version: version.into(),
+            upgrade: None,
+            health: HealthState {
+                health,
+                reason: String::new(),
+            },
+            pools: 1,
+            nodes_ready: Some(1),
+            nodes_total: Some(1),
+            tags: vec![format!("team={}", &name[..1])],
+            created: created.into(),
+            age: String::new(),
+        }
+    }
+
+    fn fleet() -> Vec<ClusterRow> {
+        vec![
+            row(
+                "beta",
+                "eastus",
+                "v1.32.7",
+                Health::Degraded,
+                "2026-11-02T00:00:00Z",
+            ),
+            row(
+                "alpha",
+                "westeurope",
+                "v1.33.5",
+                Health::Healthy,
+                "2026-11-03T00:00:00Z",
+            ),
+            row(
+                "gamma",
+                "westeurope",
+                "v1.9.0",
+                Health::Healthy,
+                "2026-11-01T00:00:00Z",
+            ),
+        ]
+    }
+
+    fn names(v: &FleetView) -> Vec<&str> {
+        v.rows.iter().map(|r| r.name.as_str()).collect()
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> FleetQuery {
+        let mut q = FleetQuery::default();
+        for (k, v) in pairs {
+            let v = v.to_string();
+            match *k {
+                "q" => q.q = v,
+                "health" => q.health = v,
+                "region" => q.region = v,
+                "version" => q.version = v,
+                "tag" => q.tag = v,
+                "sort" => q.sort = v,
+                "dir" => q.dir = v,
+                "page" => q.page = v,
+                _ => unreachable!(),
+            }
+        }
+        q
+    }
+
+    #[test]
+    fn filters_combine_and_counts_ignore_only_the_health_filter() {
+        let v = view(fleet(), &query(&[("region", "westeurope")]), None).expect("a view");
+        assert_eq!(names(&v), ["alpha", "gamma"]);
+        assert_eq!(v.counts[0], (Health::Healthy, 2));
+        assert_eq!(v.counts[1], (Health::Degraded, 0));
+        let v = view(fleet(), &query(&[("health", "Degraded")]), None).expect("a view");
+        assert_eq!(names(&v), ["beta"]);
+        assert_eq!(v.counts[0], (Health::Healthy, 2));
+        assert_eq!(v.counts[1], (Health::Degraded, 1));
+        assert_eq!((v.visible, v.matching), (3, 1));
+        let v = view(fleet(), &query(&[("q", "AM"), ("tag", "team=g")]), None).expect("a view");
+        assert_eq!(names(&v), ["gamma"]);
+        let v = view(fleet(), &query(&[("tag", "team")]), None).expect("a view");
+        assert_eq!(v.matching, 3);
+        assert_eq!(v.regions, ["eastus", "westeurope"]);
+    }
+
+    #[test]
+    fn sorting_by_each_kind_of_column() {
+        let by = |key: &str, dir: &str| {
+            let v = view(fleet(), &query(&[("sort", key), ("dir", dir)]), None).expect("a view");
+            names(&v).join(",")
+        };
+        assert_eq!(by("name", ""), "alpha,beta,gamma");
+        assert_eq!(by("name", "desc"), "gamma,beta,alpha");
+        // v1.9.0 is older than v1.32.7: versions compare as numbers, not text.
+        assert_eq!(by("version", ""), "gamma,beta,alpha");
+        assert_eq!(by("age", ""), "alpha,beta,gamma");
+        assert_eq!(by("age", "desc"), "gamma,beta,alpha");
+        assert_eq!(by("health", ""), "alpha,gamma,beta");
+        assert_eq!(by("no-such-column", ""), "alpha,beta,gamma");
+    }
+
+    #[test]
+    fn pages_clamp_and_bad_values_are_refused_or_ignored() {
+        let many: Vec<ClusterRow> = (0..120)
+            .map(|i| {
+                row(
+                    &format!("c{i:03}"),
+                    "eastus",
+                    "v1.33.5",
+                    Health::Healthy,
+                    "",
+                )
+            })
+            .collect();
+        let v = view(many.clone(), &query(&[("page", "2")]), None).expect("a view");
+        assert_eq!((v.page, v.pages, v.rows.len()), (2, 3, 50));
+        assert_eq!(v.rows[0].name, "c050");
+        let v = view(many.clone(), &query(&[("page", "99")]), None).expect("a view");
+        assert_eq!((v.page, v.rows.len()), (3, 20));
+        let v = view(many.clone(), &query(&[("page", "-1x")]), None).expect("a view");
+        assert_eq!(v.page, 1);
+        let err = view(many.clone(), &query(&[("health", "sick")]), None).expect_err("refused");
+        assert!(
+            err.0
+                .starts_with("\"sick\" is not a health state; use one of healthy"),
+            "{}",
+            err.0
+        );
+        let long = "x".repeat(257);
+        assert!(view(many, &query(&[("q", &long)]), None).is_err());
+    }
+}
