@@ -8,6 +8,7 @@ BIN=target/release/portolan
 [ -x "$BIN" ] || BIN="${CARGO_TARGET_DIR:-target}/release/portolan"
 SITE=target/site
 BENCH_SERVER="${CARGO_TARGET_DIR:-target}/release/examples/bench_server"
+BENCH_FLEET="${CARGO_TARGET_DIR:-target}/release/examples/bench_fleet"
 PORT="${PORTOLAN_BENCH_PORT:-3190}"
 URL="http://127.0.0.1:$PORT"
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y wrk >/dev/null; } || {
@@ -15,7 +16,12 @@ command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y wrk >/de
 
 work=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+simpid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  [ -n "$simpid" ] && kill "$simpid" 2>/dev/null
+  wait 2>/dev/null; rm -rf "$work"
+}
 trap cleanup EXIT
 
 start() { # $1: database file; sets started_ms to the time from spawn to /readyz = 200
@@ -70,3 +76,36 @@ awk -v t="$total" 'BEGIN { printf "wasm + js + css, gzip: %d bytes (%.1f KB)\n",
 echo
 echo "== HTML of each page for a signed-in administrator (raw bytes)"
 end2end/html-bytes.sh "$BIN" "$SITE" "$PORT"
+
+echo
+echo "== /clusters with 1,000 clusters in kubesim (signed-in admin): latency at 32 connections, and"
+echo "   throughput against the same bytes from memory; and a node going NotReady until the page shows it"
+"$BENCH_FLEET" page "127.0.0.1:$PORT" "$SITE" >"$work/fleet.out" 2>"$work/fleet.err" &
+pid=$!
+until grep -q '^READY ' "$work/fleet.out" 2>/dev/null; do
+  kill -0 "$pid" 2>/dev/null || { echo "$BENCH_FLEET page failed:"; cat "$work/fleet.err"; exit 1; }
+  sleep 1
+done
+grep -v '^READY ' "$work/fleet.out"
+tail -n 1 "$work/fleet.err"
+cookie=$(sed -n 's/^READY //p' "$work/fleet.out")
+fleet_wrk() { wrk -t2 -c32 -d10s --latency -H "Cookie: $cookie" "$1" | tee -a "$work/wrk.txt"; }
+ssr_out=$(fleet_wrk "$URL/clusters")
+static_out=$(fleet_wrk "$URL/bench/static-fleet")
+stop
+field() { awk -v k="$1" '$1 == k {print $2}'; }
+echo "SSR /clusters (1,000 clusters, page 1): p50 $(field 50% <<<"$ssr_out"), p99 $(field 99% <<<"$ssr_out") (target p99 <= 100 ms), $(field Requests/sec: <<<"$ssr_out") req/s"
+echo "static handler, identical bytes:        p50 $(field 50% <<<"$static_out"), p99 $(field 99% <<<"$static_out"), $(field Requests/sec: <<<"$static_out") req/s"
+awk -v a="$(field Requests/sec: <<<"$ssr_out")" -v b="$(field Requests/sec: <<<"$static_out")" \
+  'BEGIN { printf "ratio SSR/static: %.2f\n", a / b }'
+
+echo
+echo "== the portal's memory watching 200 clusters / ~10,000 nodes / ~100,000 pods (kubesim in another process)"
+"$BIN" sim --kubeconfig "$work/sim.yaml" --speed 2000 >"$work/sim.out" 2>"$work/sim.err" &
+simpid=$!
+until [ -s "$work/sim.yaml" ]; do
+  kill -0 "$simpid" 2>/dev/null || { echo "portolan sim failed:"; cat "$work/sim.err"; exit 1; }
+  sleep 0.1
+done
+"$BENCH_FLEET" memory "$work/sim.yaml" 2>"$work/memory.err" || { cat "$work/memory.err"; exit 1; }
+kill "$simpid"; wait "$simpid" 2>/dev/null || true; simpid=""

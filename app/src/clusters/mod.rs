@@ -1,6 +1,10 @@
 //! Clusters: the fleet table and each cluster's pages (overview, pools, nodes, pods, events, logs),
 //! their server functions and what they ask of the server.
 
+// A server function takes one argument per query parameter (the fleet table has eight), and the
+// macro's generated client function has no attributes of its own to carry an allowance.
+#![allow(clippy::too_many_arguments)]
+
 #[cfg(feature = "ssr")]
 pub mod backend;
 mod cluster_page;
@@ -49,7 +53,6 @@ async fn viewer_of(
 }
 
 /// One page of the fleet table (viewers and up; each sees the clusters their roles reach).
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "clusters/fleet", input = leptos::server_fn::codec::GetUrl)]
 pub async fn fleet(
     #[server(default)] q: String,

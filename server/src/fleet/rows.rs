@@ -73,10 +73,7 @@ pub fn nodes_seen(watch: &FleetWatch, cluster: &ClusterRef) -> NodesSeen {
         Reach::Unreachable(why) => NodesSeen::Unreachable(why),
         Reach::Connected(w) => {
             if let Some(problem) = w.problem() {
-                return NodesSeen::Unreachable(format!(
-                    "its API does not answer: {}",
-                    problem.reason
-                ));
+                return NodesSeen::Unreachable(format!("its API failed: {}", problem.reason));
             }
             if !w.nodes_known() {
                 return NodesSeen::Unknown;

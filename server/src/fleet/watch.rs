@@ -59,6 +59,30 @@ impl kube::runtime::utils::Backoff for Retry {
     }
 }
 
+/// Why a watch failed, in words every viewer may read: the API's status and message, or that it
+/// could not be reached. The whole error (which can name addresses) goes to the log only.
+pub fn short_reason(e: &watcher::Error) -> String {
+    let client = match e {
+        watcher::Error::InitialListFailed(c)
+        | watcher::Error::WatchStartFailed(c)
+        | watcher::Error::WatchFailed(c) => c,
+        watcher::Error::WatchError(status) => {
+            return format!("the API ended the watch: {} {}", status.code, status.reason);
+        }
+        watcher::Error::NoResourceVersion => return "the API cannot watch this kind".into(),
+    };
+    match client {
+        kube::Error::Api(status) => {
+            let message: String = status.message.chars().take(200).collect();
+            format!(
+                "the API answered {} {}: {message}",
+                status.code, status.reason
+            )
+        }
+        _ => "the API cannot be reached".into(),
+    }
+}
+
 /// Which watches are failing, since when and why (shared by the watches of one API).
 #[derive(Clone, Default)]
 pub struct StaleBoard(Arc<Mutex<Vec<Failing>>>);
@@ -71,14 +95,16 @@ struct Failing {
 }
 
 impl StaleBoard {
-    /// Notes that the watch of `kind` failed (the first failure's time is kept).
-    pub fn report(&self, kind: &'static str, reason: String) {
+    /// Notes that the watch of `kind` failed (the first failure's time is kept); `reason` is
+    /// shown to viewers, the error itself is logged.
+    pub fn report(&self, kind: &'static str, error: &watcher::Error) {
+        let reason = short_reason(error);
         let mut board = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         board.retain(|f| f.last.elapsed() < RECOVERED_AFTER);
         match board.iter_mut().find(|f| f.kind == kind) {
             Some(f) => f.last = Instant::now(),
             None => {
-                tracing::warn!(kind, error = %reason, "a watch failed; serving the last known state");
+                tracing::warn!(kind, %error, "a watch failed; serving the last known state");
                 board.push(Failing {
                     kind,
                     stale: Stale {
@@ -183,7 +209,7 @@ where
         while let Some(event) = events.next().await {
             match event {
                 Ok(_) => stale.clear(kind),
-                Err(e) => stale.report(kind, e.to_string()),
+                Err(e) => stale.report(kind, &e),
             }
         }
     });

@@ -175,7 +175,7 @@ impl Workloads {
                         stale.clear("secrets");
                         this.apply(event, &mut listing);
                     }
-                    Err(e) => stale.report("secrets", e.to_string()),
+                    Err(e) => stale.report("secrets", &e),
                 }
             }
         });
@@ -374,7 +374,7 @@ where
             let Some(board) = &problem else { continue };
             match event {
                 Ok(_) => board.clear("workload"),
-                Err(e) => board.report("workload", e.to_string()),
+                Err(e) => board.report("workload", &e),
             }
         }
     });
