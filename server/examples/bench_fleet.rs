@@ -1,13 +1,13 @@
 //! Fleet-page benchmarks (run by `make bench` through `end2end/bench.sh`).
-//!
-//! `bench_fleet page <listen-addr> <site-root>`: an in-process kubesim with 1,000 clusters, the portal
-//! over it, a signed-in administrator; measures how long a node going NotReady takes to show on
-//! `/clusters`, then serves `/clusters` and `/bench/static-fleet` (the same bytes from memory) and
-//! prints `READY <cookie>` for `wrk`.
-//!
-//! `bench_fleet memory <kubesim-kubeconfig>`: with kubesim in another process (`portolan sim`), builds
-//! 200 clusters / ~10,000 nodes / ~100,000 pods there, then reports this process's (the portal's)
-//! resident memory while it watches the fleet, and again once every cluster's pods are watched.
+//
+// `bench_fleet page <listen-addr> <site-root>`: an in-process kubesim with 1,000 clusters, the portal
+// over it, a signed-in administrator; measures how long a node going NotReady takes to show on
+// `/clusters`, then serves `/clusters` and `/bench/static-fleet` (the same bytes from memory) and
+// prints `READY <cookie>` for `wrk`.
+//
+// `bench_fleet memory <kubesim-kubeconfig>`: with kubesim in another process (`portolan sim`), builds
+// 200 clusters / ~10,000 nodes / ~100,000 pods there, then reports this process's (the portal's)
+// resident memory while it watches the fleet, and again once every cluster's pods are watched.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

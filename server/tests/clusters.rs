@@ -1,6 +1,7 @@
-//! The fleet and cluster pages against kubesim over HTTP, as in production: the fleet from the
-//! shared watches, health for each state kubesim can be put in, visibility per role, stale and
-//! recovered state, broken kubeconfig Secrets, pods, logs (tail, previous, follow) and downloads.
+//! The fleet and cluster pages against kubesim over HTTP, as in production.
+//
+// The fleet from the shared watches, health for each state kubesim can be put in, visibility per role, stale and
+// recovered state, broken kubeconfig Secrets, pods, logs (tail, previous, follow) and downloads.
 
 mod support;
 
@@ -370,6 +371,22 @@ async fn a_broken_kubeconfig_secret_makes_that_cluster_unreachable_and_no_other(
         let (_, html) = page(&app, &admin, "/clusters").await;
         row_of(&html, "staging-eus")
             .is_some_and(|r| r.contains("asks to run a command"))
+            .then_some(())
+    })
+    .await;
+
+    // A Secret that is gone makes the cluster unreachable too, saying which Secret.
+    secrets
+        .delete("staging-eus-kubeconfig", &Default::default())
+        .await
+        .expect("deleted");
+    until("the missing Secret is reported", async || {
+        let (_, html) = page(&app, &admin, "/clusters").await;
+        row_of(&html, "staging-eus")
+            .is_some_and(|r| {
+                r.contains("badge-unreachable")
+                    && r.contains("its Secret staging-eus-kubeconfig does not exist")
+            })
             .then_some(())
     })
     .await;

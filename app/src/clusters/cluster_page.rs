@@ -1,5 +1,4 @@
-//! A cluster's pages: the header and tabs every one shares, Overview, Node pools, Nodes (and a
-//! node's page) and Events.
+//! A cluster's pages: the shared header and tabs, Overview, Node pools, Nodes, a node, Events.
 
 use leptos::prelude::*;
 use leptos_meta::Title;

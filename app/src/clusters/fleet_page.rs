@@ -91,58 +91,50 @@ fn HealthCounts(view: FleetView, query: FleetQuery) -> impl IntoView {
 /// JavaScript and the address carries the view.
 #[component]
 fn Filters(view: FleetView, query: FleetQuery) -> impl IntoView {
-    let option = |value: String, current: &str| {
-        let selected = value == current;
-        let text = value.clone();
-        view! { <option value=value selected=selected>{text}</option> }
-    };
-    let health_options = Health::ALL
+    let health: Vec<(String, String)> = Health::ALL
         .iter()
-        .map(|h| {
-            let selected = Health::parse(&query.health) == Some(*h);
-            view! { <option value=h.as_str() selected=selected>{h.label()}</option> }
-        })
-        .collect_view();
-    let versions = view
-        .versions
-        .iter()
-        .map(|v| option(v.clone(), &query.version))
-        .collect_view();
-    let regions = view
-        .regions
-        .iter()
-        .map(|r| option(r.clone(), &query.region))
-        .collect_view();
+        .map(|h| (h.as_str().to_string(), h.label().to_string()))
+        .collect();
+    let same = |values: &[String]| values.iter().map(|v| (v.clone(), v.clone())).collect();
     view! {
         <form method="get" action="/clusters" class="binding-form filters" role="search" aria-label="Filter clusters" data-native="">
             <label>"Search clusters" <input type="search" name="q" maxlength="256" placeholder="name" value=query.q.clone() /></label>
-            <label>
-                "Health"
-                <select name="health">
-                    <option value="" selected=query.health.is_empty()>"Any"</option>
-                    {health_options}
-                </select>
-            </label>
-            <label>
-                "Version"
-                <select name="version">
-                    <option value="" selected=query.version.is_empty()>"Any"</option>
-                    {versions}
-                </select>
-            </label>
-            <label>
-                "Region"
-                <select name="region">
-                    <option value="" selected=query.region.is_empty()>"Any"</option>
-                    {regions}
-                </select>
-            </label>
+            {select("Health", "health", &query.health, health)}
+            {select("Version", "version", &query.version, same(&view.versions))}
+            {select("Region", "region", &query.region, same(&view.regions))}
             <label>"Tag" <input name="tag" maxlength="256" placeholder="key=value" value=query.tag.clone() /></label>
             {(!query.sort.is_empty()).then(|| view! { <input type="hidden" name="sort" value=query.sort.clone() /> })}
             {(!query.dir.is_empty()).then(|| view! { <input type="hidden" name="dir" value=query.dir.clone() /> })}
             <button type="submit">"Filter"</button>
             <a href="/clusters" class="clear-filters" rel="external">"Clear"</a>
         </form>
+    }
+}
+
+/// A labelled menu of `(value, text)` options after "Any", with `current` selected.
+fn select(
+    label: &'static str,
+    name: &'static str,
+    current: &str,
+    options: Vec<(String, String)>,
+) -> impl IntoView + use<> {
+    let any = current.is_empty();
+    let current = current.to_string();
+    let options = options
+        .into_iter()
+        .map(|(value, text)| {
+            let selected = value.eq_ignore_ascii_case(&current);
+            view! { <option value=value selected=selected>{text}</option> }
+        })
+        .collect_view();
+    view! {
+        <label>
+            {label}
+            <select name=name>
+                <option value="" selected=any>"Any"</option>
+                {options}
+            </select>
+        </label>
     }
 }
 

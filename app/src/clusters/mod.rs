@@ -1,5 +1,6 @@
-//! Clusters: the fleet table and each cluster's pages (overview, pools, nodes, pods, events, logs),
-//! their server functions and what they ask of the server.
+//! Clusters: the fleet table and each cluster's pages, their server functions and backend.
+//
+// Pages: overview, pools, nodes, pods, events, logs.
 
 // A server function takes one argument per query parameter (the fleet table has eight), and the
 // macro's generated client function has no attributes of its own to carry an allowance.

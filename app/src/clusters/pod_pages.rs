@@ -1,5 +1,6 @@
-//! A cluster's pods: the Pods tab with its filters, a pod's page, and its logs (the last lines at
-//! load; with JavaScript, followed live through server-sent events).
+//! A cluster's pods: the Pods tab with its filters, a pod's page, and its logs.
+//
+// Logs show the last lines at load; with JavaScript they are followed live (server-sent events).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

@@ -1,5 +1,7 @@
-//! The clusters topic: the fleet table and each cluster's pages, from the shared watches, as the
-//! caller may see them. A cluster outside the caller's scope is "not found", like a missing one.
+//! The clusters topic: the fleet and each cluster's pages, as the caller may see them.
+//
+// Read from the shared watches. A cluster outside the caller's scope is "not found", like a
+// missing one.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -8,6 +10,7 @@ use app::access::model::{Action, ClusterRef, Principal, Target};
 use app::clusters::backend::ClustersBackend;
 use app::clusters::model::*;
 use app::error::AppError;
+use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::reflector::ObjectRef;
 
 use super::PortalBackend;
@@ -133,7 +136,7 @@ impl PortalBackend {
     pub(crate) fn workload(&self, cluster: &ClusterRef) -> Result<Arc<Workload>, AppError> {
         match self.watch()?.workloads.reach(cluster) {
             Reach::Connected(w) => Ok(w),
-            Reach::NoSecret => Err(AppError::Unavailable(format!(
+            Reach::NotListed | Reach::NoSecret => Err(AppError::Unavailable(format!(
                 "the workload cluster {cluster} (it has no kubeconfig Secret yet; its control plane may still be starting)"
             ))),
             Reach::Unreachable(why) => Err(AppError::Unavailable(format!(
@@ -144,16 +147,11 @@ impl PortalBackend {
 
     /// The ClusterClass a cluster's topology names, from the watch.
     fn class_of(&self, cluster: &Cluster) -> Option<Arc<ClusterClass>> {
-        let topology = cluster.spec.topology.as_ref()?;
-        let namespace = topology
-            .class_ref
-            .namespace
-            .clone()
-            .or_else(|| cluster.metadata.namespace.clone())?;
+        let (namespace, name) = cluster.class_ref()?;
         self.watch()
             .ok()?
             .classes
-            .get(&ObjectRef::new(&topology.class_ref.name).within(&namespace))
+            .get(&ObjectRef::new(&name).within(&namespace))
     }
 
     /// Node → pool, from the Machines Cluster API made for the cluster.
@@ -180,6 +178,28 @@ impl PortalBackend {
                 Some((node, pool))
             })
             .collect()
+    }
+
+    /// A pod of a cluster `who` may see: the page header, the workload cluster, the pod.
+    async fn find_pod(
+        &self,
+        who: &Principal,
+        cluster: &ClusterRef,
+        namespace: &str,
+        pod: &str,
+    ) -> Result<(ClusterHead, Arc<Workload>, Arc<Pod>), AppError> {
+        kube_name("namespace", namespace)?;
+        kube_name("pod", pod)?;
+        let c = self.visible(who, cluster).await?;
+        let head = self.head(who, &c).await?;
+        let workload = self.workload(cluster)?;
+        let store = workload.pods().await.map_err(AppError::Unavailable)?;
+        let p = store
+            .get(&ObjectRef::new(pod).within(namespace))
+            .ok_or_else(|| {
+                AppError::NotFound(format!("pod {namespace}/{pod} in cluster {cluster}"))
+            })?;
+        Ok((head, workload, p))
     }
 
     /// Who created the cluster through the portal, from the audit log.
@@ -426,15 +446,7 @@ impl ClustersBackend for PortalBackend {
             (calm(a), &a.namespace, &a.name).cmp(&(calm(b), &b.namespace, &b.name))
         });
         let matching = rows.len();
-        let pages = matching.div_ceil(POD_PAGE_SIZE).max(1);
-        let page = query
-            .page
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|p| *p >= 1)
-            .unwrap_or(1)
-            .min(pages);
+        let (page, pages) = listing::page_of(&query.page, matching, POD_PAGE_SIZE);
         let rows = rows
             .into_iter()
             .skip((page - 1) * POD_PAGE_SIZE)
@@ -458,17 +470,7 @@ impl ClustersBackend for PortalBackend {
         namespace: &str,
         pod: &str,
     ) -> Result<PodDetail, AppError> {
-        kube_name("namespace", namespace)?;
-        kube_name("pod", pod)?;
-        let c = self.visible(by, cluster).await?;
-        let head = self.head(by, &c).await?;
-        let workload = self.workload(cluster)?;
-        let store = workload.pods().await.map_err(AppError::Unavailable)?;
-        let p = store
-            .get(&ObjectRef::new(pod).within(namespace))
-            .ok_or_else(|| {
-                AppError::NotFound(format!("pod {namespace}/{pod} in cluster {cluster}"))
-            })?;
+        let (head, workload, p) = self.find_pod(by, cluster, namespace, pod).await?;
         let events = events::list(
             workload.client.clone(),
             Some(format!(
@@ -504,17 +506,7 @@ impl ClustersBackend for PortalBackend {
         container: &str,
         previous: bool,
     ) -> Result<LogView, AppError> {
-        kube_name("namespace", namespace)?;
-        kube_name("pod", pod)?;
-        let c = self.visible(by, cluster).await?;
-        let head = self.head(by, &c).await?;
-        let workload = self.workload(cluster)?;
-        let store = workload.pods().await.map_err(AppError::Unavailable)?;
-        let p = store
-            .get(&ObjectRef::new(pod).within(namespace))
-            .ok_or_else(|| {
-                AppError::NotFound(format!("pod {namespace}/{pod} in cluster {cluster}"))
-            })?;
+        let (head, workload, p) = self.find_pod(by, cluster, namespace, pod).await?;
         let containers: Vec<String> = p
             .spec
             .as_ref()

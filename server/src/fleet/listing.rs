@@ -81,15 +81,7 @@ pub fn view(
         matching.reverse();
     }
     let total = matching.len();
-    let pages = total.div_ceil(FLEET_PAGE_SIZE).max(1);
-    let page = query
-        .page
-        .trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|p| *p >= 1)
-        .unwrap_or(1)
-        .min(pages);
+    let (page, pages) = page_of(&query.page, total, FLEET_PAGE_SIZE);
     let rows = matching
         .into_iter()
         .skip((page - 1) * FLEET_PAGE_SIZE)
@@ -108,6 +100,20 @@ pub fn view(
         versions,
         stale,
     })
+}
+
+/// The page asked for (1-based; anything that is not a page number: the first; past the end: the
+/// last) and how many pages `total` rows of `size` make (at least one).
+pub fn page_of(asked: &str, total: usize, size: usize) -> (usize, usize) {
+    let pages = total.div_ceil(size).max(1);
+    let page = asked
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|p| *p >= 1)
+        .unwrap_or(1)
+        .min(pages);
+    (page, pages)
 }
 
 /// `key=value` matches that tag; `key` alone matches any value of it.

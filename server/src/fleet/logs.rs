@@ -1,5 +1,6 @@
-//! Container logs from a workload cluster: the last lines, or a live follow, always bounded — a
-//! line is cut at `LOG_LINE_MAX` bytes and a page keeps at most `LOG_LINES_MAX` lines.
+//! Container logs from a workload cluster: the last lines, a live follow, a download; bounded.
+//
+// A line is cut at `LOG_LINE_MAX` bytes and a page keeps at most `LOG_LINES_MAX` lines.
 
 use std::collections::VecDeque;
 

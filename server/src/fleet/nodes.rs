@@ -7,7 +7,7 @@ use app::clusters::model::{ConditionRow, NodeRow};
 use k8s_openapi::api::core::v1::{Node, Pod};
 
 use super::quantity::{bytes, millicores};
-use super::rows::{age_of, node_ready, rfc3339};
+use super::rows::{age_of, condition_row, node_ready};
 
 /// Labels that name a node's pool, most specific first (Cluster API's own label is read from the
 /// node's Machine before these are tried).
@@ -119,16 +119,14 @@ pub fn conditions(node: &Node) -> Vec<ConditionRow> {
         .and_then(|s| s.conditions.as_ref())
         .into_iter()
         .flatten()
-        .map(|c| ConditionRow {
-            type_: c.type_.clone(),
-            status: c.status.clone(),
-            reason: c.reason.clone().unwrap_or_default(),
-            message: c.message.clone().unwrap_or_default(),
-            since: c
-                .last_transition_time
-                .as_ref()
-                .map(rfc3339)
-                .unwrap_or_default(),
+        .map(|c| {
+            condition_row(
+                &c.type_,
+                &c.status,
+                c.reason.as_ref(),
+                c.message.as_ref(),
+                c.last_transition_time.as_ref(),
+            )
         })
         .collect();
     rows.sort_by_key(|c| c.type_ != "Ready");

@@ -1,10 +1,12 @@
-//! A workload cluster's pods as the Pods tab and pod pages show them: status in the words that
-//! matter (CrashLoopBackOff, OOMKilled, Pending with the scheduler's reason), containers, owner.
+//! A workload cluster's pods as the Pods tab and pod pages show them.
+//
+// Status in the words that matter (CrashLoopBackOff, OOMKilled, Pending with the scheduler's
+// reason), containers, owner.
 
 use app::clusters::model::{ConditionRow, ContainerRow, PodRow};
 use k8s_openapi::api::core::v1::{ContainerState, ContainerStatus, Pod};
 
-use super::rows::{age_of, rfc3339};
+use super::rows::{age_of, condition_row, rfc3339};
 
 fn statuses(pod: &Pod) -> impl Iterator<Item = &ContainerStatus> {
     pod.status
@@ -173,16 +175,14 @@ pub fn conditions(pod: &Pod) -> Vec<ConditionRow> {
         .and_then(|s| s.conditions.as_ref())
         .into_iter()
         .flatten()
-        .map(|c| ConditionRow {
-            type_: c.type_.clone(),
-            status: c.status.clone(),
-            reason: c.reason.clone().unwrap_or_default(),
-            message: c.message.clone().unwrap_or_default(),
-            since: c
-                .last_transition_time
-                .as_ref()
-                .map(rfc3339)
-                .unwrap_or_default(),
+        .map(|c| {
+            condition_row(
+                &c.type_,
+                &c.status,
+                c.reason.as_ref(),
+                c.message.as_ref(),
+                c.last_transition_time.as_ref(),
+            )
         })
         .collect()
 }

@@ -372,6 +372,18 @@ impl Cluster {
         ))
     }
 
+    /// `(namespace, name)` of the ClusterClass its topology names (the class's namespace defaults to
+    /// the cluster's), or `None` without a topology.
+    pub fn class_ref(&self) -> Option<(String, String)> {
+        let topology = self.spec.topology.as_ref()?;
+        let namespace = topology
+            .class_ref
+            .namespace
+            .clone()
+            .or_else(|| self.metadata.namespace.clone())?;
+        Some((namespace, topology.class_ref.name.clone()))
+    }
+
     /// The condition of `type_`, if the status has it.
     pub fn condition(&self, type_: &str) -> Option<&Condition> {
         self.status

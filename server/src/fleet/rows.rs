@@ -40,6 +40,23 @@ pub fn rfc3339(t: &Time) -> String {
         .unwrap_or_default()
 }
 
+/// A status condition in words (node and pod conditions have the same fields, in two types).
+pub fn condition_row(
+    type_: &str,
+    status: &str,
+    reason: Option<&String>,
+    message: Option<&String>,
+    since: Option<&Time>,
+) -> app::clusters::model::ConditionRow {
+    app::clusters::model::ConditionRow {
+        type_: type_.to_string(),
+        status: status.to_string(),
+        reason: reason.cloned().unwrap_or_default(),
+        message: message.cloned().unwrap_or_default(),
+        since: since.map(rfc3339).unwrap_or_default(),
+    }
+}
+
 pub fn now_seconds() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -69,7 +86,11 @@ pub fn node_ready(node: &Node) -> bool {
 /// What the node watch of a cluster shows now.
 pub fn nodes_seen(watch: &FleetWatch, cluster: &ClusterRef) -> NodesSeen {
     match watch.workloads.reach(cluster) {
-        Reach::NoSecret => NodesSeen::Unknown,
+        Reach::NotListed => NodesSeen::Unknown,
+        Reach::NoSecret => NodesSeen::Unreachable(format!(
+            "its Secret {}-kubeconfig does not exist",
+            cluster.name
+        )),
         Reach::Unreachable(why) => NodesSeen::Unreachable(why),
         Reach::Connected(w) => {
             if let Some(problem) = w.problem() {
@@ -133,14 +154,8 @@ pub fn version(cluster: &Cluster) -> String {
 
 /// The newest version `cluster` may move to, given the classes (by `namespace/name`).
 fn upgrade(cluster: &Cluster, classes: &Offers) -> Option<String> {
-    let topology = cluster.spec.topology.as_ref()?;
-    let namespace = topology
-        .class_ref
-        .namespace
-        .clone()
-        .or_else(|| cluster.metadata.namespace.clone())?;
-    let offered = classes.get(&(namespace, topology.class_ref.name.clone()))?;
-    let current = Version::parse(&topology.version)?;
+    let offered = classes.get(&cluster.class_ref()?)?;
+    let current = Version::parse(&version(cluster))?;
     upgrades(current, offered).last().map(ToString::to_string)
 }
 

@@ -40,20 +40,13 @@ pub async fn class_of(
     management: &Management,
     cluster: &Cluster,
 ) -> Result<Option<ClusterClass>, FleetError> {
-    let Some(topology) = &cluster.spec.topology else {
+    let Some((namespace, name)) = cluster.class_ref() else {
         return Ok(None);
     };
-    let namespace = topology
-        .class_ref
-        .namespace
-        .clone()
-        .or_else(|| cluster.metadata.namespace.clone())
-        .unwrap_or_else(|| "default".into());
     let api: Api<ClusterClass> = Api::namespaced(management.client(), &namespace);
-    let name = &topology.class_ref.name;
     within(
         &format!("read ClusterClass {namespace}/{name}"),
-        api.get_opt(name),
+        api.get_opt(&name),
     )
     .await
 }

@@ -1,9 +1,11 @@
-//! The fleet's shared state: kube-runtime reflectors on Clusters, MachineDeployments, Machines and
-//! ClusterClasses, and the workload clusters reached through their kubeconfig Secrets.
-//!
-//! Started once with the server, read by every request (no API call per page view), resumed by
-//! kube-runtime after dropped watches and 410 Gone (with backoff); when the management API stops
-//! answering, the stores keep the last known state and [`FleetWatch::staleness`] says since when.
+//! The fleet's shared state: reflectors on the Cluster API kinds, and the workload clusters.
+//
+// kube-runtime reflectors on Clusters, MachineDeployments, Machines and ClusterClasses, and the
+// workload clusters reached through their kubeconfig Secrets.
+//
+// Started once with the server, read by every request (no API call per page view), resumed by
+// kube-runtime after dropped watches and 410 Gone (with backoff); when the management API stops
+// answering, the stores keep the last known state and [`FleetWatch::staleness`] says since when.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -149,11 +151,15 @@ impl FleetWatch {
     /// Starts the watches; the returned tasks run until aborted (see `state::Services`).
     pub fn start(management: &Management) -> (FleetWatch, Vec<JoinHandle<()>>) {
         let stale = StaleBoard::default();
-        let (clusters, a) = follow::<Cluster>(management, "clusters", stale.clone());
-        let (pools, b) =
-            follow::<MachineDeployment>(management, "machinedeployments", stale.clone());
-        let (machines, c) = follow::<Machine>(management, "machines", stale.clone());
-        let (classes, d) = follow::<ClusterClass>(management, "clusterclasses", stale.clone());
+        let on = |kind| (management.client(), kind, Some(stale.clone()));
+        let (client, kind, board) = on("clusters");
+        let (clusters, a) = reflect::<Cluster>(client, kind, board, drop_managed_fields);
+        let (client, kind, board) = on("machinedeployments");
+        let (pools, b) = reflect::<MachineDeployment>(client, kind, board, drop_managed_fields);
+        let (client, kind, board) = on("machines");
+        let (machines, c) = reflect::<Machine>(client, kind, board, drop_managed_fields);
+        let (client, kind, board) = on("clusterclasses");
+        let (classes, d) = reflect::<ClusterClass>(client, kind, board, drop_managed_fields);
         let workloads = Workloads::default();
         let mut tasks = vec![a, b, c, d];
         tasks.extend(workloads.start(management, stale.clone()));
@@ -185,11 +191,18 @@ impl FleetWatch {
     }
 }
 
-/// One reflector: a store, and the task that keeps it up to date and records its health.
-fn follow<K>(
-    management: &Management,
+/// What no page reads, dropped from every watched object before it is stored.
+pub fn drop_managed_fields<K: Resource>(object: &mut K) {
+    object.meta_mut().managed_fields = None;
+}
+
+/// One reflector on every `K` the client sees, with `slim` applied before storing, and the task
+/// that keeps it up to date; its failures and recoveries go on `board` under `kind`.
+pub fn reflect<K>(
+    client: kube::Client,
     kind: &'static str,
-    stale: StaleBoard,
+    board: Option<StaleBoard>,
+    slim: fn(&mut K),
 ) -> (Store<K>, JoinHandle<()>)
 where
     K: Resource<DynamicType = ()>
@@ -200,16 +213,19 @@ where
         + Sync
         + 'static,
 {
-    let api: Api<K> = Api::all(management.client());
+    let api: Api<K> = Api::all(client);
     let (reader, writer) = reflector::store();
-    let events = reflector::reflector(writer, watcher(api, watcher::Config::default()))
-        .backoff(Retry::default());
+    let stream = watcher(api, watcher::Config::default())
+        .backoff(Retry::default())
+        .modify(slim);
+    let events = reflector::reflector(writer, stream);
     let task = tokio::spawn(async move {
         let mut events = std::pin::pin!(events);
         while let Some(event) = events.next().await {
+            let Some(board) = &board else { continue };
             match event {
-                Ok(_) => stale.clear(kind),
-                Err(e) => stale.report(kind, &e),
+                Ok(_) => board.clear(kind),
+                Err(e) => board.report(kind, &e),
             }
         }
     });

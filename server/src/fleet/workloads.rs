@@ -1,9 +1,10 @@
-//! Workload clusters: one kube-rs client each, made from its `<cluster>-kubeconfig` Secret, with a
-//! node watch always running and a pod watch only while someone looks at the cluster.
-//!
-//! The Secrets are watched on the management cluster: a changed Secret rebuilds that cluster's
-//! client and watches, a removed one drops them. A missing or broken Secret, or a workload API
-//! that does not answer, makes that one cluster unreachable and touches no other.
+//! Workload clusters: a kube-rs client each (from its kubeconfig Secret), node and pod watches.
+//
+// A node watch always runs; a pod watch only while someone looks at the cluster.
+//
+// The Secrets are watched on the management cluster: a changed Secret rebuilds that cluster's
+// client and watches, a removed one drops them. A missing or broken Secret, or a workload API
+// that does not answer, makes that one cluster unreachable and touches no other.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -14,15 +15,14 @@ use futures_util::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod, Secret};
 use kube::api::Api;
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::runtime::reflector::{self, Store};
+use kube::runtime::reflector::Store;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource};
-use serde::de::DeserializeOwned;
 use tokio::task::{AbortHandle, JoinHandle};
 
 use super::Management;
 use super::resources::CLUSTER_NAME_LABEL;
-use super::watch::{Retry, Stale, StaleBoard};
+use super::watch::{Retry, Stale, StaleBoard, reflect};
 
 /// How long a pod watch stays after the last look at its cluster.
 const POD_WATCH_IDLE: Duration = Duration::from_secs(300);
@@ -34,7 +34,9 @@ const KUBECONFIG_MAX: usize = 256 * 1024;
 /// What the portal knows of a workload cluster's API.
 #[derive(Clone)]
 pub enum Reach {
-    /// No kubeconfig Secret (yet): the control plane is still being made, or it is gone.
+    /// The kubeconfig Secrets have not been listed yet (just after start-up).
+    NotListed,
+    /// There is no kubeconfig Secret: the control plane is still being made, or it was removed.
     NoSecret,
     /// The Secret cannot be used, or the API does not answer; the reason in words.
     Unreachable(String),
@@ -97,7 +99,8 @@ impl Workload {
                     on.store.clone()
                 }
                 _ => {
-                    let (store, task) = follow::<Pod>(self.client.clone(), None);
+                    let (store, task) =
+                        reflect::<Pod>(self.client.clone(), "pods", None, Slim::slim);
                     *slot = Some(OnDemand {
                         store: store.clone(),
                         task: task.abort_handle(),
@@ -149,15 +152,19 @@ struct Entry {
 #[derive(Clone, Default)]
 pub struct Workloads {
     map: Arc<RwLock<HashMap<ClusterRef, Entry>>>,
+    /// Whether the Secrets have been listed once (before that, a missing one proves nothing).
+    listed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Workloads {
     /// What is known of `cluster`'s API.
     pub fn reach(&self, cluster: &ClusterRef) -> Reach {
         let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
-        map.get(cluster)
-            .map(|e| e.reach.clone())
-            .unwrap_or(Reach::NoSecret)
+        match map.get(cluster) {
+            Some(e) => e.reach.clone(),
+            None if self.listed.load(std::sync::atomic::Ordering::SeqCst) => Reach::NoSecret,
+            None => Reach::NotListed,
+        }
     }
 
     /// Watches the kubeconfig Secrets (and reaps idle pod watches) until aborted.
@@ -211,6 +218,7 @@ impl Workloads {
                 // A relist: what was not listed again is gone.
                 let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
                 map.retain(|k, _| listing.contains(k));
+                self.listed.store(true, std::sync::atomic::Ordering::SeqCst);
             }
             watcher::Event::Apply(secret) => {
                 self.upsert(&secret);
@@ -282,7 +290,8 @@ fn kubeconfig_owner(secret: &Secret) -> Option<ClusterRef> {
 fn connect(cluster: &ClusterRef, bytes: &[u8]) -> Result<Workload, String> {
     let client = client_from_kubeconfig(cluster, bytes)?;
     let problem = StaleBoard::default();
-    let (nodes_store, node_task) = follow::<Node>(client.clone(), Some(problem.clone()));
+    let (nodes_store, node_task) =
+        reflect::<Node>(client.clone(), "nodes", Some(problem.clone()), Slim::slim);
     Ok(Workload {
         cluster: cluster.clone(),
         client,
@@ -347,38 +356,6 @@ pub fn client_from_kubeconfig(cluster: &ClusterRef, bytes: &[u8]) -> Result<Clie
     config.read_timeout = Some(Duration::from_secs(300));
     config.connect_timeout = Some(Duration::from_secs(5));
     Client::try_from(config).map_err(|e| format!("no client could be made from its {secret}: {e}"))
-}
-
-/// A reflector on every object of `K` in a workload cluster, with the fields pages never show
-/// dropped to save memory; `problem` (if given) holds the watch's failure while it lasts.
-fn follow<K>(client: Client, problem: Option<StaleBoard>) -> (Store<K>, JoinHandle<()>)
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
-    K: Slim,
-{
-    let api: Api<K> = Api::all(client);
-    let (reader, writer) = reflector::store();
-    let stream = watcher(api, watcher::Config::default())
-        .backoff(Retry::default())
-        .modify(Slim::slim);
-    let events = reflector::reflector(writer, stream);
-    let task = tokio::spawn(async move {
-        let mut events = std::pin::pin!(events);
-        while let Some(event) = events.next().await {
-            let Some(board) = &problem else { continue };
-            match event {
-                Ok(_) => board.clear("workload"),
-                Err(e) => board.report("workload", &e),
-            }
-        }
-    });
-    (reader, task)
 }
 
 /// Drops what the pages never read (managed fields, image lists), before objects are stored.

@@ -1,8 +1,9 @@
-//! A cluster's plain routes: the admin kubeconfig download (cluster admins, recorded), a
-//! container's log as a download, and the live log as server-sent events.
-//!
-//! Each asks the gate first, then whether the caller may see the cluster at all: a cluster they
-//! may not see answers 404, exactly like one that does not exist.
+//! A cluster's plain routes: kubeconfig download, log download, live log (server-sent events).
+//
+// The kubeconfig is for cluster admins only, and every download is recorded.
+//
+// Each asks the gate first, then whether the caller may see the cluster at all: a cluster they
+// may not see answers 404, exactly like one that does not exist.
 
 use std::convert::Infallible;
 use std::sync::LazyLock;
@@ -39,12 +40,8 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/clusters/{namespace}/{name}/kubeconfig", get(kubeconfig))
         .route(
-            "/clusters/{namespace}/{name}/pods/{pod_namespace}/{pod}/logs/stream",
-            get(log_stream),
-        )
-        .route(
-            "/clusters/{namespace}/{name}/pods/{pod_namespace}/{pod}/logs/download",
-            get(log_download),
+            "/clusters/{namespace}/{name}/pods/{pod_namespace}/{pod}/logs/{what}",
+            get(log),
         )
 }
 
@@ -152,45 +149,53 @@ struct LogQuery {
     previous: bool,
 }
 
-/// The pod's namespace and name, and the container (when given), must be names.
-fn pod_names(namespace: &str, pod: &str, container: &str) -> Result<(), AppError> {
-    kube_name("namespace", namespace)?;
-    kube_name("pod", pod)?;
-    if !container.is_empty() {
-        kube_name("container", container)?;
-    }
-    Ok(())
-}
-
-type PodPath = Path<(String, String, String, String)>;
-
-/// `GET …/logs/stream?container=`: new lines as server-sent events (`data: <line>`), from now on.
-async fn log_stream(
+/// `GET …/logs/stream?container=`: new lines as server-sent events (`data: <line>`), from now on;
+/// `GET …/logs/download?container=&previous=`: the container's log as a text file, streamed.
+async fn log(
     State(state): State<AppState>,
     asker: Asker,
-    Path((namespace, name, pod_namespace, pod)): PodPath,
+    Path((namespace, name, pod_namespace, pod, what)): Path<(
+        String,
+        String,
+        String,
+        String,
+        String,
+    )>,
     Query(q): Query<LogQuery>,
 ) -> Response {
-    answer(stream_of(&state, &asker, namespace, name, &pod_namespace, &pod, &q).await)
+    answer(
+        async {
+            let cluster = cluster_of(namespace, name)?;
+            viewer(&state, &asker, &cluster).await?;
+            kube_name("namespace", &pod_namespace)?;
+            kube_name("pod", &pod)?;
+            if !q.container.is_empty() {
+                kube_name("container", &q.container)?;
+            }
+            let client = state.backend.workload(&cluster)?.client.clone();
+            match what.as_str() {
+                "stream" => stream(client, &pod_namespace, &pod, &q).await,
+                "download" => download(client, &pod_namespace, &pod, &q).await,
+                _ => Err(AppError::NotFound(format!(
+                    "logs/{}",
+                    what.chars().take(32).collect::<String>()
+                ))),
+            }
+        }
+        .await,
+    )
 }
 
-async fn stream_of(
-    state: &AppState,
-    asker: &Asker,
-    namespace: String,
-    name: String,
+async fn stream(
+    client: kube::Client,
     pod_namespace: &str,
     pod: &str,
     q: &LogQuery,
 ) -> Result<Response, AppError> {
-    let cluster = cluster_of(namespace, name)?;
-    viewer(state, asker, &cluster).await?;
-    pod_names(pod_namespace, pod, &q.container)?;
     let permit = STREAMS.try_acquire().map_err(|_| {
         AppError::Unavailable("live logs (too many are being followed at once)".into())
     })?;
-    let workload = state.backend.workload(&cluster)?;
-    let lines = logs::follow(workload.client.clone(), pod_namespace, pod, &q.container, 0).await?;
+    let lines = logs::follow(client, pod_namespace, pod, &q.container, 0).await?;
     let events = lines
         .map(move |line| {
             // The permit lives as long as the stream.
@@ -203,31 +208,14 @@ async fn stream_of(
         .into_response())
 }
 
-/// `GET …/logs/download?container=&previous=`: the container's log as a text file, streamed.
-async fn log_download(
-    State(state): State<AppState>,
-    asker: Asker,
-    Path((namespace, name, pod_namespace, pod)): PodPath,
-    Query(q): Query<LogQuery>,
-) -> Response {
-    answer(download_of(&state, &asker, namespace, name, &pod_namespace, &pod, &q).await)
-}
-
-async fn download_of(
-    state: &AppState,
-    asker: &Asker,
-    namespace: String,
-    name: String,
+async fn download(
+    client: kube::Client,
     pod_namespace: &str,
     pod: &str,
     q: &LogQuery,
 ) -> Result<Response, AppError> {
-    let cluster = cluster_of(namespace, name)?;
-    viewer(state, asker, &cluster).await?;
-    pod_names(pod_namespace, pod, &q.container)?;
-    let workload = state.backend.workload(&cluster)?;
     let stream = logs::download(
-        workload.client.clone(),
+        client,
         pod_namespace,
         pod,
         &q.container,
