@@ -1,15 +1,31 @@
 //! Simulated time (real time multiplied by the speed factor) and times as Kubernetes writes them.
 
+use std::sync::RwLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use time::OffsetDateTime;
 use time::macros::format_description;
 
 pub struct Clock {
-    start: Instant,
-    speed: f64,
+    pace: RwLock<Pace>,
     /// Unix time when the simulation started (daily load patterns follow it).
     epoch_unix: f64,
+}
+
+/// Simulated time `at` was reached at real `anchor`; from there it runs `speed` times real time.
+#[derive(Clone, Copy)]
+struct Pace {
+    anchor: Instant,
+    at: f64,
+    speed: f64,
+}
+
+fn valid(speed: f64) -> f64 {
+    if speed.is_finite() && speed > 0.0 {
+        speed
+    } else {
+        1.0
+    }
 }
 
 impl Clock {
@@ -19,23 +35,39 @@ impl Clock {
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
         Clock {
-            start: Instant::now(),
-            speed: if speed.is_finite() && speed > 0.0 {
-                speed
-            } else {
-                1.0
-            },
+            pace: RwLock::new(Pace {
+                anchor: Instant::now(),
+                at: 0.0,
+                speed: valid(speed),
+            }),
             epoch_unix,
         }
     }
 
+    fn pace(&self) -> Pace {
+        *self.pace.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Simulated seconds since the start.
     pub fn now(&self) -> f64 {
-        self.start.elapsed().as_secs_f64() * self.speed
+        let p = self.pace();
+        p.at + p.anchor.elapsed().as_secs_f64() * p.speed
     }
 
     pub fn speed(&self) -> f64 {
-        self.speed
+        self.pace().speed
+    }
+
+    /// Runs on at another speed from now (simulated time stays continuous): a fleet can be built
+    /// fast and then kept at real time.
+    pub fn set_speed(&self, speed: f64) {
+        let mut pace = self.pace.write().unwrap_or_else(|e| e.into_inner());
+        let now = pace.at + pace.anchor.elapsed().as_secs_f64() * pace.speed;
+        *pace = Pace {
+            anchor: Instant::now(),
+            at: now,
+            speed: valid(speed),
+        };
     }
 
     /// Simulated Unix time (for the time of day).

@@ -38,6 +38,14 @@ impl Scope {
             Scope::Only(set) => set.contains(cluster),
         }
     }
+
+    /// The same for a fleet row, without making a `ClusterRef` when everything is visible.
+    fn sees_row(&self, row: &ClusterRow) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Only(set) => set.contains(&ClusterRef::new(&row.namespace, &row.name)),
+        }
+    }
 }
 
 /// "stale since 14:02:11 UTC — <reason>" while the management API is not answering.
@@ -222,11 +230,9 @@ impl ClustersBackend for PortalBackend {
     async fn fleet(&self, by: &Principal, query: FleetQuery) -> Result<FleetView, AppError> {
         let watch = self.ready_watch().await?;
         let scope = self.scope(by).await?;
-        let visible: Vec<ClusterRow> = rows::all_rows(watch)
-            .into_iter()
-            .filter(|r| scope.sees(&ClusterRef::new(&r.namespace, &r.name)))
-            .collect();
-        listing::view(visible, &query, stale_text(watch)).map_err(|e| AppError::BadRequest(e.0))
+        let all = watch.rows();
+        let visible: Vec<&ClusterRow> = all.iter().filter(|r| scope.sees_row(r)).collect();
+        listing::view(&visible, &query, stale_text(watch)).map_err(|e| AppError::BadRequest(e.0))
     }
 
     async fn overview(

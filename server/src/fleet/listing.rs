@@ -15,7 +15,7 @@ pub struct BadQuery(pub String);
 /// numbers fall back to the default (sorted by name, first page; past the end: the last page);
 /// a health filter that is not a health state, or values longer than 256 characters, are refused.
 pub fn view(
-    rows: Vec<ClusterRow>,
+    rows: &[&ClusterRow],
     query: &FleetQuery,
     stale: Option<String>,
 ) -> Result<FleetView, BadQuery> {
@@ -42,13 +42,18 @@ pub fn view(
         })?),
     };
     let visible = rows.len();
-    let mut regions: Vec<String> = rows.iter().map(|r| r.region.clone()).collect();
-    let mut versions: Vec<String> = rows.iter().map(|r| r.version.clone()).collect();
-    for list in [&mut regions, &mut versions] {
-        list.retain(|v| !v.is_empty());
-        list.sort();
-        list.dedup();
-    }
+    let distinct = |pick: fn(&ClusterRow) -> &str| {
+        let mut values: Vec<&str> = rows
+            .iter()
+            .map(|r| pick(r))
+            .filter(|v| !v.is_empty())
+            .collect();
+        values.sort_unstable();
+        values.dedup();
+        values.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    let regions = distinct(|r| &r.region);
+    let versions = distinct(|r| &r.version);
     let needle = query.q.trim().to_lowercase();
     let tag = query.tag.trim();
     let others_match = |r: &ClusterRow| {
@@ -57,7 +62,7 @@ pub fn view(
             && (query.region.is_empty() || r.region == query.region.trim())
             && (tag.is_empty() || has_tag(r, tag))
     };
-    let candidates: Vec<ClusterRow> = rows.into_iter().filter(others_match).collect();
+    let candidates: Vec<&ClusterRow> = rows.iter().copied().filter(|r| others_match(r)).collect();
     let counts = Health::ALL
         .map(|h| {
             (
@@ -66,7 +71,7 @@ pub fn view(
             )
         })
         .to_vec();
-    let mut matching: Vec<ClusterRow> = candidates
+    let mut matching: Vec<&ClusterRow> = candidates
         .into_iter()
         .filter(|r| health.is_none_or(|h| r.health.health == h))
         .collect();
@@ -86,6 +91,7 @@ pub fn view(
         .into_iter()
         .skip((page - 1) * FLEET_PAGE_SIZE)
         .take(FLEET_PAGE_SIZE)
+        .cloned()
         .collect();
     Ok(FleetView {
         rows,
@@ -127,25 +133,28 @@ fn has_tag(row: &ClusterRow, wanted: &str) -> bool {
     }
 }
 
-/// Sorts by `key`, ascending, ties broken by namespace and name (a stable, shareable order).
-fn sort_rows(rows: &mut [ClusterRow], key: &str) {
-    let id = |r: &ClusterRow| (r.name.clone(), r.namespace.clone());
+/// Sorts by `key`, ascending, ties broken by name and namespace (a stable, shareable order).
+fn sort_rows(rows: &mut [&ClusterRow], key: &str) {
+    fn id(r: &ClusterRow) -> (&str, &str) {
+        (r.name.as_str(), r.namespace.as_str())
+    }
     match key {
-        "namespace" => rows.sort_by_key(|r| (r.namespace.clone(), r.name.clone())),
-        "region" => rows.sort_by_key(|r| (r.region.clone(), id(r))),
-        "version" => rows.sort_by_key(|r| {
+        "namespace" => rows.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))),
+        "region" => rows.sort_by(|a, b| (&a.region, id(a)).cmp(&(&b.region, id(b)))),
+        "version" => rows.sort_by_cached_key(|r| {
             (
                 super::versions::Version::parse(&r.version),
                 r.version.clone(),
-                id(r),
+                r.name.clone(),
+                r.namespace.clone(),
             )
         }),
-        "health" => rows.sort_by_key(|r| (r.health.health, id(r))),
-        "pools" => rows.sort_by_key(|r| (r.pools, id(r))),
-        "nodes" => rows.sort_by_key(|r| (r.nodes_total, id(r))),
+        "health" => rows.sort_by(|a, b| (a.health.health, id(a)).cmp(&(b.health.health, id(b)))),
+        "pools" => rows.sort_by(|a, b| (a.pools, id(a)).cmp(&(b.pools, id(b)))),
+        "nodes" => rows.sort_by(|a, b| (a.nodes_total, id(a)).cmp(&(b.nodes_total, id(b)))),
         // Ascending age: the youngest first (the newest creation time first).
         "age" => rows.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| id(a).cmp(&id(b)))),
-        _ => rows.sort_by_key(id),
+        _ => rows.sort_by(|a, b| id(a).cmp(&id(b))),
     }
 }
 
@@ -200,6 +209,10 @@ mod tests {
         ]
     }
 
+    fn refs(rows: &[ClusterRow]) -> Vec<&ClusterRow> {
+        rows.iter().collect()
+    }
+
     fn names(v: &FleetView) -> Vec<&str> {
         v.rows.iter().map(|r| r.name.as_str()).collect()
     }
@@ -225,18 +238,23 @@ mod tests {
 
     #[test]
     fn filters_combine_and_counts_ignore_only_the_health_filter() {
-        let v = view(fleet(), &query(&[("region", "westeurope")]), None).expect("a view");
+        let v = view(&refs(&fleet()), &query(&[("region", "westeurope")]), None).expect("a view");
         assert_eq!(names(&v), ["alpha", "gamma"]);
         assert_eq!(v.counts[0], (Health::Healthy, 2));
         assert_eq!(v.counts[1], (Health::Degraded, 0));
-        let v = view(fleet(), &query(&[("health", "Degraded")]), None).expect("a view");
+        let v = view(&refs(&fleet()), &query(&[("health", "Degraded")]), None).expect("a view");
         assert_eq!(names(&v), ["beta"]);
         assert_eq!(v.counts[0], (Health::Healthy, 2));
         assert_eq!(v.counts[1], (Health::Degraded, 1));
         assert_eq!((v.visible, v.matching), (3, 1));
-        let v = view(fleet(), &query(&[("q", "AM"), ("tag", "team=g")]), None).expect("a view");
+        let v = view(
+            &refs(&fleet()),
+            &query(&[("q", "AM"), ("tag", "team=g")]),
+            None,
+        )
+        .expect("a view");
         assert_eq!(names(&v), ["gamma"]);
-        let v = view(fleet(), &query(&[("tag", "team")]), None).expect("a view");
+        let v = view(&refs(&fleet()), &query(&[("tag", "team")]), None).expect("a view");
         assert_eq!(v.matching, 3);
         assert_eq!(v.regions, ["eastus", "westeurope"]);
     }
@@ -244,7 +262,12 @@ mod tests {
     #[test]
     fn sorting_by_each_kind_of_column() {
         let by = |key: &str, dir: &str| {
-            let v = view(fleet(), &query(&[("sort", key), ("dir", dir)]), None).expect("a view");
+            let v = view(
+                &refs(&fleet()),
+                &query(&[("sort", key), ("dir", dir)]),
+                None,
+            )
+            .expect("a view");
             names(&v).join(",")
         };
         assert_eq!(by("name", ""), "alpha,beta,gamma");
@@ -270,14 +293,14 @@ mod tests {
                 )
             })
             .collect();
-        let v = view(many.clone(), &query(&[("page", "2")]), None).expect("a view");
+        let v = view(&refs(&many), &query(&[("page", "2")]), None).expect("a view");
         assert_eq!((v.page, v.pages, v.rows.len()), (2, 3, 50));
         assert_eq!(v.rows[0].name, "c050");
-        let v = view(many.clone(), &query(&[("page", "99")]), None).expect("a view");
+        let v = view(&refs(&many), &query(&[("page", "99")]), None).expect("a view");
         assert_eq!((v.page, v.rows.len()), (3, 20));
-        let v = view(many.clone(), &query(&[("page", "-1x")]), None).expect("a view");
+        let v = view(&refs(&many), &query(&[("page", "-1x")]), None).expect("a view");
         assert_eq!(v.page, 1);
-        let err = view(many.clone(), &query(&[("health", "sick")]), None).expect_err("refused");
+        let err = view(&refs(&many), &query(&[("health", "sick")]), None).expect_err("refused");
         assert!(
             err.0
                 .starts_with("\"sick\" is not a health state; use one of healthy"),
@@ -285,6 +308,6 @@ mod tests {
             err.0
         );
         let long = "x".repeat(257);
-        assert!(view(many, &query(&[("q", &long)]), None).is_err());
+        assert!(view(&refs(&many), &query(&[("q", &long)]), None).is_err());
     }
 }

@@ -1,6 +1,8 @@
 //! The fleet table's rows, made from the watched state: one `ClusterRow` per cluster.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use app::access::model::ClusterRef;
 use app::clusters::model::{ClusterRow, age};
@@ -20,24 +22,14 @@ const NOT_TAGS: [&str; 2] = ["region", "description"];
 /// Where a cluster's region is written (a label), if its topology does not say.
 pub const REGION_LABEL: &str = "portolan.dev/region";
 
-/// Seconds since the Unix epoch of a Kubernetes timestamp. Through its RFC 3339 text, which is
-/// the one form every k8s-openapi version agrees on.
+/// Seconds since the Unix epoch of a Kubernetes timestamp.
 pub fn unix_seconds(t: &Time) -> Option<i64> {
-    let text = serde_json::to_value(t).ok()?;
-    time::OffsetDateTime::parse(
-        text.as_str()?,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .ok()
-    .map(|d| d.unix_timestamp())
+    Some(t.0.as_second())
 }
 
 /// RFC 3339 text of a Kubernetes timestamp.
 pub fn rfc3339(t: &Time) -> String {
-    serde_json::to_value(t)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    t.0.to_string()
 }
 
 /// A status condition in words (node and pod conditions have the same fields, in two types).
@@ -167,7 +159,7 @@ fn offers(watch: &FleetWatch) -> Offers {
         .classes
         .state()
         .iter()
-        .filter_map(|c: &std::sync::Arc<ClusterClass>| {
+        .filter_map(|c: &Arc<ClusterClass>| {
             Some((
                 (c.metadata.namespace.clone()?, c.metadata.name.clone()?),
                 offered(c),
@@ -192,6 +184,39 @@ fn pool_counts(watch: &FleetWatch) -> HashMap<(String, String), u32> {
         *pools.entry((ns, cluster)).or_default() += 1;
     }
     pools
+}
+
+/// How long computed rows serve requests before they are made again from the watches.
+const ROWS_FRESH_FOR: Duration = Duration::from_millis(250);
+
+/// Rows made from the watches, kept for `ROWS_FRESH_FOR`: a busy fleet page computes health for
+/// every cluster a few times a second at most, not on every request.
+/// Rows, and when they were made.
+type Made = Option<(Instant, Arc<Vec<ClusterRow>>)>;
+
+#[derive(Clone, Default)]
+pub struct RowCache(Arc<Mutex<Made>>);
+
+impl FleetWatch {
+    /// Every cluster's row, sorted by name, at most `ROWS_FRESH_FOR` old.
+    pub fn rows(&self) -> Arc<Vec<ClusterRow>> {
+        // Held while rows are made, so that concurrent requests wait for one computation.
+        let mut cached = self
+            .row_cache
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((at, rows)) = cached.as_ref()
+            && at.elapsed() < ROWS_FRESH_FOR
+        {
+            return rows.clone();
+        }
+        let mut rows = all_rows(self);
+        rows.sort_by(|a, b| (&a.name, &a.namespace).cmp(&(&b.name, &b.namespace)));
+        let rows = Arc::new(rows);
+        *cached = Some((Instant::now(), rows.clone()));
+        rows
+    }
 }
 
 /// Every cluster's row, in the watch's order (unsorted).

@@ -145,6 +145,7 @@ pub struct FleetWatch {
     pub classes: Store<ClusterClass>,
     pub workloads: Workloads,
     stale: StaleBoard,
+    pub(crate) row_cache: super::rows::RowCache,
 }
 
 impl FleetWatch {
@@ -171,6 +172,7 @@ impl FleetWatch {
                 classes,
                 workloads,
                 stale,
+                row_cache: Default::default(),
             },
             tasks,
         )

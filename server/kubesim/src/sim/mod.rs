@@ -204,6 +204,11 @@ impl Sim {
         &self.kubeconfig
     }
 
+    /// Runs the simulation at another speed from now on (see `Clock::set_speed`).
+    pub fn set_speed(&self, speed: f64) {
+        self.shared.clock.set_speed(speed);
+    }
+
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
     }
