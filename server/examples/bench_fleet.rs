@@ -302,8 +302,13 @@ async fn memory_mode(kubeconfig: String) -> Result<(), Error> {
         rss_mib()
     );
     // Someone opens the Pods tab of every cluster: each starts that cluster's pod watch.
-    let mut pods = 0usize;
-    for c in watch.clusters.state().iter().filter_map(|c| c.reference()) {
+    let refs: Vec<_> = watch
+        .clusters
+        .state()
+        .iter()
+        .filter_map(|c| c.reference())
+        .collect();
+    for c in &refs {
         let (status, _) = get_page(
             &app,
             &cookie,
@@ -313,9 +318,24 @@ async fn memory_mode(kubeconfig: String) -> Result<(), Error> {
         if status != 200 {
             return Err(format!("Pods tab of {c}: {status}").into());
         }
-        if let server::fleet::workloads::Reach::Connected(w) = watch.workloads.reach(&c) {
-            pods += w.pods().await.map(|s| s.state().len()).unwrap_or(0);
+    }
+    let pods_watched = || async {
+        let mut total = 0usize;
+        for c in &refs {
+            if let server::fleet::workloads::Reach::Connected(w) = watch.workloads.reach(c)
+                && let Ok(store) = w.pods().await
+            {
+                total += store.state().len();
+            }
         }
+        total
+    };
+    let started = Instant::now();
+    let mut pods = pods_watched().await;
+    while pods < 100_000 && started.elapsed() < Duration::from_secs(600) {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        pods = pods_watched().await;
+        eprintln!("  … {pods} pods watched, portal RSS {:.0} MiB", rss_mib());
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
     println!(

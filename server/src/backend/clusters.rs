@@ -10,12 +10,12 @@ use app::access::model::{Action, ClusterRef, Principal, Target};
 use app::clusters::backend::ClustersBackend;
 use app::clusters::model::*;
 use app::error::AppError;
-use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::reflector::ObjectRef;
 
 use super::PortalBackend;
 use crate::access::{cluster_scope, may};
 use crate::error::internal;
+use crate::fleet::pod_summary::PodSummary;
 use crate::fleet::resources::{CLUSTER_NAME_LABEL, Cluster, ClusterClass};
 use crate::fleet::watch::FleetWatch;
 use crate::fleet::workloads::{Reach, Workload};
@@ -195,7 +195,7 @@ impl PortalBackend {
         cluster: &ClusterRef,
         namespace: &str,
         pod: &str,
-    ) -> Result<(ClusterHead, Arc<Workload>, Arc<Pod>), AppError> {
+    ) -> Result<(ClusterHead, Arc<Workload>, Arc<PodSummary>), AppError> {
         kube_name("namespace", namespace)?;
         kube_name("pod", pod)?;
         let c = self.visible(who, cluster).await?;

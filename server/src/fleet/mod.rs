@@ -6,6 +6,7 @@ pub mod health;
 pub mod listing;
 pub mod logs;
 pub mod nodes;
+pub mod pod_summary;
 pub mod pods;
 pub mod pools;
 pub mod quantity;

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::clusters::model::{ConditionRow, NodeRow};
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::Node;
+
+use super::pod_summary::PodSummary as Pod;
 
 use super::quantity::{bytes, millicores};
 use super::rows::{age_of, condition_row, node_ready};

@@ -4,7 +4,9 @@
 // reason), containers, owner.
 
 use app::clusters::model::{ConditionRow, ContainerRow, PodRow};
-use k8s_openapi::api::core::v1::{ContainerState, ContainerStatus, Pod};
+use k8s_openapi::api::core::v1::ContainerState;
+
+use super::pod_summary::{ContainerStatus, PodSummary as Pod};
 
 use super::rows::{age_of, condition_row, rfc3339};
 

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use app::access::model::ClusterRef;
 use futures_util::StreamExt;
-use k8s_openapi::api::core::v1::{Node, Pod, Secret};
+use k8s_openapi::api::core::v1::{Node, Secret};
+
+use super::pod_summary::PodSummary;
 use kube::api::Api;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::reflector::Store;
@@ -51,7 +53,7 @@ pub struct Workload {
     /// Whether (since when, why) the node watch fails.
     problem: StaleBoard,
     node_task: AbortHandle,
-    pods: Mutex<Option<OnDemand<Pod>>>,
+    pods: Mutex<Option<OnDemand<PodSummary>>>,
 }
 
 /// A watch started for a viewer and stopped when nobody has looked for a while.
@@ -90,7 +92,7 @@ impl Workload {
     }
 
     /// The cluster's pods, from a watch started on first use and kept while people look.
-    pub async fn pods(&self) -> Result<Store<Pod>, String> {
+    pub async fn pods(&self) -> Result<Store<PodSummary>, String> {
         let store = {
             let mut slot = self.pods.lock().unwrap_or_else(PoisonError::into_inner);
             match slot.as_mut() {
@@ -100,7 +102,7 @@ impl Workload {
                 }
                 _ => {
                     let (store, task) =
-                        reflect::<Pod>(self.client.clone(), "pods", None, Slim::slim);
+                        reflect::<PodSummary>(self.client.clone(), "pods", None, Slim::slim);
                     *slot = Some(OnDemand {
                         store: store.clone(),
                         task: task.abort_handle(),
@@ -372,11 +374,11 @@ impl Slim for Node {
     }
 }
 
-impl Slim for Pod {
+impl Slim for PodSummary {
+    /// No page shows a pod's labels or annotations; a fleet has a hundred thousand pods.
     fn slim(&mut self) {
         self.metadata.managed_fields = None;
-        if let Some(a) = self.metadata.annotations.as_mut() {
-            a.remove("kubectl.kubernetes.io/last-applied-configuration");
-        }
+        self.metadata.labels = None;
+        self.metadata.annotations = None;
     }
 }
