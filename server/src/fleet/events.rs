@@ -40,7 +40,7 @@ pub fn ordered(mut events: Vec<Event>, now: i64) -> Vec<EventRow> {
     events.sort_by_key(|e| {
         (
             e.type_.as_deref() != Some("Warning"),
-            std::cmp::Reverse(last_seen(e).and_then(unix_seconds).unwrap_or(0)),
+            std::cmp::Reverse(last_seen(e).map_or(0, unix_seconds)),
         )
     });
     events

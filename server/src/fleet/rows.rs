@@ -23,8 +23,8 @@ const NOT_TAGS: [&str; 2] = ["region", "description"];
 pub const REGION_LABEL: &str = "portolan.dev/region";
 
 /// Seconds since the Unix epoch of a Kubernetes timestamp.
-pub fn unix_seconds(t: &Time) -> Option<i64> {
-    Some(t.0.as_second())
+pub fn unix_seconds(t: &Time) -> i64 {
+    t.0.as_second()
 }
 
 /// RFC 3339 text of a Kubernetes timestamp.
@@ -55,7 +55,7 @@ pub fn now_seconds() -> i64 {
 
 /// "5d" since `t` (empty when unknown).
 pub fn age_of(t: Option<&Time>, now: i64) -> String {
-    t.and_then(unix_seconds)
+    t.map(unix_seconds)
         .map(|s| age(now - s))
         .unwrap_or_default()
 }

@@ -133,15 +133,6 @@ impl Workload {
             on.task.abort();
         }
     }
-
-    /// Whether a pod watch is running now (for tests and the memory benchmark).
-    pub fn watching_pods(&self) -> bool {
-        self.pods
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .is_some_and(|on| !on.task.is_finished())
-    }
 }
 
 /// The map entry: the Secret's fingerprint (to notice changes) and what was made from it.
