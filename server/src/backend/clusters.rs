@@ -362,7 +362,7 @@ impl ClustersBackend for PortalBackend {
         let on_node: Vec<_> = store
             .state()
             .into_iter()
-            .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node))
+            .filter(|p| p.node() == Some(node))
             .collect();
         let load = nodes::loads(on_node.iter());
         let mut pod_rows: Vec<PodRow> = on_node.iter().map(|p| pods::row(p, now)).collect();
@@ -426,18 +426,10 @@ impl ClustersBackend for PortalBackend {
                 query.namespace.is_empty()
                     || p.metadata.namespace.as_deref() == Some(query.namespace.as_str())
             })
-            .filter(|p| {
-                query.node.is_empty()
-                    || p.spec.as_ref().and_then(|s| s.node_name.as_deref())
-                        == Some(query.node.as_str())
-            })
+            .filter(|p| query.node.is_empty() || p.node() == Some(query.node.as_str()))
             .filter_map(|p| {
                 let row = pods::row(p, now);
-                let plain = p
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.phase.as_deref())
-                    .unwrap_or("");
+                let plain = p.phase().unwrap_or("");
                 let keep = phase.is_empty()
                     || row.status.eq_ignore_ascii_case(&phase)
                     || plain.eq_ignore_ascii_case(&phase);
@@ -513,11 +505,7 @@ impl ClustersBackend for PortalBackend {
         previous: bool,
     ) -> Result<LogView, AppError> {
         let (head, workload, p) = self.find_pod(by, cluster, namespace, pod).await?;
-        let containers: Vec<String> = p
-            .spec
-            .as_ref()
-            .map(|s| s.containers.iter().map(|c| c.name.clone()).collect())
-            .unwrap_or_default();
+        let containers: Vec<String> = p.containers.iter().map(|c| c.name.to_string()).collect();
         let container = if container.is_empty() {
             containers.first().cloned().unwrap_or_default()
         } else {

@@ -28,38 +28,21 @@ pub struct Load {
     pub pods: u32,
 }
 
-/// The requests of a pod that holds its node's resources (not finished).
-pub fn pod_requests(pod: &Pod) -> (u64, u64) {
-    let Some(spec) = &pod.spec else { return (0, 0) };
-    spec.containers.iter().fold((0, 0), |(cpu, mem), c| {
-        let requests = c.resources.as_ref().and_then(|r| r.requests.as_ref());
-        let get = |k: &str| requests.and_then(|r| r.get(k)).map(|q| q.0.as_str());
-        (
-            cpu + get("cpu").and_then(millicores).unwrap_or(0),
-            mem + get("memory").and_then(bytes).unwrap_or(0),
-        )
-    })
-}
-
 /// Whether a pod still holds its node's resources.
 pub fn holds_node(pod: &Pod) -> bool {
-    !matches!(
-        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
-        Some("Succeeded" | "Failed")
-    )
+    !matches!(pod.phase(), Some("Succeeded" | "Failed"))
 }
 
 /// The load of every node, from the pods bound to it.
 pub fn loads<'a>(pods: impl Iterator<Item = &'a Arc<Pod>>) -> HashMap<String, Load> {
     let mut loads: HashMap<String, Load> = HashMap::new();
     for pod in pods.filter(|p| holds_node(p)) {
-        let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()) else {
+        let Some(node) = pod.node() else {
             continue;
         };
-        let (cpu, mem) = pod_requests(pod);
-        let load = loads.entry(node).or_default();
-        load.cpu_m += cpu;
-        load.memory += mem;
+        let load = loads.entry(node.to_string()).or_default();
+        load.cpu_m += pod.cpu_m;
+        load.memory += pod.memory;
         load.pods += 1;
     }
     loads
@@ -125,8 +108,8 @@ pub fn conditions(node: &Node) -> Vec<ConditionRow> {
             condition_row(
                 &c.type_,
                 &c.status,
-                c.reason.as_ref(),
-                c.message.as_ref(),
+                c.reason.as_deref(),
+                c.message.as_deref(),
                 c.last_transition_time.as_ref(),
             )
         })

@@ -4,61 +4,49 @@
 // reason), containers, owner.
 
 use app::clusters::model::{ConditionRow, ContainerRow, PodRow};
-use k8s_openapi::api::core::v1::ContainerState;
 
-use super::pod_summary::{ContainerStatus, PodSummary as Pod};
+use super::pod_summary::{PodSummary as Pod, State, Terminated};
 
 use super::rows::{age_of, condition_row, rfc3339};
 
-fn statuses(pod: &Pod) -> impl Iterator<Item = &ContainerStatus> {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.container_statuses.as_ref())
-        .into_iter()
-        .flatten()
+fn text(s: Option<&str>) -> String {
+    s.unwrap_or_default().to_string()
 }
 
 /// (status word, reason in words) as `kubectl get pods` would put it, with the why beside it.
 pub fn status(pod: &Pod) -> (String, String) {
-    let status = pod.status.as_ref();
-    let phase = status
-        .and_then(|s| s.phase.clone())
-        .unwrap_or_else(|| "Unknown".into());
+    let phase = pod.phase().unwrap_or("Unknown");
     if pod.metadata.deletion_timestamp.is_some() {
         return ("Terminating".into(), String::new());
     }
-    for c in statuses(pod) {
-        let state = c.state.as_ref();
-        if let Some(w) = state.and_then(|s| s.waiting.as_ref())
-            && let Some(reason) = w
-                .reason
-                .clone()
-                .filter(|r| r != "ContainerCreating" || phase != "Running")
-        {
-            return (reason, w.message.clone().unwrap_or_default());
-        }
-        if let Some(t) = state.and_then(|s| s.terminated.as_ref())
-            && phase != "Succeeded"
-        {
-            let reason = t.reason.clone().unwrap_or_else(|| "Error".into());
-            return (reason, format!("exit code {}", t.exit_code));
+    for (_, c) in pod.statuses() {
+        match &c.state {
+            State::Waiting {
+                reason: Some(reason),
+                message,
+            } if &**reason != "ContainerCreating" || phase != "Running" => {
+                return (reason.to_string(), text(message.as_deref()));
+            }
+            State::Terminated(t) if phase != "Succeeded" => {
+                let reason = t.reason.as_deref().unwrap_or("Error").to_string();
+                return (reason, format!("exit code {}", t.exit_code));
+            }
+            _ => {}
         }
     }
     if phase == "Pending"
-        && let Some(c) = status
-            .and_then(|s| s.conditions.as_ref())
-            .into_iter()
-            .flatten()
-            .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+        && let Some(c) = pod
+            .conditions
+            .iter()
+            .find(|c| &*c.type_ == "PodScheduled" && &*c.status == "False")
     {
-        return ("Pending".into(), c.message.clone().unwrap_or_default());
+        return ("Pending".into(), text(c.message.as_deref()));
     }
-    let oom = statuses(pod).find_map(|c| {
-        let t = c.last_state.as_ref()?.terminated.as_ref()?;
+    let oom = pod.statuses().find_map(|(name, c)| {
+        let t = c.last_terminated.as_ref()?;
         (t.reason.as_deref() == Some("OOMKilled")).then(|| {
             format!(
-                "container {} was OOMKilled (last restart{})",
-                c.name,
+                "container {name} was OOMKilled (last restart{})",
                 t.finished_at
                     .as_ref()
                     .map(|f| format!(" at {}", rfc3339(f)))
@@ -66,124 +54,91 @@ pub fn status(pod: &Pod) -> (String, String) {
             )
         })
     });
-    (phase, oom.unwrap_or_default())
+    (phase.to_string(), oom.unwrap_or_default())
 }
 
 pub fn restarts(pod: &Pod) -> u32 {
-    statuses(pod)
-        .map(|c| u32::try_from(c.restart_count).unwrap_or(0))
-        .sum()
-}
-
-/// `Kind/name` of the pod's controller (or first owner).
-pub fn owner(pod: &Pod) -> String {
-    let owners = pod.metadata.owner_references.as_deref().unwrap_or_default();
-    owners
-        .iter()
-        .find(|o| o.controller == Some(true))
-        .or(owners.first())
-        .map(|o| format!("{}/{}", o.kind, o.name))
-        .unwrap_or_default()
+    pod.statuses().map(|(_, c)| c.restarts).sum()
 }
 
 pub fn row(pod: &Pod, now: i64) -> PodRow {
     let (status, reason) = status(pod);
     PodRow {
-        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
-        name: pod.metadata.name.clone().unwrap_or_default(),
+        namespace: pod.namespace().to_string(),
+        name: pod.name().to_string(),
         status,
         reason,
         restarts: restarts(pod),
-        node: pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.node_name.clone())
-            .unwrap_or_default(),
+        node: text(pod.node()),
         age: age_of(pod.metadata.creation_timestamp.as_ref(), now),
-        owner: owner(pod),
+        owner: pod.owner.to_string(),
     }
 }
 
-fn state_words(state: Option<&ContainerState>) -> String {
-    let Some(state) = state else {
-        return "Unknown".into();
-    };
-    if let Some(r) = &state.running {
-        return match &r.started_at {
-            Some(at) => format!("Running since {}", rfc3339(at)),
-            None => "Running".into(),
-        };
-    }
-    if let Some(w) = &state.waiting {
-        return format!(
+fn state_words(state: Option<&State>) -> String {
+    match state {
+        None | Some(State::Unknown) => "Unknown".into(),
+        Some(State::Running { since: Some(at) }) => format!("Running since {}", rfc3339(at)),
+        Some(State::Running { since: None }) => "Running".into(),
+        Some(State::Waiting { reason, message }) => format!(
             "Waiting: {}{}",
-            w.reason.clone().unwrap_or_default(),
-            w.message
+            text(reason.as_deref()),
+            message
                 .as_ref()
                 .map(|m| format!(" ({m})"))
                 .unwrap_or_default()
-        );
-    }
-    if let Some(t) = &state.terminated {
-        return format!(
+        ),
+        Some(State::Terminated(t)) => format!(
             "Terminated: {} (exit {})",
-            t.reason.clone().unwrap_or_default(),
+            text(t.reason.as_deref()),
             t.exit_code
-        );
+        ),
     }
-    "Unknown".into()
+}
+
+fn last_termination(t: &Terminated) -> String {
+    format!(
+        "{} (exit {}){}",
+        t.reason.as_deref().unwrap_or("Terminated"),
+        t.exit_code,
+        t.finished_at
+            .as_ref()
+            .map(|f| format!(" at {}", rfc3339(f)))
+            .unwrap_or_default()
+    )
 }
 
 /// The pod's containers, in the order of its spec.
 pub fn containers(pod: &Pod) -> Vec<ContainerRow> {
-    let spec = pod
-        .spec
-        .as_ref()
-        .map(|s| s.containers.as_slice())
-        .unwrap_or_default();
-    spec.iter()
+    pod.containers
+        .iter()
         .map(|c| {
-            let st = statuses(pod).find(|s| s.name == c.name);
-            let last = st
-                .and_then(|s| s.last_state.as_ref())
-                .and_then(|l| l.terminated.as_ref())
-                .map(|t| {
-                    format!(
-                        "{} (exit {}){}",
-                        t.reason.clone().unwrap_or_else(|| "Terminated".into()),
-                        t.exit_code,
-                        t.finished_at
-                            .as_ref()
-                            .map(|f| format!(" at {}", rfc3339(f)))
-                            .unwrap_or_default()
-                    )
-                })
-                .unwrap_or_default();
+            let st = c.status.as_ref();
             ContainerRow {
-                name: c.name.clone(),
-                image: c.image.clone().unwrap_or_default(),
-                state: state_words(st.and_then(|s| s.state.as_ref())),
+                name: c.name.to_string(),
+                image: c.image.to_string(),
+                state: state_words(st.map(|s| &s.state)),
                 ready: st.is_some_and(|s| s.ready),
-                restarts: st.map_or(0, |s| u32::try_from(s.restart_count).unwrap_or(0)),
-                last_termination: last,
+                restarts: st.map_or(0, |s| s.restarts),
+                last_termination: st
+                    .and_then(|s| s.last_terminated.as_ref())
+                    .map(last_termination)
+                    .unwrap_or_default(),
             }
         })
         .collect()
 }
 
 pub fn conditions(pod: &Pod) -> Vec<ConditionRow> {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .into_iter()
-        .flatten()
+    pod.conditions
+        .iter()
         .map(|c| {
             condition_row(
                 &c.type_,
                 &c.status,
-                c.reason.as_ref(),
-                c.message.as_ref(),
-                c.last_transition_time.as_ref(),
+                c.reason.as_deref(),
+                c.message.as_deref(),
+                c.since.as_ref(),
             )
         })
         .collect()
@@ -218,7 +173,7 @@ mod tests {
             )
         );
         assert_eq!(restarts(&crash), 7);
-        assert_eq!(owner(&crash), "ReplicaSet/web-7d");
+        assert_eq!(&*crash.owner, "ReplicaSet/web-7d");
         let pending = pod(
             json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
             "message": "0/3 nodes are available: 3 Insufficient cpu."}]}),

@@ -36,15 +36,15 @@ pub fn rfc3339(t: &Time) -> String {
 pub fn condition_row(
     type_: &str,
     status: &str,
-    reason: Option<&String>,
-    message: Option<&String>,
+    reason: Option<&str>,
+    message: Option<&str>,
     since: Option<&Time>,
 ) -> app::clusters::model::ConditionRow {
     app::clusters::model::ConditionRow {
         type_: type_.to_string(),
         status: status.to_string(),
-        reason: reason.cloned().unwrap_or_default(),
-        message: message.cloned().unwrap_or_default(),
+        reason: reason.unwrap_or_default().to_string(),
+        message: message.unwrap_or_default().to_string(),
         since: since.map(rfc3339).unwrap_or_default(),
     }
 }

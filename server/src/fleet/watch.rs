@@ -19,7 +19,9 @@ use serde::de::DeserializeOwned;
 use tokio::task::JoinHandle;
 
 use super::Management;
-use super::resources::{Cluster, ClusterClass, Machine, MachineDeployment};
+use super::resources::{
+    CLUSTER_NAME_LABEL, Cluster, ClusterClass, Machine, MachineDeployment, POOL_NAME_LABEL,
+};
 use super::workloads::Workloads;
 
 /// Since when, and why, the watched state has not been confirmed by the management API.
@@ -158,7 +160,7 @@ impl FleetWatch {
         let (client, kind, board) = on("machinedeployments");
         let (pools, b) = reflect::<MachineDeployment>(client, kind, board, drop_managed_fields);
         let (client, kind, board) = on("machines");
-        let (machines, c) = reflect::<Machine>(client, kind, board, drop_managed_fields);
+        let (machines, c) = reflect::<Machine>(client, kind, board, slim_machine);
         let (client, kind, board) = on("clusterclasses");
         let (classes, d) = reflect::<ClusterClass>(client, kind, board, drop_managed_fields);
         let workloads = Workloads::default();
@@ -196,6 +198,29 @@ impl FleetWatch {
 /// What no page reads, dropped from every watched object before it is stored.
 pub fn drop_managed_fields<K: Resource>(object: &mut K) {
     object.meta_mut().managed_fields = None;
+}
+
+/// What the pages read of a watched Machine (which pool a node is in): there is one per node, ten
+/// thousand in a large fleet, and the rest of each (conditions, references, addresses, kept as
+/// JSON) took 10 KB. These copies are for reading only; writes fetch the object from the API.
+pub fn slim_machine(machine: &mut Machine) {
+    let meta = &mut machine.metadata;
+    meta.managed_fields = None;
+    meta.annotations = None;
+    meta.owner_references = None;
+    meta.finalizers = None;
+    if let Some(labels) = meta.labels.as_mut() {
+        labels.retain(|k, _| k == POOL_NAME_LABEL || k == CLUSTER_NAME_LABEL);
+    }
+    machine.rest.clear();
+    machine.spec.rest.clear();
+    if let Some(status) = machine.status.as_mut() {
+        status.rest.clear();
+        status.conditions.clear();
+        if let Some(node) = status.node_ref.as_mut() {
+            node.rest.clear();
+        }
+    }
 }
 
 /// One reflector on every `K` the client sees, with `slim` applied before storing, and the task
@@ -257,5 +282,56 @@ impl FleetWatch {
             .collect();
         names.sort();
         Some(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_watched_machine_keeps_its_node_and_pool_only() {
+        let mut machine: Machine = serde_json::from_value(json!({
+            "apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Machine",
+            "metadata": {"name": "prod-p0-abc", "namespace": "default", "resourceVersion": "7",
+                         "labels": {"cluster.x-k8s.io/cluster-name": "prod",
+                                    "topology.cluster.x-k8s.io/deployment-name": "p0",
+                                    "machine-template-hash": "123"},
+                         "annotations": {"a": "b"}, "finalizers": ["machine.cluster.x-k8s.io"]},
+            "spec": {"clusterName": "prod", "version": "v1.33.2",
+                     "bootstrap": {"dataSecretName": "s"}, "infrastructureRef": {"name": "i"}},
+            "status": {"phase": "Running", "nodeRef": {"name": "node-1", "uid": "u"},
+                       "addresses": [{"type": "InternalIP", "address": "10.0.0.1"}],
+                       "conditions": [{"type": "Ready", "status": "True"}]}
+        }))
+        .expect("a machine");
+        slim_machine(&mut machine);
+        let labels: Vec<&str> = machine
+            .metadata
+            .labels
+            .iter()
+            .flatten()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "cluster.x-k8s.io/cluster-name",
+                "topology.cluster.x-k8s.io/deployment-name"
+            ]
+        );
+        assert_eq!(machine.metadata.annotations, None);
+        assert_eq!(machine.metadata.finalizers, None);
+        assert_eq!(machine.metadata.resource_version.as_deref(), Some("7"));
+        assert_eq!(machine.spec.cluster_name, "prod");
+        assert_eq!(machine.spec.version.as_deref(), Some("v1.33.2"));
+        assert!(machine.spec.rest.is_empty());
+        assert!(machine.rest.is_empty());
+        let status = machine.status.expect("a status");
+        assert_eq!(status.phase.as_deref(), Some("Running"));
+        assert_eq!(status.node_ref.map(|n| n.name).as_deref(), Some("node-1"));
+        assert!(status.rest.is_empty());
+        assert!(status.conditions.is_empty());
     }
 }

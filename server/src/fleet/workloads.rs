@@ -102,7 +102,7 @@ impl Workload {
                 }
                 _ => {
                     let (store, task) =
-                        reflect::<PodSummary>(self.client.clone(), "pods", None, Slim::slim);
+                        reflect::<PodSummary>(self.client.clone(), "pods", None, |_| {});
                     *slot = Some(OnDemand {
                         store: store.clone(),
                         task: task.abort_handle(),
@@ -351,7 +351,8 @@ pub fn client_from_kubeconfig(cluster: &ClusterRef, bytes: &[u8]) -> Result<Clie
     Client::try_from(config).map_err(|e| format!("no client could be made from its {secret}: {e}"))
 }
 
-/// Drops what the pages never read (managed fields, image lists), before objects are stored.
+/// Drops what the pages never read (managed fields, image lists), before nodes are stored (a
+/// `PodSummary` keeps only what is read from the start).
 pub trait Slim {
     fn slim(&mut self);
 }
@@ -362,14 +363,5 @@ impl Slim for Node {
         if let Some(status) = self.status.as_mut() {
             status.images = None;
         }
-    }
-}
-
-impl Slim for PodSummary {
-    /// No page shows a pod's labels or annotations; a fleet has a hundred thousand pods.
-    fn slim(&mut self) {
-        self.metadata.managed_fields = None;
-        self.metadata.labels = None;
-        self.metadata.annotations = None;
     }
 }
