@@ -21,12 +21,17 @@ NODE_MODULES := end2end/node_modules/.package-lock.json
 # `kubectl` package owns /usr/bin/kubectl, both cannot be installed. The kubectl tests read KUBECTL.
 KUBECTL_ROOT := $(CARGO_TARGET_DIR)/tools/kubernetes-client
 export KUBECTL := $(KUBECTL_ROOT)/usr/bin/kubectl
+# Today's kubectl: the machine image's Google Cloud SDK `kubectl` (on PATH) dispatches to one of the
+# versioned binaries it keeps beside its real file; the kubectl tests read KUBECTL_1_<minor>.
+KUBECTL_SDK_DIR := $(dir $(realpath $(shell command -v kubectl 2>/dev/null)))
+KUBECTL_MINORS := 30 33
+$(foreach m,$(KUBECTL_MINORS),$(eval export KUBECTL_1_$(m) := $(KUBECTL_SDK_DIR)kubectl.1.$(m)))
 # debug for run/test; `make build` assembles the site with the size-optimised wasm-release profile.
 WASM_PROFILE ?= dev
 WASM_DIR := $(if $(filter dev,$(WASM_PROFILE)),debug,$(WASM_PROFILE))
 
 .PHONY: run build test lint unit e2e site release-site server tools wasm-target wasm-bindgen-cli node-deps \
-        chromium postgres kubectl bench screenshots clean-site
+        chromium postgres kubectl kubectl-today bench screenshots clean-site
 
 ## run: build everything (installing missing tools) and serve on http://127.0.0.1:3000
 run: site server
@@ -118,7 +123,7 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
 	  else echo "Chromium is missing: run 'sudo apt-get install -y chromium'"; exit 1; fi; }
 
-kubectl: $(KUBECTL)
+kubectl: $(KUBECTL) kubectl-today
 $(KUBECTL):
 	@rm -rf $(KUBECTL_ROOT) $(KUBECTL_ROOT).deb && mkdir -p $(KUBECTL_ROOT).deb
 	cd $(KUBECTL_ROOT).deb && { apt-get download kubernetes-client 2>/dev/null || \
@@ -126,6 +131,11 @@ $(KUBECTL):
 	dpkg-deb -x $(KUBECTL_ROOT).deb/kubernetes-client_*.deb $(KUBECTL_ROOT)
 	@rm -rf $(KUBECTL_ROOT).deb
 	@$(KUBECTL) version --client --short 2>/dev/null || $(KUBECTL) version --client
+
+# Checked on every run: they come with the machine image and cannot be installed from here.
+kubectl-today:
+	@for m in $(KUBECTL_MINORS); do bin="$(KUBECTL_SDK_DIR)kubectl.1.$$m"; [ -x "$$bin" ] || { \
+	  echo "kubectl 1.$$m is missing: expected $$bin (the Google Cloud SDK keeps kubectl.1.<minor> beside the kubectl on PATH)"; exit 1; }; done
 
 # The tests need PostgreSQL; on this kind of machine one runs on 127.0.0.1:5432 (started if stopped).
 postgres:

@@ -55,8 +55,26 @@ fn start_sim(demo: bool) -> SimProcess {
     }
 }
 
+/// A kubectl of today: the Google Cloud SDK keeps one per minor version beside its `kubectl`, and
+/// `make test` names them in `KUBECTL_1_<minor>`.
+fn kubectl_of(minor: u32) -> String {
+    let var = format!("KUBECTL_1_{minor}");
+    let path = std::env::var(&var).unwrap_or_else(|_| {
+        panic!("{var} is not set: run the tests through `make test`, which points it at the Google Cloud SDK's kubectl.1.{minor}")
+    });
+    assert!(
+        Path::new(&path).is_file(),
+        "kubectl 1.{minor} is missing: {var}={path} does not exist (the Google Cloud SDK keeps kubectl.1.{minor} beside its kubectl)"
+    );
+    path
+}
+
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
-    Command::new(kubectl_binary())
+    kubectl_with(&kubectl_binary(), kubeconfig, args)
+}
+
+fn kubectl_with(binary: &str, kubeconfig: &Path, args: &[&str]) -> Output {
+    Command::new(binary)
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)
@@ -67,11 +85,15 @@ fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
 }
 
 fn ok(kubeconfig: &Path, args: &[&str]) -> String {
-    let out = kubectl(kubeconfig, args);
+    ok_with(&kubectl_binary(), kubeconfig, args)
+}
+
+fn ok_with(binary: &str, kubeconfig: &Path, args: &[&str]) -> String {
+    let out = kubectl_with(binary, kubeconfig, args);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
-        "kubectl {args:?} failed: {}{stdout}",
+        "{binary} {args:?} failed: {}{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
@@ -236,6 +258,49 @@ fn get_describe_watch_and_top_on_the_demo_fleet() {
         described.contains("Scheduled"),
         "pod events are found:\n{described}"
     );
+    // `get all` lists the kinds discovery puts in the "all" category.
+    let all = ok(&w, &["get", "all", "-n", "shop"]);
+    assert!(
+        all.contains(&format!("pod/{pod}")) && all.contains("deployment.apps/frontend"),
+        "{all}"
+    );
+    // Configuration and leader election, as in any cluster.
+    assert!(
+        ok(
+            &w,
+            &[
+                "create",
+                "configmap",
+                "settings",
+                "-n",
+                "shop",
+                "--from-literal=level=debug"
+            ]
+        )
+        .contains("configmap/settings created")
+    );
+    assert_eq!(
+        ok(
+            &w,
+            &[
+                "get",
+                "configmap",
+                "settings",
+                "-n",
+                "shop",
+                "-o",
+                "jsonpath={.data.level}"
+            ]
+        ),
+        "debug"
+    );
+    let leases = kubectl(k, &["get", "leases", "-A"]);
+    assert!(
+        leases.status.success()
+            && String::from_utf8_lossy(&leases.stderr).contains("No resources found"),
+        "{}",
+        String::from_utf8_lossy(&leases.stderr)
+    );
 }
 
 const MANIFEST: &str = "apiVersion: cluster.x-k8s.io/v1beta2
@@ -346,4 +411,73 @@ fn apply_patch_and_delete_a_cluster() {
         let out = kubectl(k, &["get", "cluster", "demo"]);
         !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("NotFound")
     });
+}
+
+const SECRET: &str = "apiVersion: v1
+kind: Secret
+metadata:
+  name: drytest
+stringData:
+  password: s3cret
+";
+
+#[test]
+fn server_dry_runs_of_todays_kubectl_change_nothing() {
+    let sim = start_sim(false);
+    let k = &sim.kubeconfig;
+    let manifest = sim._dir.path().join("secret.yaml");
+    std::fs::write(&manifest, SECRET).expect("manifest");
+    let file = manifest.to_str().expect("utf-8 path");
+    for minor in [30, 33] {
+        let bin = kubectl_of(minor);
+        let run = |args: &[&str]| ok_with(&bin, k, args);
+        let exists = || {
+            kubectl_with(&bin, k, &["get", "secret", "drytest"])
+                .status
+                .success()
+        };
+        assert_eq!(
+            run(&["create", "-f", file, "--dry-run=server"]).trim(),
+            "secret/drytest created (server dry run)",
+            "kubectl 1.{minor}"
+        );
+        assert!(
+            !exists(),
+            "kubectl 1.{minor}: a dry-run create stored the secret"
+        );
+        run(&["apply", "-f", file]);
+        assert_eq!(
+            run(&[
+                "label",
+                "secret",
+                "drytest",
+                "stage=dry",
+                "--dry-run=server"
+            ])
+            .trim(),
+            "secret/drytest labeled (server dry run)"
+        );
+        assert_eq!(
+            run(&["delete", "secret", "drytest", "--dry-run=server"]).trim(),
+            "secret \"drytest\" deleted (server dry run)",
+            "kubectl 1.{minor}"
+        );
+        assert!(
+            exists(),
+            "kubectl 1.{minor}: a dry-run delete deleted the secret"
+        );
+        assert_eq!(
+            run(&[
+                "get",
+                "secret",
+                "drytest",
+                "-o",
+                "jsonpath={.metadata.labels}"
+            ]),
+            "",
+            "kubectl 1.{minor}: a dry-run label was kept"
+        );
+        run(&["delete", "secret", "drytest"]);
+        assert!(!exists(), "kubectl 1.{minor}: the real delete");
+    }
 }

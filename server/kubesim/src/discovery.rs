@@ -45,6 +45,10 @@ fn entry(r: &Resource) -> Value {
     if r.group == resources::CAPI_GROUP {
         e["categories"] = json!(["cluster-api"]);
     }
+    // `kubectl get all` lists the kinds in the "all" category (workloads, not configuration).
+    if matches!(r.kind, "Pod" | "Deployment") && !r.computed {
+        e["categories"] = json!(["all"]);
+    }
     e
 }
 

@@ -35,7 +35,7 @@ pub fn selectable(res_id: usize) -> &'static [&'static str] {
             "source",
             "type",
         ],
-        id::M_SECRETS => &["type"],
+        id::M_SECRETS | id::W_SECRETS => &["type"],
         id::M_NAMESPACES | id::W_NAMESPACES => &["status.phase"],
         _ => &[],
     }
@@ -130,7 +130,7 @@ pub fn extract(res_id: usize, v: &Value) -> (Labels, Fields) {
             fields.push(("source", s(&v["source"]["component"])));
             fields.push(("type", s(&v["type"])));
         }
-        id::M_SECRETS => fields.push(("type", s(&v["type"]))),
+        id::M_SECRETS | id::W_SECRETS => fields.push(("type", s(&v["type"]))),
         id::M_NAMESPACES | id::W_NAMESPACES => {
             fields.push(("status.phase", s(&v["status"]["phase"])))
         }

@@ -5,6 +5,7 @@ pub mod admission;
 pub mod api;
 pub mod catalog;
 pub mod clock;
+pub mod defaults;
 pub mod discovery;
 pub mod faults;
 pub mod index;

@@ -42,7 +42,7 @@ pub fn apply(
             merge(target, patch, false);
             Ok(())
         }
-        // The real server treats strategic merge on custom resources as a plain merge.
+        // Built-in kinds only: the API (`verbs`) refuses it for custom resources with 415.
         PatchType::Strategic => {
             merge(target, patch, strategic_lists);
             Ok(())

@@ -96,6 +96,12 @@ pub static RESOURCES: &[Resource] = &[
     resource!(Workload, "apps", "v1", "Deployment", "deployments", "deployment", namespaced: true, short: ["deploy"], status: true, computed: false),
     resource!(Workload, "metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", namespaced: false, short: [], status: false, computed: true),
     resource!(Workload, "metrics.k8s.io", "v1beta1", "PodMetrics", "pods", "", namespaced: true, short: [], status: false, computed: true),
+    // What clients and controllers expect of any cluster: configuration, credentials, leader election.
+    resource!(Workload, "", "v1", "ConfigMap", "configmaps", "configmap", namespaced: true, short: ["cm"], status: false, computed: false),
+    resource!(Workload, "", "v1", "Secret", "secrets", "secret", namespaced: true, short: [], status: false, computed: false),
+    resource!(Management, "", "v1", "ConfigMap", "configmaps", "configmap", namespaced: true, short: ["cm"], status: false, computed: false),
+    resource!(Management, "coordination.k8s.io", "v1", "Lease", "leases", "lease", namespaced: true, short: [], status: false, computed: false),
+    resource!(Workload, "coordination.k8s.io", "v1", "Lease", "leases", "lease", namespaced: true, short: [], status: false, computed: false),
 ];
 
 /// Resource ids, for code that names a kind directly.
@@ -115,6 +121,11 @@ pub mod id {
     pub const DEPLOYMENTS: usize = 12;
     pub const NODE_METRICS: usize = 13;
     pub const POD_METRICS: usize = 14;
+    pub const W_CONFIGMAPS: usize = 15;
+    pub const W_SECRETS: usize = 16;
+    pub const M_CONFIGMAPS: usize = 17;
+    pub const M_LEASES: usize = 18;
+    pub const W_LEASES: usize = 19;
 }
 
 pub fn get(id: usize) -> &'static Resource {

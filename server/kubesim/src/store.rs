@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::clock::timestamp;
+use crate::defaults;
 use crate::index;
 use crate::noise::{random_suffix, splitmix};
 use crate::resources::{self, Plane, RESOURCES, Resource, id};
@@ -97,6 +98,14 @@ pub enum UpdateMode {
     Main,
     /// `/status`: only status changes are kept.
     Status,
+}
+
+/// Whether a write is kept or only shown: a dry run (`dryRun=All`) passes every check a real write
+/// passes and answers the object as it would be, but stores, versions and announces nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    Commit,
+    DryRun,
 }
 
 /// One API server's state (the management cluster, or one workload cluster).
@@ -204,8 +213,21 @@ impl Store {
 
     /// Serializes `value` at version `rv` into a stored object.
     fn seal(res_id: usize, mut value: Value, rv: u64) -> Arc<Obj> {
-        let resource = resources::get(res_id);
         value["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        Self::pack(res_id, value, rv)
+    }
+
+    /// A dry run's answer: the object as it would be, at the version it has (none when new).
+    fn preview(res_id: usize, value: Value) -> Arc<Obj> {
+        let rv = value["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        Self::pack(res_id, value, rv)
+    }
+
+    fn pack(res_id: usize, value: Value, rv: u64) -> Arc<Obj> {
+        let resource = resources::get(res_id);
         let (labels, fields) = index::extract(res_id, &value);
         let json = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
         Arc::new(Obj {
@@ -313,7 +335,17 @@ impl Store {
     }
 
     /// Creates an object; `value` has been validated by the caller.
-    pub fn create(&self, res_id: usize, mut value: Value) -> Result<Arc<Obj>, ApiError> {
+    pub fn create(&self, res_id: usize, value: Value) -> Result<Arc<Obj>, ApiError> {
+        self.create_as(res_id, value, Write::Commit)
+    }
+
+    /// POST: names it (`generateName`), checks its namespace and that it is new, fills in identity.
+    pub fn create_as(
+        &self,
+        res_id: usize,
+        mut value: Value,
+        write: Write,
+    ) -> Result<Arc<Obj>, ApiError> {
         let resource = resources::get(res_id);
         if !value["metadata"].is_object() {
             value["metadata"] = json!({});
@@ -375,13 +407,20 @@ impl Store {
         }
         value["apiVersion"] = Value::String(resource.api_version());
         value["kind"] = Value::String(resource.kind.into());
+        defaults::apply(res_id, &mut value);
         let meta = &mut value["metadata"];
         meta["uid"] = Value::String(self.next_uid());
         meta["creationTimestamp"] = Value::String(timestamp());
-        meta["generation"] = json!(1);
         if let Some(m) = meta.as_object_mut() {
             m.remove("deletionTimestamp");
             m.remove("resourceVersion");
+            m.remove("generation");
+        }
+        if defaults::has_generation(res_id) {
+            value["metadata"]["generation"] = json!(1);
+        }
+        if write == Write::DryRun {
+            return Ok(Self::preview(res_id, value));
         }
         inner.rv += 1;
         let obj = Self::seal(res_id, value, inner.rv);
@@ -396,8 +435,20 @@ impl Store {
         res_id: usize,
         namespace: &str,
         name: &str,
+        value: Value,
+        mode: UpdateMode,
+    ) -> Result<Arc<Obj>, ApiError> {
+        self.update_as(res_id, namespace, name, value, mode, Write::Commit)
+    }
+
+    pub fn update_as(
+        &self,
+        res_id: usize,
+        namespace: &str,
+        name: &str,
         mut value: Value,
         mode: UpdateMode,
+        write: Write,
     ) -> Result<Arc<Obj>, ApiError> {
         let resource = resources::get(res_id);
         let mut inner = self.lock();
@@ -454,13 +505,20 @@ impl Store {
         }
         next["apiVersion"] = Value::String(resource.api_version());
         next["kind"] = Value::String(resource.kind.into());
-        if mode == UpdateMode::Main && next.get("spec") != old.get("spec") {
+        defaults::apply(res_id, &mut next);
+        if mode == UpdateMode::Main
+            && defaults::has_generation(res_id)
+            && next.get("spec") != old.get("spec")
+        {
             let generation = old["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
             next["metadata"]["generation"] = json!(generation);
         }
         next["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
         if next == old {
             return Ok(old_obj);
+        }
+        if write == Write::DryRun {
+            return Ok(Self::preview(res_id, next));
         }
         Ok(self.commit(&mut inner, res_id, key, next))
     }
@@ -497,7 +555,7 @@ impl Store {
         if next == old {
             return Some(old_obj);
         }
-        if next.get("spec") != old.get("spec") {
+        if defaults::has_generation(res_id) && next.get("spec") != old.get("spec") {
             let generation = old["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
             next["metadata"]["generation"] = json!(generation);
         }
@@ -511,6 +569,17 @@ impl Store {
         res_id: usize,
         namespace: &str,
         name: &str,
+    ) -> Result<(Arc<Obj>, bool), ApiError> {
+        self.delete_as(res_id, namespace, name, Write::Commit)
+    }
+
+    /// DELETE, kept or dry run (a dry run shows the deletion and leaves everything in place).
+    pub fn delete_as(
+        &self,
+        res_id: usize,
+        namespace: &str,
+        name: &str,
+        write: Write,
     ) -> Result<(Arc<Obj>, bool), ApiError> {
         let resource = resources::get(res_id);
         let mut inner = self.lock();
@@ -526,13 +595,19 @@ impl Store {
                 return Ok((old_obj, false));
             }
             value["metadata"]["deletionTimestamp"] = Value::String(timestamp());
+            if write == Write::DryRun {
+                return Ok((Self::preview(res_id, value), false));
+            }
             let obj = self.commit(&mut inner, res_id, key, value);
             return Ok((obj, false));
         }
-        inner.rv += 1;
         if value["metadata"]["deletionTimestamp"].is_null() {
             value["metadata"]["deletionTimestamp"] = Value::String(timestamp());
         }
+        if write == Write::DryRun {
+            return Ok((Self::preview(res_id, value), true));
+        }
+        inner.rv += 1;
         let obj = Self::seal(res_id, value, inner.rv);
         inner.tables[res_id].objects.remove(&key);
         self.emit(&mut inner, res_id, EventType::Deleted, obj.clone());

@@ -70,7 +70,20 @@ fn columns(resource: usize) -> Vec<Column> {
             ("Status", "string", |v| s(&v["status"]["phase"])),
             age_col,
         ],
-        id::M_SECRETS => vec![
+        id::M_CONFIGMAPS | id::W_CONFIGMAPS => vec![
+            name,
+            ("Data", "integer", |v| {
+                let count = |k: &str| v[k].as_object().map_or(0, |m| m.len());
+                json!(count("data") + count("binaryData"))
+            }),
+            age_col,
+        ],
+        id::M_LEASES | id::W_LEASES => vec![
+            name,
+            ("Holder", "string", |v| s(&v["spec"]["holderIdentity"])),
+            age_col,
+        ],
+        id::M_SECRETS | id::W_SECRETS => vec![
             name,
             ("Type", "string", |v| s(&v["type"])),
             ("Data", "integer", |v| {

@@ -210,11 +210,27 @@ async fn patches_status_subresource_and_cluster_validation() {
         4
     );
 
-    let strategic = json!({"metadata": {"labels": {"team": "payments"}}});
+    // A custom resource has no patch strategies, so no strategic merge patch: 415, as the API
+    // server answers (kubectl then says to use --type merge or json).
+    let labels = json!({"metadata": {"labels": {"team": "payments"}}});
+    let (code, reason, message) = api_error(
+        api.patch("patchy", &pp, &Patch::Strategic(&labels))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (code, reason.as_str()),
+        (415, "UnsupportedMediaType"),
+        "{message}"
+    );
+    assert!(
+        message.contains("application/merge-patch+json"),
+        "{message}"
+    );
     let after = api
-        .patch("patchy", &pp, &Patch::Strategic(&strategic))
+        .patch("patchy", &pp, &Patch::Merge(&labels))
         .await
-        .expect("strategic patch");
+        .expect("merge patch");
     assert_eq!(
         after
             .metadata
@@ -565,4 +581,223 @@ async fn the_same_seed_gives_the_same_fleet() {
     assert_eq!(a.len(), 3);
     assert_eq!(a, b);
     assert_ne!(a, c);
+}
+
+#[tokio::test]
+async fn dry_runs_answer_the_object_as_it_would_be_and_change_nothing() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    namespace(&client, "dry").await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "dry");
+    let dry = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    let version = || async {
+        secrets
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .metadata
+            .resource_version
+            .expect("a list version")
+    };
+    let mut events = std::pin::pin!(watcher(secrets.clone(), watcher::Config::default()));
+    // The watch's first list ends with InitDone; anything after it is a change.
+    loop {
+        match events.next().await {
+            Some(Ok(watcher::Event::InitDone)) => break,
+            Some(Ok(_)) => {}
+            other => panic!("the watch did not start: {other:?}"),
+        }
+    }
+    let start = version().await;
+
+    // create: identity filled in as a real create would, nothing kept.
+    let shown = secrets
+        .create(&dry, &secret("db", "a"))
+        .await
+        .expect("dry create");
+    assert_eq!(shown.metadata.name.as_deref(), Some("db"));
+    assert!(shown.metadata.uid.is_some(), "{shown:?}");
+    assert!(shown.metadata.creation_timestamp.is_some());
+    assert_eq!(shown.metadata.resource_version, None);
+    assert_eq!(shown.data.expect("data")["password"].0, b"s3cret");
+    let (code, _, _) = api_error(secrets.get("db").await.unwrap_err());
+    assert_eq!(code, 404, "a dry-run create stores nothing");
+    let mut generated = secret("", "a");
+    generated.metadata.name = None;
+    generated.metadata.generate_name = Some("gen-".into());
+    let named = secrets.create(&dry, &generated).await.expect("dry create");
+    assert!(
+        named
+            .metadata
+            .name
+            .as_deref()
+            .is_some_and(|n| n.starts_with("gen-") && n.len() == 9),
+        "{:?}",
+        named.metadata.name
+    );
+    assert_eq!(version().await, start);
+
+    // update, patch and delete of a real object: answered, not applied.
+    let real = secrets
+        .create(&PostParams::default(), &secret("db", "a"))
+        .await
+        .expect("created");
+    let rv = real.metadata.resource_version.clone().expect("rv");
+    let (code, reason, _) = api_error(secrets.create(&dry, &secret("db", "a")).await.unwrap_err());
+    assert_eq!((code, reason.as_str()), (409, "AlreadyExists"));
+    let mut changed = real.clone();
+    changed
+        .metadata
+        .labels
+        .get_or_insert_default()
+        .insert("tier".into(), "b".into());
+    let shown = secrets
+        .replace("db", &dry, &changed)
+        .await
+        .expect("dry replace");
+    assert_eq!(shown.metadata.labels.expect("labels")["tier"], "b");
+    assert_eq!(
+        shown.metadata.resource_version.as_deref(),
+        Some(rv.as_str())
+    );
+    let patched = secrets
+        .patch(
+            "db",
+            &PatchParams {
+                dry_run: true,
+                ..PatchParams::default()
+            },
+            &Patch::Merge(json!({"metadata": {"labels": {"tier": "c"}}})),
+        )
+        .await
+        .expect("dry patch");
+    assert_eq!(patched.metadata.labels.expect("labels")["tier"], "c");
+    let deleted = secrets
+        .delete(
+            "db",
+            &DeleteParams {
+                dry_run: true,
+                ..DeleteParams::default()
+            },
+        )
+        .await
+        .expect("dry delete");
+    let shown = deleted.left().expect("the object, as it is deleted");
+    assert!(shown.metadata.deletion_timestamp.is_some());
+    let kept = secrets.get("db").await.expect("still there");
+    assert_eq!(kept.metadata.resource_version.as_deref(), Some(rv.as_str()));
+    assert_eq!(kept.metadata.labels.expect("labels")["tier"], "a");
+    assert_eq!(kept.metadata.deletion_timestamp, None);
+    let (code, _, _) = api_error(
+        secrets
+            .delete(
+                "nope",
+                &DeleteParams {
+                    dry_run: true,
+                    ..DeleteParams::default()
+                },
+            )
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, 404, "a dry-run delete of nothing is not found");
+
+    // A dry-run value other than All is refused, as the API server refuses it.
+    let body = serde_json::to_vec(&secret("odd", "a")).expect("json");
+    let refused = raw(
+        &client,
+        "POST",
+        "/api/v1/namespaces/dry/secrets?dryRun=Some",
+        "application/json",
+        body,
+    )
+    .await;
+    assert_eq!(refused, Err((422, "Invalid".into())));
+    let refused = raw(
+        &client,
+        "DELETE",
+        "/api/v1/namespaces/dry/secrets/db",
+        "application/json",
+        br#"{"kind": "DeleteOptions", "apiVersion": "v1", "dryRun": ["Nope"]}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(refused, Err((422, "Invalid".into())));
+    secrets.get("db").await.expect("still there after refusals");
+
+    // The only change the watch saw is the real create.
+    let mut changes = Vec::new();
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_millis(300), events.next()).await
+    {
+        if let Ok(watcher::Event::Apply(s)) = event {
+            changes.push(s.metadata.name.unwrap_or_default());
+        }
+    }
+    assert_eq!(changes, ["db"]);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn writes_get_kubernetes_defaults_and_generation_only_where_kubernetes_keeps_it() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    let ns: Namespace = Api::<Namespace>::all(client.clone())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "defaults"}})).expect("ns"),
+        )
+        .await
+        .expect("namespace created");
+    assert_eq!(ns.status.and_then(|s| s.phase).as_deref(), Some("Active"));
+    assert_eq!(
+        ns.spec.and_then(|s| s.finalizers),
+        Some(vec!["kubernetes".to_string()])
+    );
+    assert_eq!(
+        ns.metadata.labels.expect("labels")["kubernetes.io/metadata.name"],
+        "defaults"
+    );
+    assert_eq!(ns.metadata.generation, None);
+
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "defaults");
+    let s = secrets
+        .create(&PostParams::default(), &secret("plain", "a"))
+        .await
+        .expect("secret created");
+    assert_eq!(s.type_.as_deref(), Some("Opaque"));
+    assert_eq!(s.metadata.generation, None);
+
+    let api = clusters(&client);
+    let created = api
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(cluster("gen", "v1.33.2", 1, "Standard_D2s_v5"))
+                .expect("cluster"),
+        )
+        .await
+        .expect("cluster created");
+    assert_eq!(created.metadata.generation, Some(1));
+    let pp = PatchParams::default();
+    let labelled = api
+        .patch(
+            "gen",
+            &pp,
+            &Patch::Merge(json!({"metadata": {"labels": {"team": "a"}}})),
+        )
+        .await
+        .expect("label");
+    assert_eq!(
+        labelled.metadata.generation,
+        Some(1),
+        "metadata is not spec"
+    );
+    let scaled = api
+        .patch("gen", &pp, &Patch::Merge(json!({"spec": {"paused": true}})))
+        .await
+        .expect("pause");
+    assert_eq!(scaled.metadata.generation, Some(2));
+    sim.stop().await;
 }

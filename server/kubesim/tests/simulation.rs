@@ -520,3 +520,100 @@ async fn injected_faults_fail_slow_drop_and_starve_then_recover() {
     assert_eq!(sim.faults().state().exhaust_quota, 0);
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn clusters_serve_configmaps_secrets_leases_and_the_all_category() {
+    use k8s_openapi::api::coordination::v1::Lease;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    create(&client, cluster("kinds", "v1.33.2", 1, "Standard_D4s_v5")).await;
+    let w = workload(&client, "kinds", 1).await;
+
+    let maps: Api<ConfigMap> = Api::namespaced(w.clone(), "default");
+    let map: ConfigMap = serde_json::from_value(
+        json!({"metadata": {"name": "settings"}, "data": {"level": "debug"}}),
+    )
+    .expect("configmap");
+    maps.create(&PostParams::default(), &map)
+        .await
+        .expect("configmap created");
+    assert_eq!(
+        maps.get("settings")
+            .await
+            .expect("configmap")
+            .data
+            .expect("data")["level"],
+        "debug"
+    );
+    let secrets: Api<Secret> = Api::namespaced(w.clone(), "default");
+    let secret: Secret =
+        serde_json::from_value(json!({"metadata": {"name": "token"}, "stringData": {"t": "abc"}}))
+            .expect("secret");
+    let stored = secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("secret created");
+    assert_eq!(stored.type_.as_deref(), Some("Opaque"));
+    assert_eq!(stored.data.expect("data")["t"].0, b"abc");
+    assert!(
+        Api::<Secret>::namespaced(client.clone(), "default")
+            .get_opt("token")
+            .await
+            .expect("management get")
+            .is_none(),
+        "the workload cluster's Secret is not the management cluster's"
+    );
+
+    // Leader election: two candidates race with the same resourceVersion; one wins, one gets 409.
+    for plane in [client.clone(), w.clone()] {
+        let leases: Api<Lease> = Api::namespaced(plane, "default");
+        let lease: Lease = serde_json::from_value(json!({"metadata": {"name": "portal-leader"},
+            "spec": {"holderIdentity": "replica-a", "leaseDurationSeconds": 15}}))
+        .expect("lease");
+        let first = leases
+            .create(&PostParams::default(), &lease)
+            .await
+            .expect("lease created");
+        let mut take = first.clone();
+        take.spec.get_or_insert_default().holder_identity = Some("replica-b".into());
+        leases
+            .replace("portal-leader", &PostParams::default(), &take)
+            .await
+            .expect("first update wins");
+        take.spec.get_or_insert_default().holder_identity = Some("replica-c".into());
+        let (code, reason, _) = api_error(
+            leases
+                .replace("portal-leader", &PostParams::default(), &take)
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!((code, reason.as_str()), (409, "Conflict"));
+        let now = leases.get("portal-leader").await.expect("lease");
+        assert_eq!(
+            now.spec.and_then(|s| s.holder_identity).as_deref(),
+            Some("replica-b")
+        );
+    }
+
+    // `kubectl get all` finds its kinds through discovery's "all" category.
+    let mut lists = vec![w.list_core_api_resources("v1").await.expect("core")];
+    for group in w.list_api_groups().await.expect("groups").groups {
+        for version in group.versions {
+            lists.push(
+                w.list_api_group_resources(&version.group_version)
+                    .await
+                    .expect("group resources"),
+            );
+        }
+    }
+    let mut all: Vec<String> = lists
+        .into_iter()
+        .flat_map(|l| l.resources)
+        .filter(|r| r.categories.iter().flatten().any(|c| c == "all"))
+        .map(|r| r.kind)
+        .collect();
+    all.sort();
+    assert_eq!(all, ["Deployment", "Pod"]);
+    sim.stop().await;
+}

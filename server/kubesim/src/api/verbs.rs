@@ -16,7 +16,8 @@ use crate::resources::{self, id};
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::shared::Shared;
 use crate::status::ApiError;
-use crate::store::{ListQuery, Store, UpdateMode};
+use crate::status::Cause;
+use crate::store::{ListQuery, Store, UpdateMode, Write};
 use crate::table;
 
 use super::{Query, decode, json_response, logs, metrics, read_body, value_response, watch};
@@ -146,7 +147,10 @@ impl Call<'_> {
                     self.list(t.resource, t.namespace)
                 }
             }
-            (&Method::POST, None, None) => self.create(t.resource, t.namespace, body).await,
+            (&Method::POST, None, None) => {
+                let write = self.write("CreateOptions", None)?;
+                self.create(t.resource, t.namespace, body, write).await
+            }
             (&Method::GET, Some(name), Some("log")) => {
                 logs::serve(
                     self.shared,
@@ -171,12 +175,28 @@ impl Call<'_> {
                 Ok(json_response(StatusCode::OK, obj.json.clone()))
             }
             (&Method::PUT, Some(name), sub) => {
-                self.update(t.resource, t.namespace.unwrap_or(""), name, sub, body)
-                    .await
+                let write = self.write("UpdateOptions", None)?;
+                self.update(
+                    t.resource,
+                    t.namespace.unwrap_or(""),
+                    name,
+                    sub,
+                    body,
+                    write,
+                )
+                .await
             }
             (&Method::PATCH, Some(name), sub) => {
-                self.patch(t.resource, t.namespace.unwrap_or(""), name, sub, body)
-                    .await
+                let write = self.write("PatchOptions", None)?;
+                self.patch(
+                    t.resource,
+                    t.namespace.unwrap_or(""),
+                    name,
+                    sub,
+                    body,
+                    write,
+                )
+                .await
             }
             (&Method::DELETE, Some(name), None) => {
                 let ns = t.namespace.unwrap_or("");
@@ -187,7 +207,9 @@ impl Call<'_> {
                         "namespace \"{name}\" may not be deleted: it is a system namespace"
                     )));
                 }
-                let (obj, _gone) = self.store.delete(t.resource, ns, name)?;
+                let options = delete_options(self.headers, &read_body(body).await?)?;
+                let write = self.write("DeleteOptions", options.get("dryRun"))?;
+                let (obj, _gone) = self.store.delete_as(t.resource, ns, name, write)?;
                 Ok(json_response(StatusCode::OK, obj.json.clone()))
             }
             _ => Err(ApiError::MethodNotAllowed),
@@ -301,8 +323,52 @@ impl Call<'_> {
         Ok(())
     }
 
-    fn dry_run(&self) -> bool {
-        self.query.get("dryRun").is_some_and(|d| d == "All")
+    /// Whether to write or only try: `dryRun` from the query, or from a DELETE's body (where
+    /// kubectl puts it). Only "All" exists; anything else is refused as the API server refuses it.
+    fn write(&self, options: &str, in_body: Option<&Value>) -> Result<Write, ApiError> {
+        let mut asked: Vec<String> = self
+            .query
+            .get("dryRun")
+            .filter(|d| !d.is_empty())
+            .cloned()
+            .into_iter()
+            .collect();
+        match in_body {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(values)) => {
+                for v in values {
+                    asked.push(
+                        v.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| v.to_string()),
+                    );
+                }
+            }
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "DeleteOptions.dryRun must be a list of strings, got {other}"
+                )));
+            }
+        }
+        if asked.is_empty() {
+            return Ok(Write::Commit);
+        }
+        if asked.iter().all(|d| d == "All") {
+            return Ok(Write::DryRun);
+        }
+        let listed: Vec<String> = asked.iter().map(|d| format!("{d:?}")).collect();
+        Err(ApiError::invalid(
+            "meta.k8s.io",
+            options,
+            "",
+            vec![Cause::new(
+                "dryRun",
+                format!(
+                    "Unsupported value: []string{{{}}}: supported values: \"All\"",
+                    listed.join(", ")
+                ),
+            )],
+        ))
     }
 
     async fn create(
@@ -310,6 +376,7 @@ impl Call<'_> {
         resource: usize,
         namespace: Option<&str>,
         body: Body,
+        write: Write,
     ) -> Result<Response, ApiError> {
         let r = resources::get(resource);
         let bytes = read_body(body).await?;
@@ -331,17 +398,14 @@ impl Call<'_> {
                 }
             }
         }
-        if resource == id::M_SECRETS {
+        if matches!(resource, id::M_SECRETS | id::W_SECRETS) {
             string_data(&mut v);
         }
         if resource == id::CLUSTERS && self.scope.is_some() {
             return Err(ApiError::NoRoute);
         }
         admission::admit(self.store, &self.shared.schemas, resource, &v, None)?;
-        if self.dry_run() {
-            return Ok(value_response(StatusCode::CREATED, &v));
-        }
-        let obj = self.store.create(resource, v)?;
+        let obj = self.store.create_as(resource, v, write)?;
         Ok(json_response(StatusCode::CREATED, obj.json.clone()))
     }
 
@@ -352,6 +416,7 @@ impl Call<'_> {
         name: &str,
         sub: Option<&str>,
         body: Body,
+        write: Write,
     ) -> Result<Response, ApiError> {
         let r = resources::get(resource);
         let bytes = read_body(body).await?;
@@ -376,7 +441,7 @@ impl Call<'_> {
         if r.namespaced {
             v["metadata"]["namespace"] = json!(ns);
         }
-        if resource == id::M_SECRETS {
+        if matches!(resource, id::M_SECRETS | id::W_SECRETS) {
             string_data(&mut v);
         }
         let mode = if sub == Some("status") {
@@ -392,10 +457,7 @@ impl Call<'_> {
             &candidate,
             Some(&old),
         )?;
-        if self.dry_run() {
-            return Ok(value_response(StatusCode::OK, &candidate));
-        }
-        let obj = self.store.update(resource, ns, name, v, mode)?;
+        let obj = self.store.update_as(resource, ns, name, v, mode, write)?;
         Ok(json_response(StatusCode::OK, obj.json.clone()))
     }
 
@@ -406,6 +468,7 @@ impl Call<'_> {
         name: &str,
         sub: Option<&str>,
         body: Body,
+        write: Write,
     ) -> Result<Response, ApiError> {
         let r = resources::get(resource);
         let ct = self
@@ -429,6 +492,13 @@ impl Call<'_> {
             UpdateMode::Main
         };
         let builtin = r.group != resources::CAPI_GROUP;
+        if kind == PatchType::Strategic && !builtin {
+            return Err(ApiError::UnsupportedMediaType(
+                "the body of the request was in an unknown format - accepted media types include: \
+                 application/json-patch+json, application/merge-patch+json"
+                    .into(),
+            ));
+        }
         // Retry on a concurrent write, as the real server does for patches without a precondition.
         for _ in 0..5 {
             let old_obj = self
@@ -452,10 +522,7 @@ impl Call<'_> {
                 &candidate,
                 Some(&old),
             )?;
-            if self.dry_run() {
-                return Ok(value_response(StatusCode::OK, &candidate));
-            }
-            match self.store.update(resource, ns, name, v, mode) {
+            match self.store.update_as(resource, ns, name, v, mode, write) {
                 Ok(obj) => return Ok(json_response(StatusCode::OK, obj.json.clone())),
                 Err(ApiError::Conflict { .. }) if !sets_rv => continue,
                 Err(e) => return Err(e),
@@ -468,6 +535,27 @@ impl Call<'_> {
             message: "the object kept changing while the patch was applied; try again".into(),
         })
     }
+}
+
+/// A DELETE's body: `DeleteOptions` as JSON (kubectl sends one), or nothing.
+fn delete_options(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    let v = decode(headers, bytes)?;
+    if !v.is_object() {
+        return Err(ApiError::BadRequest(
+            "the body of a DELETE must be a DeleteOptions object".into(),
+        ));
+    }
+    if let Some(kind) = v.get("kind").and_then(Value::as_str)
+        && kind != "DeleteOptions"
+    {
+        return Err(ApiError::BadRequest(format!(
+            "the body of a DELETE must be DeleteOptions, not {kind}"
+        )));
+    }
+    Ok(v)
 }
 
 /// What the object will look like after an update in `mode` (for admission).
