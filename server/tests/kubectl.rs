@@ -258,6 +258,45 @@ fn get_describe_watch_and_top_on_the_demo_fleet() {
         described.contains("Scheduled"),
         "pod events are found:\n{described}"
     );
+    // `-o wide` adds the columns of priority 1, as kube-apiserver's printers define them.
+    let header = |args: &[&str]| {
+        ok(&w, args)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        header(&["get", "pods", "-n", "shop"]),
+        "NAME READY STATUS RESTARTS AGE"
+    );
+    assert_eq!(
+        header(&["get", "pods", "-n", "shop", "-o", "wide"]),
+        "NAME READY STATUS RESTARTS AGE IP NODE NOMINATED NODE READINESS GATES"
+    );
+    assert_eq!(
+        header(&["get", "nodes", "-o", "wide"]),
+        "NAME STATUS ROLES AGE VERSION INTERNAL-IP EXTERNAL-IP OS-IMAGE KERNEL-VERSION CONTAINER-RUNTIME"
+    );
+    let wide_pod = ok(
+        &w,
+        &[
+            "get",
+            "pod",
+            "-n",
+            "shop",
+            &pod,
+            "-o",
+            "wide",
+            "--no-headers",
+        ],
+    );
+    assert!(
+        wide_pod.contains(" 10.244."),
+        "the pod IP is shown: {wide_pod}"
+    );
     // `get all` lists the kinds discovery puts in the "all" category.
     let all = ok(&w, &["get", "all", "-n", "shop"]);
     assert!(

@@ -212,7 +212,6 @@ fn columns(resource: usize) -> Vec<Column> {
                 )
             }),
             age_col,
-            ("Node", "string", |v| s(&v["spec"]["nodeName"])),
         ],
         id::PDBS => vec![
             name,
@@ -257,12 +256,95 @@ fn columns(resource: usize) -> Vec<Column> {
 }
 
 /// A Table of `objs` (each row carries the object's metadata, as `includeObject=Metadata`).
+/// The columns `kubectl get -o wide` adds (priority 1), as kube-apiserver's printers define them.
+fn wide(resource: usize) -> Vec<Column> {
+    match resource {
+        id::PODS => vec![
+            ("IP", "string", |v| s(&v["status"]["podIP"])),
+            ("Node", "string", |v| s(&v["spec"]["nodeName"])),
+            ("Nominated Node", "string", |v| {
+                s(&v["status"]["nominatedNodeName"])
+            }),
+            ("Readiness Gates", "string", |v| {
+                let gates = v["spec"]["readinessGates"].as_array().map_or(0, Vec::len);
+                if gates == 0 {
+                    json!("<none>")
+                } else {
+                    let ready = v["status"]["conditions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|c| {
+                            c["status"] == "True"
+                                && v["spec"]["readinessGates"]
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .any(|g| g["conditionType"] == c["type"])
+                        })
+                        .count();
+                    json!(format!("{ready}/{gates}"))
+                }
+            }),
+        ],
+        id::NODES => vec![
+            ("Internal-IP", "string", |v| address(v, "InternalIP")),
+            ("External-IP", "string", |v| address(v, "ExternalIP")),
+            ("OS-Image", "string", |v| {
+                s(&v["status"]["nodeInfo"]["osImage"])
+            }),
+            ("Kernel-Version", "string", |v| {
+                s(&v["status"]["nodeInfo"]["kernelVersion"])
+            }),
+            ("Container-Runtime", "string", |v| {
+                s(&v["status"]["nodeInfo"]["containerRuntimeVersion"])
+            }),
+        ],
+        id::DEPLOYMENTS => vec![
+            ("Containers", "string", |v| pod_template(v, "name")),
+            ("Images", "string", |v| pod_template(v, "image")),
+            ("Selector", "string", |v| {
+                let labels = v["spec"]["selector"]["matchLabels"].as_object();
+                let text: Vec<String> = labels
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, l)| format!("{k}={}", l.as_str().unwrap_or_default()))
+                    .collect();
+                s(&json!(text.join(",")))
+            }),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+fn address(v: &Value, kind: &str) -> Value {
+    let found = v["status"]["addresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["type"] == kind);
+    found.map_or(json!("<none>"), |a| s(&a["address"]))
+}
+
+/// A field of each container of a Deployment's pod template, comma-separated.
+fn pod_template(v: &Value, field: &str) -> Value {
+    let values: Vec<&str> = v["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c[field].as_str())
+        .collect();
+    s(&json!(values.join(",")))
+}
+
 pub fn render(resource: usize, objs: &[Arc<Obj>], rv: u64, next: Option<&str>) -> Value {
-    let cols = columns(resource);
+    let mut cols: Vec<(Column, u8)> = columns(resource).into_iter().map(|c| (c, 0)).collect();
+    cols.extend(wide(resource).into_iter().map(|c| (c, 1)));
     let defs: Vec<Value> = cols
         .iter()
-        .map(|(name, ty, _)| json!({"name": name, "type": ty, "format": if *name == "Name" { "name" } else { "" }, "description": "", "priority": 0}))
+        .map(|((name, ty, _), priority)| json!({"name": name, "type": ty, "format": if *name == "Name" { "name" } else { "" }, "description": "", "priority": priority}))
         .collect();
+    let cols: Vec<Column> = cols.into_iter().map(|(c, _)| c).collect();
     let rows: Vec<Value> = objs
         .iter()
         .map(|o| {
