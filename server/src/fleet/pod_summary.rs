@@ -129,7 +129,7 @@ impl From<wire::Pod> for PodSummary {
                 let status = statuses
                     .iter()
                     .position(|s| s.name == c.name)
-                    .map(|i| statuses.swap_remove(i).into());
+                    .map(|i| statuses.remove(i).into());
                 Container {
                     name: c.name.into_boxed_str(),
                     image: c.image.unwrap_or_default().into_boxed_str(),
