@@ -284,7 +284,7 @@ fn connect(cluster: &ClusterRef, bytes: &[u8]) -> Result<Workload, String> {
     let client = client_from_kubeconfig(cluster, bytes)?;
     let problem = StaleBoard::default();
     let (nodes_store, node_task) =
-        reflect::<Node>(client.clone(), "nodes", Some(problem.clone()), Slim::slim);
+        reflect::<Node>(client.clone(), "nodes", Some(problem.clone()), slim_node);
     Ok(Workload {
         cluster: cluster.clone(),
         client,
@@ -351,17 +351,11 @@ pub fn client_from_kubeconfig(cluster: &ClusterRef, bytes: &[u8]) -> Result<Clie
     Client::try_from(config).map_err(|e| format!("no client could be made from its {secret}: {e}"))
 }
 
-/// Drops what the pages never read (managed fields, image lists), before nodes are stored (a
+/// Drops what the pages never read (managed fields, image lists) before a node is stored (a
 /// `PodSummary` keeps only what is read from the start).
-pub trait Slim {
-    fn slim(&mut self);
-}
-
-impl Slim for Node {
-    fn slim(&mut self) {
-        self.metadata.managed_fields = None;
-        if let Some(status) = self.status.as_mut() {
-            status.images = None;
-        }
+fn slim_node(node: &mut Node) {
+    node.metadata.managed_fields = None;
+    if let Some(status) = node.status.as_mut() {
+        status.images = None;
     }
 }

@@ -175,28 +175,15 @@ impl Call<'_> {
                 Ok(json_response(StatusCode::OK, obj.json.clone()))
             }
             (&Method::PUT, Some(name), sub) => {
-                let write = self.write("UpdateOptions", None)?;
-                self.update(
-                    t.resource,
+                let (ns, write) = (
                     t.namespace.unwrap_or(""),
-                    name,
-                    sub,
-                    body,
-                    write,
-                )
-                .await
+                    self.write("UpdateOptions", None)?,
+                );
+                self.update(t.resource, ns, name, sub, body, write).await
             }
             (&Method::PATCH, Some(name), sub) => {
-                let write = self.write("PatchOptions", None)?;
-                self.patch(
-                    t.resource,
-                    t.namespace.unwrap_or(""),
-                    name,
-                    sub,
-                    body,
-                    write,
-                )
-                .await
+                let (ns, write) = (t.namespace.unwrap_or(""), self.write("PatchOptions", None)?);
+                self.patch(t.resource, ns, name, sub, body, write).await
             }
             (&Method::DELETE, Some(name), None) => {
                 let ns = t.namespace.unwrap_or("");
@@ -344,10 +331,10 @@ impl Call<'_> {
                     );
                 }
             }
-            Some(other) => {
-                return Err(ApiError::BadRequest(format!(
-                    "DeleteOptions.dryRun must be a list of strings, got {other}"
-                )));
+            Some(_) => {
+                return Err(ApiError::BadRequest(
+                    "DeleteOptions.dryRun must be a list of strings".into(),
+                ));
             }
         }
         if asked.is_empty() {
@@ -356,7 +343,12 @@ impl Call<'_> {
         if asked.iter().all(|d| d == "All") {
             return Ok(Write::DryRun);
         }
-        let listed: Vec<String> = asked.iter().map(|d| format!("{d:?}")).collect();
+        // The refusal names what was asked, cut short: a body may hold megabytes of it.
+        let listed: Vec<String> = asked
+            .iter()
+            .take(5)
+            .map(|d| format!("{:?}", d.chars().take(64).collect::<String>()))
+            .collect();
         Err(ApiError::invalid(
             "meta.k8s.io",
             options,
