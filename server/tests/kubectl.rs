@@ -520,3 +520,291 @@ fn server_dry_runs_of_todays_kubectl_change_nothing() {
         assert!(!exists(), "kubectl 1.{minor}: the real delete");
     }
 }
+
+/// The node a running pod labelled `app=<app>` in `ns` is on.
+fn node_of(w: &Path, ns: &str, app: &str) -> String {
+    let mut node = String::new();
+    wait_for(60, &format!("a running {app} pod"), || {
+        node = ok(
+            w,
+            &[
+                "get",
+                "pods",
+                "-n",
+                ns,
+                "-l",
+                &format!("app={app}"),
+                "--field-selector=status.phase=Running",
+                "-o",
+                "jsonpath={.items[0].spec.nodeName}",
+            ],
+        );
+        !node.is_empty()
+    });
+    node
+}
+
+#[test]
+fn todays_kubectl_creates_typed_objects_and_drains_around_a_blocking_pdb() {
+    let sim = start_sim(true);
+    let k = &sim.kubeconfig;
+    let w = workload_kubeconfig(&sim, "prod-weu");
+    wait_for(60, "ready nodes", || {
+        node_lines(&w)
+            .iter()
+            .filter(|l| l.contains(" Ready "))
+            .count()
+            >= 5
+    });
+    for minor in [30, 33] {
+        let bin = kubectl_of(minor);
+        let run = |kc: &Path, args: &[&str]| ok_with(&bin, kc, args);
+        // Typed creates: kubectl 1.33 sends these as protobuf.
+        let ns = format!("team-{minor}");
+        assert_eq!(
+            run(k, &["create", "namespace", &ns]).trim(),
+            format!("namespace/{ns} created")
+        );
+        assert_eq!(
+            run(
+                k,
+                &["get", "namespace", &ns, "-o", "jsonpath={.status.phase}"]
+            ),
+            "Active"
+        );
+        run(
+            k,
+            &[
+                "create",
+                "configmap",
+                "settings",
+                "-n",
+                &ns,
+                "--from-literal=mode=fast",
+            ],
+        );
+        run(
+            k,
+            &[
+                "create",
+                "secret",
+                "generic",
+                "creds",
+                "-n",
+                &ns,
+                "--from-literal=password=hunter2",
+            ],
+        );
+        assert_eq!(
+            run(
+                k,
+                &[
+                    "get",
+                    "secret",
+                    "creds",
+                    "-n",
+                    &ns,
+                    "-o",
+                    "jsonpath={.type} {.data.password}"
+                ]
+            ),
+            "Opaque aHVudGVyMg=="
+        );
+        run(&w, &["create", "namespace", &ns]);
+        run(
+            &w,
+            &[
+                "create",
+                "deployment",
+                "web",
+                "-n",
+                &ns,
+                "--image=nginx:1.27",
+                "--replicas=2",
+                "--port=80",
+            ],
+        );
+        run(
+            &w,
+            &[
+                "create",
+                "poddisruptionbudget",
+                "web",
+                "-n",
+                &ns,
+                "--selector=app=web",
+                "--min-available=1",
+            ],
+        );
+        run(
+            &w,
+            &[
+                "run",
+                "one",
+                "-n",
+                &ns,
+                "--image=busybox:1.36",
+                "--labels=kind=single",
+                "--",
+                "sleep",
+                "3600",
+            ],
+        );
+        assert_eq!(
+            run(
+                &w,
+                &[
+                    "get",
+                    "deployment",
+                    "web",
+                    "-n",
+                    &ns,
+                    "-o",
+                    "jsonpath={.spec.template.spec.containers[0].ports[0].containerPort} {.spec.strategy.type}"
+                ]
+            ),
+            "80 RollingUpdate"
+        );
+        assert_eq!(
+            run(
+                &w,
+                &[
+                    "get",
+                    "pod",
+                    "one",
+                    "-n",
+                    &ns,
+                    "-o",
+                    "jsonpath={.spec.containers[0].args}"
+                ]
+            ),
+            "[\"sleep\",\"3600\"]"
+        );
+        assert_eq!(
+            run(
+                &w,
+                &[
+                    "get",
+                    "pdb",
+                    "web",
+                    "-n",
+                    &ns,
+                    "-o",
+                    "jsonpath={.spec.minAvailable}"
+                ]
+            ),
+            "1"
+        );
+        run(k, &["delete", "namespace", &ns]);
+    }
+
+    // prod-weu's ledger has a budget that allows no disruption: draining its node is refused
+    // with 429, which kubectl retries until its timeout.
+    let bin = kubectl_of(33);
+    let blocked = node_of(&w, "payments", "ledger");
+    let out = kubectl_with(
+        &bin,
+        &w,
+        &[
+            "drain",
+            &blocked,
+            "--ignore-daemonsets",
+            "--delete-emptydir-data",
+            "--timeout=4s",
+        ],
+    );
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "the drain finished past the budget:\n{said}"
+    );
+    assert!(
+        said.contains("Cannot evict pod as it would violate the pod's disruption budget."),
+        "{said}"
+    );
+    assert_eq!(
+        ok(
+            &w,
+            &[
+                "get",
+                "pods",
+                "-n",
+                "payments",
+                "-l",
+                "app=ledger",
+                "--field-selector",
+                &format!("spec.nodeName={blocked}"),
+                "-o",
+                "name"
+            ]
+        )
+        .lines()
+        .count(),
+        1,
+        "the protected pod is still there"
+    );
+    ok_with(&bin, &w, &["uncordon", &blocked]);
+
+    // A node without ledger pods drains: its pods are evicted and come back elsewhere.
+    let nodes = ok(
+        &w,
+        &["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"],
+    );
+    let ledger_nodes = ok(
+        &w,
+        &[
+            "get",
+            "pods",
+            "-n",
+            "payments",
+            "-l",
+            "app=ledger",
+            "-o",
+            "jsonpath={.items[*].spec.nodeName}",
+        ],
+    );
+    let free = nodes
+        .split_whitespace()
+        .find(|n| !ledger_nodes.split_whitespace().any(|l| l == *n))
+        .expect("a node without ledger pods")
+        .to_string();
+    let drained = ok_with(
+        &bin,
+        &w,
+        &[
+            "drain",
+            &free,
+            "--ignore-daemonsets",
+            "--delete-emptydir-data",
+            "--timeout=30s",
+        ],
+    );
+    assert!(
+        drained.contains(&format!("node/{free} drained")),
+        "{drained}"
+    );
+    let left = ok(
+        &w,
+        &[
+            "get",
+            "pods",
+            "-A",
+            "--field-selector",
+            &format!("spec.nodeName={free}"),
+            "-o",
+            "jsonpath={.items[*].metadata.ownerReferences[0].kind}",
+        ],
+    );
+    assert_eq!(left, "DaemonSet", "only kube-proxy stays on a drained node");
+    assert_eq!(
+        ok(
+            &w,
+            &["get", "node", &free, "-o", "jsonpath={.spec.unschedulable}"]
+        ),
+        "true"
+    );
+}

@@ -37,6 +37,16 @@ pub fn admit(
                 &mut causes,
             );
         }
+        id::DAEMON_SETS => {
+            if new["spec"]["selector"].is_null() {
+                causes.push(Cause::new("spec.selector", "Required value"));
+            }
+            containers(
+                &new["spec"]["template"]["spec"],
+                "spec.template.spec",
+                &mut causes,
+            );
+        }
         id::PODS => containers(&new["spec"], "spec", &mut causes),
         id::PDBS => {
             let spec = &new["spec"];

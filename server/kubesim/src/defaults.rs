@@ -14,6 +14,7 @@ pub fn apply(res_id: usize, v: &mut Value) {
         id::M_SECRETS | id::W_SECRETS => set(v, "type", json!("Opaque")),
         id::PODS => pod_spec(&mut v["spec"]),
         id::DEPLOYMENTS => deployment(v),
+        id::DAEMON_SETS => daemon_set(v),
         _ => {}
     }
 }
@@ -29,6 +30,7 @@ pub fn has_generation(res_id: usize) -> bool {
             | id::MACHINES
             | id::PDBS
             | id::DEPLOYMENTS
+            | id::DAEMON_SETS
     )
 }
 
@@ -88,6 +90,25 @@ fn deployment(v: &mut Value) {
                 json!("25%"),
             );
             set(&mut strategy["rollingUpdate"], "maxSurge", json!("25%"));
+        }
+    }
+    if object(spec, "template") && object(&mut spec["template"], "spec") {
+        pod_spec(&mut spec["template"]["spec"]);
+    }
+}
+
+fn daemon_set(v: &mut Value) {
+    if !object(v, "spec") {
+        return;
+    }
+    let spec = &mut v["spec"];
+    set(spec, "revisionHistoryLimit", json!(10));
+    if object(spec, "updateStrategy") {
+        let strategy = &mut spec["updateStrategy"];
+        set(strategy, "type", json!("RollingUpdate"));
+        if strategy["type"] == "RollingUpdate" && object(strategy, "rollingUpdate") {
+            set(&mut strategy["rollingUpdate"], "maxUnavailable", json!(1));
+            set(&mut strategy["rollingUpdate"], "maxSurge", json!(0));
         }
     }
     if object(spec, "template") && object(&mut spec["template"], "spec") {

@@ -46,7 +46,7 @@ fn entry(r: &Resource) -> Value {
         e["categories"] = json!(["cluster-api"]);
     }
     // `kubectl get all` lists the kinds in the "all" category (workloads, not configuration).
-    if matches!(r.kind, "Pod" | "Deployment") && !r.computed {
+    if matches!(r.kind, "Pod" | "Deployment" | "DaemonSet") && !r.computed {
         e["categories"] = json!(["all"]);
     }
     e
@@ -66,6 +66,11 @@ pub fn resource_list(plane: Plane, group: &'static str, version: &'static str) -
             list.push(
                 json!({"name": "pods/log", "singularName": "", "namespaced": true,
                 "kind": "Pod", "verbs": ["get"]}),
+            );
+            // kubectl drain looks here for the eviction API (and its version) before it evicts.
+            list.push(
+                json!({"name": "pods/eviction", "singularName": "", "namespaced": true,
+                "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]}),
             );
         }
     }

@@ -12,6 +12,7 @@ pub mod index;
 pub mod kubeconfig;
 pub mod noise;
 pub mod patch;
+pub mod proto_body;
 pub mod quantity;
 pub mod resources;
 pub mod schemas;

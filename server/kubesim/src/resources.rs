@@ -102,6 +102,7 @@ pub static RESOURCES: &[Resource] = &[
     resource!(Management, "", "v1", "ConfigMap", "configmaps", "configmap", namespaced: true, short: ["cm"], status: false, computed: false),
     resource!(Management, "coordination.k8s.io", "v1", "Lease", "leases", "lease", namespaced: true, short: [], status: false, computed: false),
     resource!(Workload, "coordination.k8s.io", "v1", "Lease", "leases", "lease", namespaced: true, short: [], status: false, computed: false),
+    resource!(Workload, "apps", "v1", "DaemonSet", "daemonsets", "daemonset", namespaced: true, short: ["ds"], status: true, computed: false),
 ];
 
 /// Resource ids, for code that names a kind directly.
@@ -126,6 +127,7 @@ pub mod id {
     pub const M_CONFIGMAPS: usize = 17;
     pub const M_LEASES: usize = 18;
     pub const W_LEASES: usize = 19;
+    pub const DAEMON_SETS: usize = 20;
 }
 
 pub fn get(id: usize) -> &'static Resource {

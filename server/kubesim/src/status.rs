@@ -59,6 +59,12 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// An eviction its PodDisruptionBudget forbids now: 429, which clients (kubectl drain) retry.
+    #[error("Cannot evict pod as it would violate the pod's disruption budget.")]
+    DisruptionBudget { pdb: String, needs: i64, has: i64 },
+    /// The caller accepts no media type kubesim writes (it answers JSON only).
+    #[error("only the following media types are accepted: application/json")]
+    NotAcceptable,
     #[error("the request body is larger than the {0} bytes this server accepts")]
     TooLarge(usize),
     #[error("{0}")]
@@ -111,6 +117,8 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            ApiError::DisruptionBudget { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -131,6 +139,8 @@ impl ApiError {
             ApiError::Unauthorized => "Unauthorized",
             ApiError::MethodNotAllowed => "MethodNotAllowed",
             ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
+            ApiError::NotAcceptable => "NotAcceptable",
+            ApiError::DisruptionBudget { .. } => "TooManyRequests",
             ApiError::TooLarge(_) => "RequestEntityTooLarge",
             ApiError::Gone(_) => "Expired",
             ApiError::Unavailable(_) => "ServiceUnavailable",
@@ -174,6 +184,10 @@ impl ApiError {
                     "field": c.field,
                 })).collect::<Vec<_>>(),
             })),
+            ApiError::DisruptionBudget { pdb, needs, has } => Some(json!({"causes": [{
+                "reason": "DisruptionBudget",
+                "message": format!("The disruption budget {pdb} needs {needs} healthy pods and has {has} currently"),
+            }]})),
             _ => None,
         };
         let mut status = json!({

@@ -251,6 +251,36 @@ fn columns(resource: usize) -> Vec<Column> {
             }),
             age_col,
         ],
+        id::DAEMON_SETS => vec![
+            name,
+            ("Desired", "integer", |v| {
+                n(&v["status"]["desiredNumberScheduled"])
+            }),
+            ("Current", "integer", |v| {
+                n(&v["status"]["currentNumberScheduled"])
+            }),
+            ("Ready", "integer", |v| n(&v["status"]["numberReady"])),
+            ("Up-to-date", "integer", |v| {
+                n(&v["status"]["updatedNumberScheduled"])
+            }),
+            ("Available", "integer", |v| {
+                n(&v["status"]["numberAvailable"])
+            }),
+            ("Node Selector", "string", |v| {
+                let labels = v["spec"]["template"]["spec"]["nodeSelector"].as_object();
+                let text: Vec<String> = labels
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, l)| format!("{k}={}", l.as_str().unwrap_or_default()))
+                    .collect();
+                json!(if text.is_empty() {
+                    "<none>".to_string()
+                } else {
+                    text.join(",")
+                })
+            }),
+            age_col,
+        ],
         _ => vec![name, age_col],
     }
 }

@@ -442,7 +442,11 @@ async fn bad_input_gets_a_status_error_and_changes_nothing() {
         ("version not offered", serde_json::to_vec(&cluster("old", "v1.20.0", 1, "Standard_D2s_v5")).unwrap(), "application/json", 422),
         ("unknown VM size", serde_json::to_vec(&cluster("big", "v1.33.2", 1, "Huge_VM")).unwrap(), "application/json", 422),
         ("oversized body", vec![b' '; 4 * 1024 * 1024], "application/json", 413),
-        ("protobuf", b"k8s\x00".to_vec(), "application/vnd.kubernetes.protobuf", 415),
+        ("protobuf without a kind", b"k8s\x00".to_vec(), "application/vnd.kubernetes.protobuf", 400),
+        ("protobuf without the magic", b"\x0a\x00".to_vec(), "application/vnd.kubernetes.protobuf", 400),
+        ("malformed protobuf", b"k8s\x00\x0a\xff\xff\xff".to_vec(), "application/vnd.kubernetes.protobuf", 400),
+        ("protobuf of a custom resource", proto("cluster.x-k8s.io/v1beta2", "Cluster", json!({})), "application/vnd.kubernetes.protobuf", 400),
+        ("unknown content type", serde_json::to_vec(&good).unwrap(), "text/plain", 415),
     ];
     for (what, body, ct, want) in cases {
         match raw(&client, "POST", path, ct, body).await {
@@ -581,6 +585,120 @@ async fn the_same_seed_gives_the_same_fleet() {
     assert_eq!(a.len(), 3);
     assert_eq!(a, b);
     assert_ne!(a, c);
+}
+
+/// A request with any headers; the answer's status and body.
+async fn exchange(
+    client: &Client,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let mut req = http::Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(kube::client::Body::from(body)).expect("request");
+    let res = client.send(req).await.expect("kubesim answers");
+    let code = res.status().as_u16();
+    let bytes = res.into_body().collect_bytes().await.expect("a body");
+    (code, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn protobuf_bodies_create_built_in_kinds_and_the_answers_are_json() {
+    const PB: &str = "application/vnd.kubernetes.protobuf";
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    // kubectl >= 1.32 sends typed creates like this one, accepting protobuf or JSON.
+    let ns = json!({"metadata": {"name": "from-proto", "labels": {"team": "a"}}});
+    let body = proto("v1", "Namespace", ns.clone());
+    let accept = [
+        ("content-type", PB),
+        (
+            "accept",
+            "application/vnd.kubernetes.protobuf, application/json",
+        ),
+    ];
+    let (code, v) = exchange(&client, "POST", "/api/v1/namespaces", &accept, body).await;
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(v["kind"], "Namespace");
+    assert_eq!(v["metadata"]["labels"]["team"], "a");
+    assert_eq!(v["status"]["phase"], "Active", "defaults apply as to JSON");
+
+    let cm = json!({"metadata": {"name": "settings"}, "data": {"mode": "fast"}, "binaryData": {"blob": "AAEC/w=="}});
+    let body = proto("v1", "ConfigMap", cm);
+    let path = "/api/v1/namespaces/from-proto/configmaps";
+    let (code, v) = exchange(&client, "POST", path, &accept, body.clone()).await;
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(v["data"], json!({"mode": "fast"}));
+    assert_eq!(v["binaryData"], json!({"blob": "AAEC/w=="}));
+    assert_eq!(v["metadata"]["namespace"], "from-proto");
+    let (code, v) = exchange(&client, "POST", path, &accept, body).await;
+    assert_eq!((code, v["reason"].as_str()), (409, Some("AlreadyExists")));
+
+    let lease = json!({"metadata": {"name": "leader"}, "spec": {"holderIdentity": "portolan-0",
+        "leaseDurationSeconds": 15, "renewTime": {"seconds": 1_700_000_000, "nanos": 123_456_000}}});
+    let body = proto("coordination.k8s.io/v1", "Lease", lease);
+    let path = "/apis/coordination.k8s.io/v1/namespaces/from-proto/leases";
+    // A dry run in protobuf stores nothing either.
+    let (code, v) = exchange(
+        &client,
+        "POST",
+        &format!("{path}?dryRun=All"),
+        &accept,
+        body.clone(),
+    )
+    .await;
+    assert_eq!(code, 201, "{v}");
+    let (code, _) = exchange(&client, "GET", &format!("{path}/leader"), &[], Vec::new()).await;
+    assert_eq!(code, 404, "the dry run kept nothing");
+    let (code, v) = exchange(&client, "POST", path, &accept, body).await;
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(
+        v["spec"],
+        json!({"holderIdentity": "portolan-0", "leaseDurationSeconds": 15, "renewTime": "2023-11-14T22:13:20.123456Z"})
+    );
+
+    // A body whose kind is not the endpoint's is refused as JSON would be.
+    let body = proto("v1", "Namespace", ns);
+    let (code, v) = exchange(
+        &client,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        &accept,
+        body,
+    )
+    .await;
+    assert_eq!(code, 400, "{v}");
+    // kubesim writes JSON only: a caller that takes protobuf alone is told so.
+    let (code, v) = exchange(
+        &client,
+        "GET",
+        "/api/v1/namespaces",
+        &[("accept", PB)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (406, Some("NotAcceptable")),
+        "{v}"
+    );
+    let (code, _) = exchange(
+        &client,
+        "GET",
+        "/api/v1/namespaces",
+        &[(
+            "accept",
+            "application/json;as=Table;v=v1;g=meta.k8s.io, application/json",
+        )],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(code, 200);
+    sim.stop().await;
 }
 
 #[tokio::test]

@@ -614,6 +614,36 @@ async fn clusters_serve_configmaps_secrets_leases_and_the_all_category() {
         .map(|r| r.kind)
         .collect();
     all.sort();
-    assert_eq!(all, ["Deployment", "Pod"]);
+    assert_eq!(all, ["DaemonSet", "Deployment", "Pod"]);
+
+    // kube-proxy is a DaemonSet: one pod per node, owned by it, counted in its status.
+    use k8s_openapi::api::apps::v1::DaemonSet;
+    let sets: Api<DaemonSet> = Api::namespaced(w.clone(), "kube-system");
+    let proxy = eventually(30, "kube-proxy's status", || {
+        let sets = sets.clone();
+        async move {
+            let ds = sets.get("kube-proxy").await.ok()?;
+            let st = ds.status.clone()?;
+            (st.desired_number_scheduled == 1 && st.number_ready == 1).then_some(ds)
+        }
+    })
+    .await;
+    assert_eq!(proxy.metadata.generation, Some(1));
+    let pods: Api<Pod> = Api::namespaced(w.clone(), "kube-system");
+    let owned: Vec<Pod> = pods
+        .list(&ListParams::default())
+        .await
+        .expect("pods")
+        .items
+        .into_iter()
+        .filter(|p| {
+            p.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.kind == "DaemonSet" && Some(&o.uid) == proxy.metadata.uid.as_ref())
+        })
+        .collect();
+    assert_eq!(owned.len(), 1, "one kube-proxy pod on the one node");
     sim.stop().await;
 }

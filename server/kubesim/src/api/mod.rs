@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use crate::discovery;
 use crate::faults::FaultRequest;
+use crate::proto_body;
 use crate::resources::{self};
 use crate::shared::{MANAGEMENT_VERSION, Shared};
 use crate::status::ApiError;
@@ -105,22 +106,49 @@ pub(super) fn decode(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, ApiErro
             "the request body is empty; send a JSON object".into(),
         ));
     }
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("application/json");
-    let v: Value = if ct.contains("yaml") {
-        serde_yaml::from_slice(bytes)
-            .map_err(|e| ApiError::BadRequest(format!("the request body is not valid YAML: {e}")))?
-    } else if ct.contains("protobuf") {
-        return Err(ApiError::UnsupportedMediaType(
-            "kubesim speaks JSON only; protobuf is not supported".into(),
-        ));
-    } else {
-        serde_json::from_slice(bytes)
-            .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON: {e}")))?
-    };
-    Ok(v)
+    match media_type(headers, header::CONTENT_TYPE).as_deref() {
+        None | Some("application/json") => serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON: {e}"))),
+        Some("application/yaml") => serde_yaml::from_slice(bytes)
+            .map_err(|e| ApiError::BadRequest(format!("the request body is not valid YAML: {e}"))),
+        Some(proto_body::MEDIA_TYPE) => proto_body::decode(bytes),
+        Some(_) => Err(ApiError::UnsupportedMediaType(format!(
+            "the body of the request was in an unknown format - accepted media types include: \
+             application/json, application/yaml, {}",
+            proto_body::MEDIA_TYPE
+        ))),
+    }
+}
+
+/// The media type of a header, lower-cased and without parameters (`None` when absent or empty).
+fn media_type(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    let v = headers.get(name)?.to_str().unwrap_or("invalid");
+    let t = v
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    (!t.is_empty()).then_some(t)
+}
+
+/// Whether the caller takes JSON: an `Accept` that names only other types (protobuf alone, say)
+/// gets 406, as kubesim answers in JSON only.
+fn accepts_json(headers: &HeaderMap) -> bool {
+    let accept: Vec<&str> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(','))
+        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .filter(|t| !t.is_empty())
+        .collect();
+    accept.is_empty()
+        || accept.iter().any(|t| {
+            ["application/json", "application/*", "*/*"]
+                .iter()
+                .any(|ok| t.eq_ignore_ascii_case(ok))
+        })
 }
 
 async fn serve(shared: Arc<Shared>, req: Request) -> Result<Response, ApiError> {

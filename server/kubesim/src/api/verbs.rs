@@ -71,7 +71,7 @@ impl Call<'_> {
         match sub {
             None => {}
             Some("status") if r.status => {}
-            Some("log") if resource == id::PODS => {}
+            Some("log" | "eviction") if resource == id::PODS => {}
             Some(_) => return Err(ApiError::NoRoute),
         }
         Ok(Target {
@@ -91,6 +91,9 @@ impl Call<'_> {
         body: Body,
     ) -> Result<Response, ApiError> {
         let plane = self.store.plane;
+        if !super::accepts_json(self.headers) {
+            return Err(ApiError::NotAcceptable);
+        }
         if !resources::serves_group_version(plane, group, version) {
             return Err(ApiError::NoRoute);
         }
@@ -150,6 +153,10 @@ impl Call<'_> {
             (&Method::POST, None, None) => {
                 let write = self.write("CreateOptions", None)?;
                 self.create(t.resource, t.namespace, body, write).await
+            }
+            (&Method::POST, Some(name), Some("eviction")) => {
+                self.evict(t.namespace.unwrap_or("default"), name, body)
+                    .await
             }
             (&Method::GET, Some(name), Some("log")) => {
                 logs::serve(
@@ -360,6 +367,45 @@ impl Call<'_> {
                     listed.join(", ")
                 ),
             )],
+        ))
+    }
+
+    /// `pods/<name>/eviction`: the pod is deleted unless a PodDisruptionBudget forbids it now.
+    async fn evict(&self, ns: &str, name: &str, body: Body) -> Result<Response, ApiError> {
+        let v = decode(self.headers, &read_body(body).await?)?;
+        let kind = v.get("kind").and_then(Value::as_str);
+        let api_version = v.get("apiVersion").and_then(Value::as_str);
+        if !v.is_object()
+            || kind.is_some_and(|k| k != "Eviction")
+            || api_version.is_some_and(|a| !matches!(a, "policy/v1" | "policy/v1beta1"))
+        {
+            return Err(ApiError::BadRequest(
+                "the body of an eviction must be a policy/v1 Eviction".into(),
+            ));
+        }
+        if let Some(n) = v["metadata"]["name"].as_str()
+            && n != name
+        {
+            return Err(ApiError::BadRequest(format!(
+                "name in URL does not match name in Eviction object ({n})"
+            )));
+        }
+        let write = self.write("DeleteOptions", v["deleteOptions"].get("dryRun"))?;
+        let pod = self
+            .store
+            .get(id::PODS, ns, name)
+            .ok_or_else(|| ApiError::not_found("", "pods", name))?;
+        match crate::sim::workload::eviction_refusal(self.store, &pod) {
+            None => {}
+            Some(crate::sim::workload::Refusal::Budget { pdb, needs, has }) => {
+                return Err(ApiError::DisruptionBudget { pdb, needs, has });
+            }
+            Some(other) => return Err(ApiError::Internal(other.to_string())),
+        }
+        self.store.delete_as(id::PODS, ns, name, write)?;
+        Ok(value_response(
+            StatusCode::CREATED,
+            &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
         ))
     }
 

@@ -160,6 +160,19 @@ pub fn seed(store: &Store, cluster: &Value) {
             json!({"metadata": {"name": ns}, "status": {"phase": "Active"}}),
         );
     }
+    // kube-proxy runs on every node, as kubeadm installs it.
+    let version = cluster["spec"]["topology"]["version"]
+        .as_str()
+        .unwrap_or("v1.33.0");
+    let _ = store.create(
+        id::DAEMON_SETS,
+        json!({"metadata": {"name": "kube-proxy", "namespace": "kube-system", "labels": {"k8s-app": "kube-proxy"}},
+            "spec": {"selector": {"matchLabels": {"k8s-app": "kube-proxy"}},
+                "template": {"metadata": {"labels": {"k8s-app": "kube-proxy"}},
+                    "spec": {"priorityClassName": "system-node-critical", "tolerations": [{"operator": "Exists"}],
+                        "containers": [{"name": "kube-proxy", "image": format!("registry.k8s.io/kube-proxy:{version}"),
+                            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}}}}),
+    );
     for app in SYSTEM {
         let _ = store.create(id::DEPLOYMENTS, app.deployment(app.replicas, true));
     }

@@ -61,13 +61,14 @@ pub fn tick(shared: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) {
     let mut busy = false;
     stopped_kubelets(rt, store);
     busy |= nodes_ready(rt, store, now);
-    daemon_pods(shared, rt, store);
+    daemon_sets(shared, rt, store);
     busy |= deployments(rt, store);
     busy |= schedule(rt, store);
     busy |= start_pods(shared, rt, store, now);
     leak_restarts(shared, store);
     crash_loops(store);
     deployment_status(store);
+    daemon_set_status(store);
     pdb_status(store);
     rt.busy = busy;
     rt.last_rv = store.current_rv();
@@ -153,37 +154,98 @@ fn crash_loops(store: &Store) {
 }
 
 /// kube-proxy on every node (a DaemonSet, made simple).
-fn daemon_pods(shared: &Shared, rt: &mut WorkloadRt, store: &Store) {
-    let existing: HashSet<String> = store
-        .all(id::PODS)
-        .iter()
-        .filter(|p| p.field("x.ownerKind") == "DaemonSet")
-        .map(|p| p.field("spec.nodeName").to_string())
-        .collect();
-    for n in store.all(id::NODES) {
-        if existing.contains(&*n.name) {
+/// The DaemonSet controller: one pod of each DaemonSet on every node it selects and tolerates;
+/// pods of a vanished DaemonSet go.
+fn daemon_sets(shared: &Shared, rt: &mut WorkloadRt, store: &Store) {
+    let sets = store.all(id::DAEMON_SETS);
+    let live: HashSet<(&str, &str)> = sets.iter().map(|d| (&*d.namespace, &*d.name)).collect();
+    let mut placed: HashSet<(Box<str>, Box<str>, Box<str>)> = HashSet::new();
+    for p in store.all(id::PODS) {
+        if p.field("x.ownerKind") != "DaemonSet" {
             continue;
         }
-        let version = n.field("x.version").to_string();
-        let template = json!({"metadata": {"labels": {"k8s-app": "kube-proxy"}},
-            "spec": {"priorityClassName": "system-node-critical", "tolerations": [{"operator": "Exists"}],
-                     "containers": [{"name": "kube-proxy", "image": format!("registry.k8s.io/kube-proxy:{version}"),
-                                     "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}});
-        let name = format!(
-            "kube-proxy-{}",
-            random_suffix(hash_str(shared.seed, &n.name), 5)
-        );
-        let pod = objects::pod(
-            &name,
-            "kube-system",
-            &template,
-            "DaemonSet",
-            "kube-proxy",
-            &json!(""),
-            Some(&n.name),
-        );
-        let _ = store.create(id::PODS, pod);
-        rt.seq += 1;
+        if !live.contains(&(&*p.namespace, p.field("x.owner"))) {
+            store.force_remove(id::PODS, &p.namespace, &p.name);
+            continue;
+        }
+        placed.insert((
+            p.namespace.clone(),
+            p.field("x.owner").into(),
+            p.field("spec.nodeName").into(),
+        ));
+    }
+    let nodes = store.all(id::NODES);
+    for ds in &sets {
+        let v = ds.value();
+        let template = &v["spec"]["template"];
+        let eligible: Vec<&Arc<Obj>> = nodes
+            .iter()
+            .filter(|n| {
+                let node = n.value();
+                tolerates(template, &node["spec"]["taints"])
+                    && selector_ok(template, &node["metadata"]["labels"])
+            })
+            .collect();
+        for n in &eligible {
+            if placed.contains(&(ds.namespace.clone(), ds.name.clone(), n.name.clone())) {
+                continue;
+            }
+            let name = format!(
+                "{}-{}",
+                ds.name,
+                random_suffix(hash_str(shared.seed, &format!("{}/{}", ds.name, n.name)), 5)
+            );
+            let pod = objects::pod(
+                &name,
+                &ds.namespace,
+                template,
+                "DaemonSet",
+                &ds.name,
+                &v["metadata"]["uid"],
+                Some(&n.name),
+            );
+            let _ = store.create(id::PODS, pod);
+            rt.seq += 1;
+        }
+    }
+}
+
+/// DaemonSet status: how many nodes want a pod, have one, and have a running one.
+fn daemon_set_status(store: &Store) {
+    let pods = store.all(id::PODS);
+    let nodes = store.all(id::NODES);
+    for ds in store.all(id::DAEMON_SETS) {
+        let v = ds.value();
+        let template = &v["spec"]["template"];
+        let desired = nodes
+            .iter()
+            .filter(|n| {
+                let node = n.value();
+                tolerates(template, &node["spec"]["taints"])
+                    && selector_ok(template, &node["metadata"]["labels"])
+            })
+            .count();
+        let mine: Vec<&Arc<Obj>> = pods
+            .iter()
+            .filter(|p| {
+                p.namespace == ds.namespace
+                    && p.field("x.ownerKind") == "DaemonSet"
+                    && p.field("x.owner") == &*ds.name
+                    && !p.deleting
+            })
+            .collect();
+        let ready = mine
+            .iter()
+            .filter(|p| p.field("status.phase") == "Running")
+            .count();
+        let status = json!({"observedGeneration": v["metadata"]["generation"], "desiredNumberScheduled": desired,
+            "currentNumberScheduled": mine.len(), "numberMisscheduled": 0, "numberReady": ready,
+            "updatedNumberScheduled": mine.len(), "numberAvailable": ready});
+        if v["status"] != status {
+            store.modify(id::DAEMON_SETS, &ds.namespace, &ds.name, |v| {
+                v["status"] = status
+            });
+        }
     }
 }
 
@@ -561,6 +623,65 @@ fn pdb_status(store: &Store) {
     }
 }
 
+/// Why a pod may not be evicted now (what the eviction subresource answers).
+#[derive(Debug, PartialEq)]
+pub enum Refusal {
+    /// Its PodDisruptionBudget has no disruption left: 429, and clients retry.
+    Budget { pdb: String, needs: i64, has: i64 },
+    /// More than one budget selects it, which Kubernetes refuses to arbitrate.
+    ManyBudgets,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Budget { pdb, needs, has } => write!(
+                f,
+                "cannot evict pod as it would violate the pod's disruption budget {pdb} \
+                 (it needs {needs} healthy pods and has {has})"
+            ),
+            Refusal::ManyBudgets => f.write_str(
+                "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
+            ),
+        }
+    }
+}
+
+/// Whether `pod` may be evicted now. As in Kubernetes, a pod that is not running (pending,
+/// finished, already terminating) may always go; a running one only while every budget that
+/// selects it keeps its desired healthy count after it leaves.
+pub fn eviction_refusal(store: &Store, pod: &Obj) -> Option<Refusal> {
+    if pod.deleting || pod.field("status.phase") != "Running" {
+        return None;
+    }
+    let budgets: Vec<Value> = store
+        .all(id::PDBS)
+        .iter()
+        .filter(|pdb| pdb.namespace == pod.namespace)
+        .map(|pdb| pdb.value())
+        .filter(|v| {
+            let sel = LabelSelector::from_json(&v["spec"]["selector"]);
+            !sel.is_empty() && sel.matches(&pod.labels)
+        })
+        .collect();
+    match budgets.as_slice() {
+        [] => None,
+        [pdb] => {
+            let pods = store.all(id::PODS);
+            let (has, needs, _) = pdb_counts(pdb, &pods, &pod.namespace);
+            (has - needs <= 0).then(|| Refusal::Budget {
+                pdb: pdb["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                needs,
+                has,
+            })
+        }
+        _ => Some(Refusal::ManyBudgets),
+    }
+}
+
 /// Progress of draining one node.
 #[derive(Debug, PartialEq)]
 pub enum Drain {
@@ -598,28 +719,10 @@ pub fn drain(rt: &mut WorkloadRt, store: &Store, node: &str) -> Drain {
     if victims.is_empty() {
         return Drain::Done;
     }
-    let pdbs = store.all(id::PDBS);
     let mut blocked = Vec::new();
     for pod in victims {
-        let pods = store.all(id::PODS);
-        let blocker = pdbs.iter().find(|pdb| {
-            if pdb.namespace != pod.namespace {
-                return false;
-            }
-            let v = pdb.value();
-            let sel = LabelSelector::from_json(&v["spec"]["selector"]);
-            if sel.is_empty() || !sel.matches(&pod.labels) {
-                return false;
-            }
-            let (healthy, desired, _) = pdb_counts(&v, &pods, &pdb.namespace);
-            // A pod that is not running can always go; a running one only with budget left.
-            pod.field("status.phase") == "Running" && healthy - desired <= 0
-        });
-        match blocker {
-            Some(pdb) => blocked.push(format!(
-                "Pod {}/{}: cannot evict pod as it would violate the pod's disruption budget {}",
-                pod.namespace, pod.name, pdb.name
-            )),
+        match eviction_refusal(store, &pod) {
+            Some(refusal) => blocked.push(format!("Pod {}/{}: {refusal}", pod.namespace, pod.name)),
             None => {
                 if let Some(obj) = store.force_remove(id::PODS, &pod.namespace, &pod.name) {
                     rt.events.record(

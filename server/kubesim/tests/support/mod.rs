@@ -91,3 +91,32 @@ pub fn condition<'a>(obj: &'a Value, kind: &str) -> Option<&'a Value> {
         .iter()
         .find(|c| c["type"] == kind)
 }
+
+/// A Kubernetes protobuf body as clients send it: "k8s\0", then an `Unknown` around the object,
+/// written from `object` (JSON in the protobuf mapping: times as `{"seconds": n}`).
+pub fn proto(api_version: &str, kind: &str, object: Value) -> Vec<u8> {
+    use prost::Message;
+    use prost_reflect::{DynamicMessage, Value as P};
+    let pool = kubesim::proto_body::pool().expect("descriptors load");
+    let raw = match kubesim::proto_body::message_of(pool, api_version, kind) {
+        Some(desc) => DynamicMessage::deserialize(desc, object)
+            .expect("the object fits the message")
+            .encode_to_vec(),
+        None => Vec::new(),
+    };
+    let unknown_desc = pool
+        .get_message_by_name("apimachinery.pkg.runtime.Unknown")
+        .expect("Unknown");
+    let type_meta_desc = pool
+        .get_message_by_name("apimachinery.pkg.runtime.TypeMeta")
+        .expect("TypeMeta");
+    let mut type_meta = DynamicMessage::new(type_meta_desc);
+    type_meta.set_field_by_name("apiVersion", P::String(api_version.into()));
+    type_meta.set_field_by_name("kind", P::String(kind.into()));
+    let mut unknown = DynamicMessage::new(unknown_desc);
+    unknown.set_field_by_name("typeMeta", P::Message(type_meta));
+    unknown.set_field_by_name("raw", P::Bytes(raw.into()));
+    let mut out = b"k8s\0".to_vec();
+    out.extend(unknown.encode_to_vec());
+    out
+}
