@@ -1,6 +1,7 @@
 // The e2e portal's embedded kubesim, reached as kubectl reaches it (its kubeconfig): to put the demo
 // fleet in the states the pages must show (more clusters, a node NotReady, a pod crashing).
 import * as fs from 'node:fs';
+import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -18,6 +19,7 @@ export class Kubesim {
   private constructor(
     readonly server: string,
     private readonly token: string,
+    private readonly ca: string,
   ) {}
 
   /** The kubesim of the portal on `port`, from the kubeconfig it wrote. */
@@ -25,20 +27,37 @@ export class Kubesim {
     const text = fs.readFileSync(kubesimKubeconfig(port), 'utf8');
     const server = /server:\s*"?([^"\s]+)"?/.exec(text)?.[1];
     const token = /token:\s*"?([^"\s]+)"?/.exec(text)?.[1];
-    if (!server || !token) throw new Error(`no server or token in ${kubesimKubeconfig(port)}`);
-    return new Kubesim(server, token);
+    const ca = /certificate-authority-data:\s*"?([^"\s]+)"?/.exec(text)?.[1];
+    if (!server || !token || !ca) throw new Error(`no server, token or CA in ${kubesimKubeconfig(port)}`);
+    return new Kubesim(server, token, Buffer.from(ca, 'base64').toString('utf8'));
   }
 
-  /** A JSON API call; fails the test on anything but 2xx (409 allowed when `exists` is fine). */
+  /** A JSON API call over TLS, trusting kubesim's CA only; fails the test on anything but 2xx
+   *  (409 allowed on POST, where "exists" is fine). */
   async call(method: string, apiPath: string, body?: unknown, contentType = 'application/json'): Promise<any> {
-    const res = await fetch(`${this.server}${apiPath}`, {
-      method,
-      headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': contentType },
-      body: body === undefined ? undefined : JSON.stringify(body),
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = https.request(
+        `${this.server}${apiPath}`,
+        {
+          method,
+          ca: this.ca,
+          headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': contentType },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
     });
-    if (res.status === 409 && method === 'POST') return undefined;
-    if (!res.ok) throw new Error(`${method} ${apiPath}: ${res.status} ${await res.text()}`);
-    return res.json();
+    if (status === 409 && method === 'POST') return undefined;
+    if (status < 200 || status > 299) throw new Error(`${method} ${apiPath}: ${status} ${text}`);
+    return JSON.parse(text);
   }
 
   /** `n` paused copies of a demo cluster named `<prefix>-000` … (paused: nothing is simulated). */

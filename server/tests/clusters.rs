@@ -296,7 +296,12 @@ async fn the_kubeconfig_download_is_for_cluster_admins_and_recorded() {
     .await;
     assert_eq!(status, 200);
     assert!(
-        body.contains("kind: Config") && body.contains("/clusters/default/prod-weu"),
+        body.contains("kind: Config") && body.contains("name: \"prod-weu\""),
+        "{body}"
+    );
+    // The cluster's own credentials: not the management cluster's token, which opens every cluster.
+    assert!(
+        body.contains("token: \"kubesim-") && !body.contains(sim.token()),
         "{body}"
     );
     assert_eq!(headers["cache-control"], "no-store");

@@ -45,7 +45,7 @@ fn start_sim(demo: bool) -> SimProcess {
         .read_line(&mut line)
         .expect("first line");
     assert!(
-        line.starts_with("kubesim serving http://127.0.0.1:"),
+        line.starts_with("kubesim serving https://127.0.0.1:"),
         "{line}"
     );
     SimProcess {
@@ -696,7 +696,11 @@ fn todays_kubectl_creates_typed_objects_and_drains_around_a_blocking_pdb() {
             "1"
         );
         run(k, &["delete", "namespace", &ns]);
+        run(&w, &["delete", "namespace", &ns]);
     }
+
+    // Scale subresources and access reviews, with every kubectl.
+    run_scale_and_can_i(&w, k);
 
     // prod-weu's ledger has a budget that allows no disruption: draining its node is refused
     // with 429, which kubectl retries until its timeout.
@@ -807,4 +811,210 @@ fn todays_kubectl_creates_typed_objects_and_drains_around_a_blocking_pdb() {
         ),
         "true"
     );
+}
+
+/// A plain HTTP GET through `kubectl proxy` (which adds the credentials); the status line and body.
+fn through_proxy(port: u16, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the proxy listens");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("request");
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("response");
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    )
+}
+
+/// `kubectl proxy` on a free port, killed on drop.
+struct Proxy(Child, u16);
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn proxy(binary: &str, kubeconfig: &Path) -> Proxy {
+    let mut child = Command::new(binary)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["proxy", "--port=0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("kubectl proxy starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("kubectl proxy says where it serves");
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    Proxy(child, port)
+}
+
+#[test]
+fn raw_calls_and_kubectl_proxy_reach_each_api_by_its_token() {
+    let sim = start_sim(true);
+    let k = &sim.kubeconfig;
+    let w = workload_kubeconfig(&sim, "staging-eus");
+    let text = std::fs::read_to_string(&w).expect("kubeconfig");
+    assert!(
+        !text.contains("/clusters/"),
+        "the workload API is at the server's root:\n{text}"
+    );
+    for bin in [kubectl_binary(), kubectl_of(30), kubectl_of(33)] {
+        let version: serde_json::Value =
+            serde_json::from_str(&ok_with(&bin, k, &["get", "--raw", "/version"])).expect("json");
+        assert_eq!(
+            version["gitVersion"], "v1.34.2",
+            "{bin}: the management API"
+        );
+        let version: serde_json::Value =
+            serde_json::from_str(&ok_with(&bin, &w, &["get", "--raw", "/version"])).expect("json");
+        assert_eq!(version["gitVersion"], "v1.32.7", "{bin}: staging-eus's API");
+        // Metrics appear once the nodes are up: staging-eus has two.
+        let raw_metrics = || {
+            let out = kubectl_with(
+                &bin,
+                &w,
+                &["get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes"],
+            );
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default()
+        };
+        wait_for(60, "metrics of both nodes", || {
+            raw_metrics()["items"].as_array().map(Vec::len) == Some(2)
+        });
+        assert_eq!(raw_metrics()["kind"], "NodeMetricsList", "{bin}");
+        // The workload token does not open the management API.
+        let out = kubectl_with(&bin, &w, &["get", "clusters.cluster.x-k8s.io"]);
+        assert!(
+            !out.status.success(),
+            "{bin}: a workload kubeconfig listed Clusters"
+        );
+        // A wrong token is refused.
+        let out = kubectl_with(
+            &bin,
+            k,
+            &["--token=kubesim-wrong", "get", "--raw", "/version"],
+        );
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && said.contains("Unauthorized"),
+            "{bin}: {said}"
+        );
+
+        for (kc, path, want) in [
+            (
+                k.as_path(),
+                "/apis/cluster.x-k8s.io/v1beta2/namespaces/default/clusters",
+                "ClusterList",
+            ),
+            (w.as_path(), "/api/v1/nodes", "NodeList"),
+        ] {
+            let p = proxy(&bin, kc);
+            let (status, body) = through_proxy(p.1, path);
+            assert!(status.contains(" 200 "), "{bin} proxy {path}: {status}");
+            let v: serde_json::Value = serde_json::from_str(&body).expect("json through the proxy");
+            assert_eq!(v["kind"], want, "{bin} proxy {path}");
+        }
+    }
+}
+
+/// `kubectl scale` (through the scale subresource) and `kubectl auth can-i` with each kubectl.
+fn run_scale_and_can_i(w: &Path, k: &Path) {
+    ok(w, &["create", "namespace", "scaling"]);
+    ok(
+        w,
+        &[
+            "create",
+            "deployment",
+            "api",
+            "-n",
+            "scaling",
+            "--image=nginx:1.27",
+        ],
+    );
+    for (n, bin) in [kubectl_binary(), kubectl_of(30), kubectl_of(33)]
+        .iter()
+        .enumerate()
+    {
+        let replicas = (n + 2).to_string();
+        assert_eq!(
+            ok_with(
+                bin,
+                w,
+                &[
+                    "scale",
+                    "deployment",
+                    "api",
+                    "-n",
+                    "scaling",
+                    &format!("--replicas={replicas}")
+                ]
+            )
+            .trim(),
+            "deployment.apps/api scaled",
+            "{bin}"
+        );
+        assert_eq!(
+            ok(
+                w,
+                &[
+                    "get",
+                    "deployment",
+                    "api",
+                    "-n",
+                    "scaling",
+                    "-o",
+                    "jsonpath={.spec.replicas}"
+                ]
+            ),
+            replicas,
+            "{bin}"
+        );
+        assert_eq!(
+            ok_with(
+                bin,
+                w,
+                &["auth", "can-i", "create", "pods", "-n", "scaling"]
+            )
+            .trim(),
+            "yes",
+            "{bin}"
+        );
+        assert_eq!(
+            ok_with(
+                bin,
+                k,
+                &["auth", "can-i", "delete", "clusters.cluster.x-k8s.io"]
+            )
+            .trim(),
+            "yes",
+            "{bin}"
+        );
+        let list = ok_with(bin, w, &["auth", "can-i", "--list"]);
+        assert!(
+            list.contains("*.*") && list.contains("[*]"),
+            "{bin}: {list}"
+        );
+    }
+    let out = kubectl(
+        w,
+        &[
+            "scale",
+            "deployment",
+            "api",
+            "-n",
+            "scaling",
+            "--replicas=-1",
+        ],
+    );
+    assert!(!out.status.success(), "negative replicas were accepted");
 }

@@ -14,8 +14,63 @@ fn group_doc(group: &str, version: &str) -> Value {
     json!({"name": group, "versions": [gv.clone()], "preferredVersion": gv})
 }
 
+/// The review kinds every cluster answers (POST only, nothing stored): group, version, plural, kind.
+const REVIEWS: &[(&str, &str, &str, &str)] = &[
+    (
+        "authentication.k8s.io",
+        "v1",
+        "selfsubjectreviews",
+        "SelfSubjectReview",
+    ),
+    (
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+    ),
+    (
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectrulesreviews",
+        "SelfSubjectRulesReview",
+    ),
+];
+
+/// The review kind at `group/version/plural`, if it is one.
+pub fn review(group: &str, version: &str, plural: &str) -> Option<&'static str> {
+    REVIEWS
+        .iter()
+        .find(|(g, v, p, _)| *g == group && *v == version && *p == plural)
+        .map(|(_, _, _, kind)| *kind)
+}
+
+/// Served groups with their one version: the plane's resources', then the review groups.
+fn all_groups(plane: Plane) -> Vec<(&'static str, &'static str)> {
+    let mut groups = resources::groups(plane);
+    for (g, v, _, _) in REVIEWS {
+        if !groups.iter().any(|(have, _)| have == g) {
+            groups.push((g, v));
+        }
+    }
+    groups
+}
+
+/// The resource list of a review group (its kinds take `create` only).
+pub fn review_list(group: &str, version: &str) -> Option<Value> {
+    let list: Vec<Value> = REVIEWS
+        .iter()
+        .filter(|(g, v, _, _)| *g == group && *v == version)
+        .map(|(_, _, plural, kind)| {
+            json!({"name": plural, "singularName": "", "namespaced": false, "kind": kind, "verbs": ["create"]})
+        })
+        .collect();
+    (!list.is_empty()).then(|| {
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{group}/{version}"), "resources": list})
+    })
+}
+
 pub fn group_list(plane: Plane) -> Value {
-    let groups: Vec<Value> = resources::groups(plane)
+    let groups: Vec<Value> = all_groups(plane)
         .into_iter()
         .map(|(g, v)| group_doc(g, v))
         .collect();
@@ -23,7 +78,7 @@ pub fn group_list(plane: Plane) -> Value {
 }
 
 pub fn group(plane: Plane, name: &str) -> Option<Value> {
-    resources::groups(plane)
+    all_groups(plane)
         .into_iter()
         .find(|(g, _)| *g == name)
         .map(|(g, v)| {
@@ -60,6 +115,12 @@ pub fn resource_list(plane: Plane, group: &'static str, version: &'static str) -
             list.push(
                 json!({"name": format!("{}/status", r.plural), "singularName": "",
                 "namespaced": r.namespaced, "kind": r.kind, "verbs": ["get", "patch", "update"]}),
+            );
+        }
+        if crate::api::scalable(r) {
+            list.push(
+                json!({"name": format!("{}/scale", r.plural), "singularName": "", "namespaced": true,
+                "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}),
             );
         }
         if r.kind == "Pod" {

@@ -1,16 +1,19 @@
 //! Kubeconfig files pointing at kubesim (the management cluster or one workload cluster).
 
-/// A kubeconfig with one cluster, user and context, authenticating with a bearer token.
-pub fn render(server: &str, context: &str, token: &str) -> String {
+/// A kubeconfig with one cluster, user and context, authenticating with a bearer token over TLS
+/// (the server's CA, PEM, embedded).
+pub fn render(server: &str, context: &str, token: &str, ca_pem: &str) -> String {
     // Quoted YAML scalars: names and URLs cannot break out of their fields.
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: {c}\n  cluster:\n    server: {server}\n\
+         \x20   certificate-authority-data: {ca}\n\
          contexts:\n- name: {c}\n  context:\n    cluster: {c}\n    user: {u}\n    namespace: default\n\
          current-context: {c}\nusers:\n- name: {u}\n  user:\n    token: {token}\npreferences: {{}}\n",
         c = q(context),
         u = q(&format!("{context}-admin")),
         server = q(server),
+        ca = q(&base64(ca_pem.as_bytes())),
         token = q(token),
     )
 }
@@ -61,12 +64,13 @@ mod tests {
 
     #[test]
     fn kubeconfig_is_valid_yaml_with_the_token() {
-        let text = render("http://127.0.0.1:1/clusters/default/a", "kubesim", "t0k");
+        let text = render("https://127.0.0.1:1", "kubesim", "t0k", "PEM");
         let v: serde_json::Value = serde_yaml::from_str(&text).expect("yaml");
         assert_eq!(v["users"][0]["user"]["token"], "t0k");
+        assert_eq!(v["clusters"][0]["cluster"]["server"], "https://127.0.0.1:1");
         assert_eq!(
-            v["clusters"][0]["cluster"]["server"],
-            "http://127.0.0.1:1/clusters/default/a"
+            v["clusters"][0]["cluster"]["certificate-authority-data"],
+            "UEVN"
         );
     }
 }

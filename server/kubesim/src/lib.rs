@@ -22,6 +22,7 @@ pub mod sim;
 pub mod status;
 pub mod store;
 pub mod table;
+pub mod tls;
 pub mod validate;
 
 pub use faults::{FaultRequest, FaultState};

@@ -1,6 +1,7 @@
 //! State shared by the HTTP API and the simulation: the stores, the clock, faults and settings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::clock::Clock;
@@ -12,7 +13,14 @@ use crate::store::Store;
 pub struct Shared {
     pub mgmt: Arc<Store>,
     workloads: RwLock<BTreeMap<String, Workload>>,
+    /// Each workload cluster's token, to the cluster's key.
+    tokens: RwLock<HashMap<String, String>>,
+    /// The management cluster's token (and the key workload tokens are derived with).
     pub token: String,
+    /// Counts workload APIs made, so that a cluster made again under its old name gets a new token.
+    incarnations: AtomicU64,
+    /// The CA (PEM) the serving certificate is signed by, for kubeconfigs.
+    pub ca_pem: String,
     pub faults: Faults,
     pub schemas: Schemas,
     pub clock: Clock,
@@ -28,6 +36,16 @@ pub struct Shared {
 pub struct Workload {
     pub store: Arc<Store>,
     pub version: String,
+    /// The bearer token of this cluster's API, and of no other.
+    pub token: String,
+}
+
+/// Whose API a request's token opens.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Caller {
+    Management,
+    /// A workload cluster, by key: its API only, served at the root as a real cluster's is.
+    Workload(String),
 }
 
 /// The version the management API reports.
@@ -36,6 +54,7 @@ pub const MANAGEMENT_VERSION: &str = "v1.34.2";
 impl Shared {
     pub fn new(
         token: String,
+        ca_pem: String,
         schemas: Schemas,
         speed: f64,
         seed: u64,
@@ -45,7 +64,10 @@ impl Shared {
         Shared {
             mgmt: Arc::new(Store::new(Plane::Management, seed, history)),
             workloads: RwLock::new(BTreeMap::new()),
+            tokens: RwLock::new(HashMap::new()),
             token,
+            incarnations: AtomicU64::new(0),
+            ca_pem,
             faults: Faults::default(),
             schemas,
             clock: Clock::new(speed),
@@ -81,15 +103,37 @@ impl Shared {
     /// Creates (or returns) a workload cluster's API.
     pub fn ensure_workload(&self, key: &str, version: &str) -> Arc<Store> {
         let mut map = self.workloads.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = map.get(key) {
+            return w.store.clone();
+        }
         let seed = crate::noise::hash_str(self.seed, key);
-        map.entry(key.to_string())
-            .or_insert_with(|| Workload {
-                // A fleet has hundreds of workload APIs: each keeps a quarter of the history.
-                store: Arc::new(Store::new(Plane::Workload, seed, self.history / 4)),
-                version: version.to_string(),
-            })
-            .store
-            .clone()
+        let n = self.incarnations.fetch_add(1, Ordering::Relaxed);
+        let token = derive_token(&self.token, &format!("{key}#{n}"));
+        let w = Workload {
+            // A fleet has hundreds of workload APIs: each keeps a quarter of the history.
+            store: Arc::new(Store::new(Plane::Workload, seed, self.history / 4)),
+            version: version.to_string(),
+            token: token.clone(),
+        };
+        let store = w.store.clone();
+        map.insert(key.to_string(), w);
+        self.tokens
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token, key.to_string());
+        store
+    }
+
+    /// Whose API `token` opens, if any.
+    pub fn caller(&self, token: &str) -> Option<Caller> {
+        if same_secret(token, &self.token) {
+            return Some(Caller::Management);
+        }
+        // The map is keyed by a randomly seeded hash, so its lookup says nothing useful about
+        // near misses; the final comparison takes the same time for every token of this length.
+        let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
+        let (known, key) = tokens.get_key_value(token)?;
+        same_secret(token, known).then(|| Caller::Workload(key.clone()))
     }
 
     pub fn set_workload_version(&self, key: &str, version: &str) {
@@ -99,19 +143,58 @@ impl Shared {
         }
     }
 
+    /// Removes a workload cluster's API; its token opens nothing from now on.
     pub fn remove_workload(&self, key: &str) {
-        self.workloads
+        let gone = self
+            .workloads
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove(key);
+        if let Some(w) = gone {
+            self.tokens
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&w.token);
+        }
     }
 
-    /// The server URL kubeconfigs carry (see `api::serve` on why the token is in it).
-    pub fn management_url(&self) -> String {
-        format!("{}/{}", self.base_url, self.token)
+    /// The management cluster's kubeconfig.
+    pub fn management_kubeconfig(&self) -> String {
+        crate::kubeconfig::render(&self.base_url, "kubesim", &self.token, &self.ca_pem)
     }
 
-    pub fn workload_url(&self, key: &str) -> String {
-        format!("{}/clusters/{key}", self.management_url())
+    /// A workload cluster's kubeconfig: the same server, the cluster's own token.
+    pub fn workload_kubeconfig(&self, key: &str, context: &str) -> Option<String> {
+        let w = self.workload(key)?;
+        Some(crate::kubeconfig::render(
+            &self.base_url,
+            context,
+            &w.token,
+            &self.ca_pem,
+        ))
     }
+}
+
+/// Equal, in time that depends on the lengths only: tokens are the only credential.
+pub fn same_secret(given: &str, token: &str) -> bool {
+    given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// A workload cluster's token: HMAC-SHA256 of `what` under the management token, which only
+/// this process knows, so tokens cannot be guessed from cluster names.
+fn derive_token(secret: &str, what: &str) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
+    let tag = ring::hmac::sign(&key, what.as_bytes());
+    format!(
+        "kubesim-{}",
+        tag.as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
 }

@@ -647,3 +647,204 @@ async fn clusters_serve_configmaps_secrets_leases_and_the_all_category() {
     assert_eq!(owned.len(), 1, "one kube-proxy pod on the one node");
     sim.stop().await;
 }
+
+/// The status code of a GET of `path` with `client`'s credentials.
+async fn status_of(client: &Client, path: &str) -> u16 {
+    let req = http::Request::builder()
+        .uri(path)
+        .body(kube::client::Body::empty())
+        .expect("request");
+    client.send(req).await.expect("an answer").status().as_u16()
+}
+
+/// A cluster's kubeconfig as its Secret holds it.
+async fn kubeconfig_of(client: &Client, name: &str) -> String {
+    let secret = Api::<Secret>::namespaced(client.clone(), "default")
+        .get(&format!("{name}-kubeconfig"))
+        .await
+        .expect("kubeconfig secret");
+    String::from_utf8(secret.data.expect("data")["value"].0.clone()).expect("utf-8")
+}
+
+fn token_in(kubeconfig: &str) -> String {
+    let v: Value = serde_yaml::from_str(kubeconfig).expect("yaml");
+    v["users"][0]["user"]["token"]
+        .as_str()
+        .expect("a token")
+        .to_string()
+}
+
+#[tokio::test]
+async fn each_workload_cluster_has_its_own_token_and_its_api_at_the_root() {
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    create(&client, cluster("tok-a", "v1.33.2", 1, "Standard_D2s_v5")).await;
+    create(&client, cluster("tok-b", "v1.33.2", 1, "Standard_D2s_v5")).await;
+    let a = workload(&client, "tok-a", 1).await;
+    let b = workload(&client, "tok-b", 1).await;
+    let (ka, kb) = (
+        kubeconfig_of(&client, "tok-a").await,
+        kubeconfig_of(&client, "tok-b").await,
+    );
+    let (ta, tb) = (token_in(&ka), token_in(&kb));
+    assert!(
+        ta != tb && ta != sim.token() && tb != sim.token(),
+        "three distinct tokens"
+    );
+    assert!(
+        ka.contains("server: \"https://127.0.0.1:"),
+        "served over TLS:\n{ka}"
+    );
+    assert!(ka.contains("certificate-authority-data:"), "{ka}");
+
+    let names = |c: Client| async move {
+        let nodes: Vec<String> = Api::<Node>::all(c)
+            .list(&ListParams::default())
+            .await
+            .expect("nodes")
+            .items
+            .into_iter()
+            .filter_map(|n| n.metadata.name)
+            .collect();
+        nodes
+    };
+    let (na, nb) = (names(a.clone()).await, names(b.clone()).await);
+    assert_eq!(na.len(), 1);
+    assert_ne!(na, nb, "each token opens its own cluster");
+    // A workload token opens nothing else: not the other cluster, not the management API.
+    assert_eq!(status_of(&a, "/api/v1/nodes").await, 200);
+    assert_eq!(
+        status_of(&a, "/clusters/default/tok-b/api/v1/nodes").await,
+        404
+    );
+    assert_eq!(
+        status_of(
+            &a,
+            "/apis/cluster.x-k8s.io/v1beta2/namespaces/default/clusters"
+        )
+        .await,
+        404
+    );
+    assert_eq!(
+        status_of(&a, "/api/v1/namespaces/default/secrets/tok-b-kubeconfig").await,
+        404
+    );
+    assert_eq!(status_of(&a, "/kubesim/faults").await, 404);
+    // The management token reaches every cluster under /clusters/<namespace>/<name>.
+    assert_eq!(
+        status_of(&client, "/clusters/default/tok-a/api/v1/nodes").await,
+        200
+    );
+    // Without a token: 401, a Status.
+    let anonymous = client_for(&ka.replace(&format!("token: \"{ta}\""), "token: \"\"")).await;
+    let (code, reason, _) = api_error(
+        Api::<Node>::all(anonymous)
+            .list(&ListParams::default())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((code, reason.as_str()), (401, "Unauthorized"));
+
+    // A deleted cluster's token opens nothing, even when the name comes back.
+    clusters(&client)
+        .delete("tok-a", &DeleteParams::default())
+        .await
+        .expect("deleted");
+    eventually(30, "tok-a's token stops working", || {
+        let a = a.clone();
+        async move { (status_of(&a, "/api/v1/nodes").await == 401).then_some(()) }
+    })
+    .await;
+    assert_eq!(
+        status_of(&b, "/api/v1/nodes").await,
+        200,
+        "tok-b keeps working"
+    );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn scale_subresources_read_and_write_replicas() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::autoscaling::v1::Scale;
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    create(&client, cluster("scl", "v1.33.2", 1, "Standard_D4s_v5")).await;
+    let w = workload(&client, "scl", 1).await;
+
+    // A MachineDeployment's Scale: replicas and the selector Cluster API publishes in status.
+    let mds = Api::<DynamicObject>::namespaced_with(
+        client.clone(),
+        "default",
+        &capi("MachineDeployment"),
+    );
+    let scale = mds
+        .get_scale("scl-pool1")
+        .await
+        .expect("MachineDeployment scale");
+    assert_eq!(scale.spec.and_then(|s| s.replicas), Some(1));
+    let status = scale.status.expect("status");
+    assert_eq!(status.replicas, 1);
+    assert_eq!(
+        status.selector.as_deref(),
+        Some("cluster.x-k8s.io/cluster-name=scl,topology.cluster.x-k8s.io/deployment-name=pool1")
+    );
+
+    let deployments: Api<Deployment> = Api::namespaced(w.clone(), "default");
+    let web: Deployment = serde_json::from_value(json!({"metadata": {"name": "web"}, "spec": {
+        "replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+        "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "nginx:1.27",
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}}}))
+    .expect("deployment");
+    deployments
+        .create(&PostParams::default(), &web)
+        .await
+        .expect("created");
+    let scale = deployments
+        .patch_scale(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .expect("scaled");
+    assert_eq!(scale.spec.and_then(|s| s.replicas), Some(3));
+    assert_eq!(
+        scale.status.and_then(|s| s.selector).as_deref(),
+        Some("app=web")
+    );
+    let d = deployments.get("web").await.expect("deployment");
+    assert_eq!(d.spec.and_then(|s| s.replicas), Some(3));
+    assert_eq!(d.metadata.generation, Some(2), "a scale is a spec change");
+    eventually(30, "three pods", || {
+        let deployments = deployments.clone();
+        async move {
+            let d = deployments.get("web").await.ok()?;
+            (d.status?.replicas == Some(3)).then_some(())
+        }
+    })
+    .await;
+
+    // Bad input changes nothing: negative replicas (422), a stale resourceVersion (409).
+    let mut stale: Scale = deployments.get_scale("web").await.expect("scale");
+    stale.spec.get_or_insert_default().replicas = Some(-1);
+    let (code, reason, _) = api_error(
+        deployments
+            .replace_scale("web", &PostParams::default(), &stale)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((code, reason.as_str()), (422, "Invalid"));
+    stale.spec.get_or_insert_default().replicas = Some(5);
+    stale.metadata.resource_version = Some("1".into());
+    let (code, reason, _) = api_error(
+        deployments
+            .replace_scale("web", &PostParams::default(), &stale)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((code, reason.as_str()), (409, "Conflict"));
+    let d = deployments.get("web").await.expect("deployment");
+    assert_eq!(d.spec.and_then(|s| s.replicas), Some(3), "still three");
+    sim.stop().await;
+}

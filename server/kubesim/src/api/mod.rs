@@ -3,6 +3,8 @@
 
 mod logs;
 mod metrics;
+mod reviews;
+mod scale;
 mod verbs;
 mod watch;
 
@@ -23,7 +25,7 @@ use crate::discovery;
 use crate::faults::FaultRequest;
 use crate::proto_body;
 use crate::resources::{self};
-use crate::shared::{MANAGEMENT_VERSION, Shared};
+use crate::shared::{Caller, MANAGEMENT_VERSION, Shared};
 use crate::status::ApiError;
 
 /// The largest request body accepted (the real API server's limit is 3 MiB too).
@@ -41,6 +43,11 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
 }
 
 pub type Query = HashMap<String, String>;
+
+/// Whether a served resource has a `scale` subresource (for discovery).
+pub fn scalable(r: &resources::Resource) -> bool {
+    resources::find(r.plane, r.group, r.version, r.plural).is_some_and(scale::scalable)
+}
 
 fn parse_query(q: Option<&str>) -> Query {
     url::form_urlencoded::parse(q.unwrap_or("").as_bytes())
@@ -61,36 +68,15 @@ pub(super) fn value_response(code: StatusCode, v: &Value) -> Response {
     json_response(code, serde_json::to_vec(v).unwrap_or_default())
 }
 
-/// Equal, in time that depends on the lengths only: the token is the only credential.
-fn same_secret(given: &str, token: &str) -> bool {
-    given.len() == token.len()
-        && given
-            .bytes()
-            .zip(token.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
-
-fn authenticate(headers: &HeaderMap, token: &str) -> Result<(), ApiError> {
-    let given = headers
+/// Whose API the request's bearer token opens; 401 without a token that opens one.
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim);
-    match given {
-        Some(g) if same_secret(g, token) => Ok(()),
-        _ => Err(ApiError::Unauthorized),
-    }
-}
-
-/// The path after a leading `/<token>` segment, when the first segment is the token.
-fn strip_token<'a>(path: &'a str, token: &str) -> Option<&'a str> {
-    let rest = path.strip_prefix('/')?;
-    let (first, after) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    same_secret(first, token).then_some(after)
+        .map(str::trim)
+        .and_then(|token| shared.caller(token))
+        .ok_or(ApiError::Unauthorized)
 }
 
 pub(super) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
@@ -157,16 +143,11 @@ async fn serve(shared: Arc<Shared>, req: Request) -> Result<Response, ApiError> 
     if matches!(path.as_str(), "/healthz" | "/livez" | "/readyz") {
         return Ok((StatusCode::OK, "ok").into_response());
     }
-    // kubectl (client-go) never sends credentials over plain HTTP, so the kubeconfig's server URL
-    // also carries the token as its first path segment; either proves the caller read the kubeconfig.
-    let path = match strip_token(&path, &shared.token) {
-        Some(rest) => rest.to_string(),
-        None => {
-            authenticate(&parts.headers, &shared.token)?;
-            path
-        }
-    };
+    let caller = authenticate(&shared, &parts.headers)?;
     if let Some(rest) = path.strip_prefix("/kubesim/") {
+        if caller != Caller::Management {
+            return Err(ApiError::NoRoute);
+        }
         return admin(&shared, &parts.method, rest, body).await;
     }
     let latency = shared.faults.latency();
@@ -178,22 +159,38 @@ async fn serve(shared: Arc<Shared>, req: Request) -> Result<Response, ApiError> 
     }
     let query = parse_query(parts.uri.query());
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let (store, scope, rest, version) = if segments.first() == Some(&"clusters") {
-        if segments.len() < 3 {
-            return Err(ApiError::NoRoute);
+    let (store, scope, rest, version) = match (&caller, segments.first()) {
+        // A workload cluster's token opens that cluster's API at the root, as a real cluster's
+        // would, and nothing else.
+        (Caller::Workload(key), first) => {
+            if first == Some(&"clusters") {
+                return Err(ApiError::NoRoute);
+            }
+            let workload = shared.workload(key).ok_or(ApiError::Unauthorized)?;
+            (
+                workload.store,
+                Some(key.clone()),
+                &segments[..],
+                workload.version,
+            )
         }
-        let key = Shared::key(segments[1], segments[2]);
-        let workload = shared.workload(&key).ok_or_else(|| {
-            ApiError::not_found(resources::CAPI_GROUP, "clusters", &format!("{} (no workload API: the cluster does not exist or its control plane is not up yet)", segments[2]))
-        })?;
-        (workload.store, Some(key), &segments[3..], workload.version)
-    } else {
-        (
+        // The management token also reaches every workload cluster under /clusters/<ns>/<name>.
+        (Caller::Management, Some(&"clusters")) => {
+            if segments.len() < 3 {
+                return Err(ApiError::NoRoute);
+            }
+            let key = Shared::key(segments[1], segments[2]);
+            let workload = shared.workload(&key).ok_or_else(|| {
+                ApiError::not_found(resources::CAPI_GROUP, "clusters", &format!("{} (no workload API: the cluster does not exist or its control plane is not up yet)", segments[2]))
+            })?;
+            (workload.store, Some(key), &segments[3..], workload.version)
+        }
+        (Caller::Management, _) => (
             shared.mgmt.clone(),
             None,
             &segments[..],
             MANAGEMENT_VERSION.to_string(),
-        )
+        ),
     };
     let call = Call {
         shared: &shared,
@@ -224,14 +221,13 @@ async fn serve(shared: Arc<Shared>, req: Request) -> Result<Response, ApiError> 
         ["apis", group] => discovery::group(store.plane, group)
             .map(|g| value_response(StatusCode::OK, &g))
             .ok_or(ApiError::NoRoute),
-        ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"] => {
+        ["apis", group, version, plural] if discovery::review(group, version, plural).is_some() => {
             if parts.method != Method::POST {
                 return Err(ApiError::MethodNotAllowed);
             }
-            Ok(value_response(
-                StatusCode::CREATED,
-                &self_subject_review(&parts.headers),
-            ))
+            let bytes = read_body(body).await?;
+            reviews::answer(plural, &parts.headers, &bytes)
+                .map(|v| value_response(StatusCode::CREATED, &v))
         }
         ["apis", group, version, tail @ ..] => {
             call.resources(group, version, tail, &parts.method, body)
@@ -239,37 +235,6 @@ async fn serve(shared: Arc<Shared>, req: Request) -> Result<Response, ApiError> 
         }
         _ => Err(ApiError::NoRoute),
     }
-}
-
-/// Who the caller is, as `kubectl auth whoami` asks: the kubeconfig's user, or the user and groups
-/// named by `Impersonate-User` / `Impersonate-Group` (the token's user may impersonate anyone, as a
-/// cluster admin may).
-fn self_subject_review(headers: &HeaderMap) -> Value {
-    let impersonated = headers
-        .get("impersonate-user")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let (username, mut groups) = match impersonated {
-        Some(user) => (
-            user,
-            headers
-                .get_all("impersonate-group")
-                .iter()
-                .filter_map(|v| v.to_str().ok().map(str::to_string))
-                .collect::<Vec<_>>(),
-        ),
-        None => (
-            "kubesim-admin".to_string(),
-            vec!["system:masters".to_string()],
-        ),
-    };
-    groups.push("system:authenticated".into());
-    json!({
-        "apiVersion": "authentication.k8s.io/v1",
-        "kind": "SelfSubjectReview",
-        "metadata": {"creationTimestamp": null},
-        "status": {"userInfo": {"username": username, "groups": groups}}
-    })
 }
 
 fn version_doc(v: &str) -> Value {
@@ -314,19 +279,5 @@ async fn admin(
         }
         (_, "faults" | "compact") => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NoRoute),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_token_is_found_as_the_whole_first_segment_only() {
-        assert_eq!(super::strip_token("/t0k/api/v1", "t0k"), Some("/api/v1"));
-        assert_eq!(super::strip_token("/t0k", "t0k"), Some(""));
-        assert_eq!(super::strip_token("/t0kx/api", "t0k"), None);
-        assert_eq!(super::strip_token("/t0/api", "t0k"), None);
-        assert_eq!(super::strip_token("/api/v1", "t0k"), None);
-        assert!(super::same_secret("abc", "abc"));
-        assert!(!super::same_secret("abd", "abc"));
     }
 }

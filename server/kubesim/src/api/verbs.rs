@@ -72,6 +72,7 @@ impl Call<'_> {
             None => {}
             Some("status") if r.status => {}
             Some("log" | "eviction") if resource == id::PODS => {}
+            Some("scale") if super::scale::scalable(resource) => {}
             Some(_) => return Err(ApiError::NoRoute),
         }
         Ok(Target {
@@ -93,6 +94,11 @@ impl Call<'_> {
         let plane = self.store.plane;
         if !super::accepts_json(self.headers) {
             return Err(ApiError::NotAcceptable);
+        }
+        if tail.is_empty()
+            && let Some(list) = discovery::review_list(group, version)
+        {
+            return Ok(value_response(StatusCode::OK, &list));
         }
         if !resources::serves_group_version(plane, group, version) {
             return Err(ApiError::NoRoute);
@@ -153,6 +159,10 @@ impl Call<'_> {
             (&Method::POST, None, None) => {
                 let write = self.write("CreateOptions", None)?;
                 self.create(t.resource, t.namespace, body, write).await
+            }
+            (&Method::GET | &Method::PUT | &Method::PATCH, Some(name), Some("scale")) => {
+                self.scale(t.resource, t.namespace.unwrap_or(""), name, method, body)
+                    .await
             }
             (&Method::POST, Some(name), Some("eviction")) => {
                 self.evict(t.namespace.unwrap_or("default"), name, body)
@@ -319,7 +329,7 @@ impl Call<'_> {
 
     /// Whether to write or only try: `dryRun` from the query, or from a DELETE's body (where
     /// kubectl puts it). Only "All" exists; anything else is refused as the API server refuses it.
-    fn write(&self, options: &str, in_body: Option<&Value>) -> Result<Write, ApiError> {
+    pub(super) fn write(&self, options: &str, in_body: Option<&Value>) -> Result<Write, ApiError> {
         let mut asked: Vec<String> = self
             .query
             .get("dryRun")

@@ -22,7 +22,6 @@ use tokio::sync::oneshot;
 use crate::api;
 use crate::catalog;
 use crate::faults::Faults;
-use crate::kubeconfig;
 use crate::resources::id;
 use crate::schemas::Schemas;
 use crate::shared::Shared;
@@ -82,6 +81,8 @@ pub enum SimError {
     Speed(f64),
     #[error("cannot load the Cluster API CRDs: {0}")]
     Crds(String),
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
     #[error("the operating system's random source failed: {0}")]
     Random(String),
 }
@@ -130,13 +131,15 @@ impl Sim {
             addr: options.listen,
             source,
         })?;
-        let base_url = format!("http://{addr}");
+        let tls = crate::tls::generate(addr.ip()).map_err(SimError::Tls)?;
+        let base_url = format!("https://{addr}");
         let token = match options.token.clone() {
             Some(token) => token,
             None => random_token()?,
         };
         let mut shared = Shared::new(
             token.clone(),
+            tls.ca_pem.clone(),
             schemas,
             options.speed,
             options.seed,
@@ -154,12 +157,30 @@ impl Sim {
         }
         let router = api::router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "kubesim stopped serving");
+        let listener = listener.into_std().map_err(|source| SimError::Listen {
+            addr: options.listen,
+            source,
+        })?;
+        let server = axum_server::from_tcp_rustls(
+            listener,
+            axum_server::tls_rustls::RustlsConfig::from_config(tls.config),
+        )
+        .map_err(|source| SimError::Listen {
+            addr: options.listen,
+            source,
+        })?;
+        let handle = axum_server::Handle::new();
+        let server = tokio::spawn({
+            let stopper = handle.clone();
+            async move {
+                tokio::spawn(async move {
+                    let _ = rx.await;
+                    stopper.graceful_shutdown(Some(Duration::from_secs(5)));
+                });
+                let serve = server.handle(handle).serve(router.into_make_service());
+                if let Err(e) = serve.await {
+                    tracing::error!(error = %e, "kubesim stopped serving");
+                }
             }
         });
         let running = Arc::new(AtomicBool::new(true));
@@ -179,7 +200,7 @@ impl Sim {
                 })
                 .ok()
         };
-        let kubeconfig = kubeconfig::render(&shared.management_url(), "kubesim", &token);
+        let kubeconfig = shared.management_kubeconfig();
         tracing::info!(url = %base_url, speed = options.speed, seed = options.seed, demo = options.demo, "kubesim started");
         Ok(Sim {
             shared,

@@ -249,7 +249,9 @@ pub(super) fn write_kubeconfig_secret(
     name: &str,
 ) {
     let key = Shared::key(ns, name);
-    let config = kubeconfig::render(&shared.workload_url(&key), name, &shared.token);
+    let Some(config) = shared.workload_kubeconfig(&key, name) else {
+        return;
+    };
     let secret = json!({
         "metadata": {"name": format!("{name}-kubeconfig"), "namespace": ns, "labels": {CLUSTER_LABEL: name},
                      "ownerReferences": [{"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster", "name": name, "uid": cluster["metadata"]["uid"], "controller": true}]},
