@@ -1018,3 +1018,134 @@ fn run_scale_and_can_i(w: &Path, k: &Path) {
     );
     assert!(!out.status.success(), "negative replicas were accepted");
 }
+
+const ODD_CONFIGMAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: odd\ndata:\n  a: b\ndataa:\n  c: d\n";
+
+#[test]
+fn todays_kubectl_gets_field_validation_and_delete_propagation() {
+    let sim = start_sim(true);
+    let k = &sim.kubeconfig;
+    let w = workload_kubeconfig(&sim, "staging-eus");
+    let manifest = sim._dir.path().join("odd.yaml");
+    std::fs::write(&manifest, ODD_CONFIGMAP).expect("manifest");
+    let file = manifest.to_str().expect("utf-8 path");
+    for minor in [30, 33] {
+        let bin = kubectl_of(minor);
+        // Strict (kubectl's default): refused, naming the field, nothing stored.
+        let out = kubectl_with(&bin, k, &["create", "-f", file, "--validate=strict"]);
+        let said = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            !out.status.success(),
+            "1.{minor}: an unknown field passed Strict"
+        );
+        assert!(
+            said.contains("unknown field \"dataa\""),
+            "1.{minor}: {said}"
+        );
+        assert!(
+            !kubectl_with(&bin, k, &["get", "configmap", "odd"])
+                .status
+                .success()
+        );
+        // Warn: stored without the field, and kubectl prints the server's warning.
+        let out = kubectl_with(&bin, k, &["create", "-f", file, "--validate=warn"]);
+        let said = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "1.{minor}: {said}");
+        assert!(
+            said.contains("Warning: unknown field \"dataa\""),
+            "1.{minor}: {said}"
+        );
+        assert_eq!(
+            ok_with(
+                &bin,
+                k,
+                &[
+                    "get",
+                    "configmap",
+                    "odd",
+                    "-o",
+                    "jsonpath={.data.a}{.dataa}"
+                ]
+            ),
+            "b"
+        );
+        ok_with(&bin, k, &["delete", "configmap", "odd"]);
+        // Ignore: stored without it, silently.
+        let out = kubectl_with(&bin, k, &["create", "-f", file, "--validate=false"]);
+        assert!(out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("Warning"));
+        ok_with(&bin, k, &["delete", "configmap", "odd"]);
+
+        // --cascade=orphan keeps the pods, --cascade=foreground removes them first.
+        let ns = format!("cascade-{minor}");
+        ok_with(&bin, &w, &["create", "namespace", &ns]);
+        for d in ["kept", "fore"] {
+            ok_with(
+                &bin,
+                &w,
+                &[
+                    "create",
+                    "deployment",
+                    d,
+                    "-n",
+                    &ns,
+                    "--image=nginx:1.27",
+                    "--replicas=2",
+                ],
+            );
+        }
+        wait_for(30, "four pods", || {
+            ok(&w, &["get", "pods", "-n", &ns, "-o", "name"])
+                .lines()
+                .count()
+                == 4
+        });
+        ok_with(
+            &bin,
+            &w,
+            &[
+                "delete",
+                "deployment",
+                "kept",
+                "-n",
+                &ns,
+                "--cascade=orphan",
+            ],
+        );
+        ok_with(
+            &bin,
+            &w,
+            &[
+                "delete",
+                "deployment",
+                "fore",
+                "-n",
+                &ns,
+                "--cascade=foreground",
+            ],
+        );
+        wait_for(30, "the foreground delete's pods gone", || {
+            ok(
+                &w,
+                &["get", "pods", "-n", &ns, "-l", "app=fore", "-o", "name"],
+            )
+            .is_empty()
+        });
+        assert_eq!(
+            ok(
+                &w,
+                &["get", "pods", "-n", &ns, "-l", "app=kept", "-o", "name"]
+            )
+            .lines()
+            .count(),
+            2,
+            "1.{minor}: orphans stay"
+        );
+        ok_with(&bin, &w, &["delete", "namespace", &ns]);
+        assert!(
+            !kubectl_with(&bin, &w, &["get", "namespace", &ns])
+                .status
+                .success()
+        );
+    }
+}

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod defaults;
 pub mod discovery;
 pub mod faults;
+pub mod fields;
 pub mod index;
 pub mod kubeconfig;
 pub mod noise;

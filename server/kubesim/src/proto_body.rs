@@ -152,7 +152,7 @@ fn object(message: &DynamicMessage) -> Map<String, Value> {
 }
 
 /// Go structs embedded without a JSON name: protobuf gives them a field, JSON lifts their fields up.
-fn inline(field: &FieldDescriptor) -> bool {
+pub fn inline(field: &FieldDescriptor) -> bool {
     let Kind::Message(m) = field.kind() else {
         return false;
     };
@@ -195,6 +195,20 @@ fn value(v: &prost_reflect::Value) -> Value {
         V::List(items) => Value::Array(items.iter().map(value).collect()),
         V::Map(entries) => Value::Object(entries.iter().map(|(k, v)| (key(k), value(v))).collect()),
     }
+}
+
+/// Whether a message is one of the apimachinery types whose JSON is a scalar or free-form.
+pub fn is_scalar_type(full_name: &str) -> bool {
+    matches!(
+        full_name,
+        "apimachinery.pkg.apis.meta.v1.Time"
+            | "apimachinery.pkg.apis.meta.v1.MicroTime"
+            | "apimachinery.pkg.apis.meta.v1.Duration"
+            | "apimachinery.pkg.api.resource.Quantity"
+            | "apimachinery.pkg.util.intstr.IntOrString"
+            | "apimachinery.pkg.runtime.RawExtension"
+            | "apimachinery.pkg.apis.meta.v1.FieldsV1"
+    )
 }
 
 /// The apimachinery types whose JSON is not their fields: times, quantities, int-or-string,

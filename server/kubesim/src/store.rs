@@ -108,6 +108,50 @@ pub enum Write {
     DryRun,
 }
 
+/// What happens to an object's dependents (objects whose `ownerReferences` name it) when it is
+/// deleted: `propagationPolicy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Propagation {
+    /// The owner goes now, its dependents after it (the garbage collector).
+    Background,
+    /// The owner stays, with the `foregroundDeletion` finalizer, until its dependents are gone.
+    Foreground,
+    /// Dependents stay, without their reference to the owner.
+    Orphan,
+}
+
+/// A DELETE's options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deletion {
+    pub write: Write,
+    pub propagation: Propagation,
+    /// `gracePeriodSeconds`: for pods on a node, how long the kubelet may take (default: the pod's
+    /// `terminationGracePeriodSeconds`); 0 removes at once.
+    pub grace: Option<i64>,
+}
+
+impl Deletion {
+    pub fn now(write: Write) -> Self {
+        Deletion {
+            write,
+            propagation: Propagation::Background,
+            grace: None,
+        }
+    }
+}
+
+const FOREGROUND: &str = "foregroundDeletion";
+
+/// A pod being deleted gracefully stays until its kubelet says it stopped (the simulation's kubelet
+/// removes it).
+fn held_by_kubelet(res_id: usize, v: &Value) -> bool {
+    res_id == id::PODS
+        && v["metadata"]["deletionGracePeriodSeconds"]
+            .as_i64()
+            .unwrap_or(0)
+            > 0
+}
+
 /// One API server's state (the management cluster, or one workload cluster).
 pub struct Store {
     pub plane: Plane,
@@ -150,6 +194,33 @@ fn not_found(resource: &Resource, name: &str) -> ApiError {
 
 fn meta_str<'a>(v: &'a Value, key: &str) -> &'a str {
     v["metadata"][key].as_str().unwrap_or("")
+}
+
+fn owned_by(obj: &Obj, uid: &str) -> bool {
+    // The JSON is searched for the uid before it is parsed: most objects own nothing.
+    let needle = format!("\"uid\":\"{uid}\"");
+    if !obj
+        .json
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+    {
+        return false;
+    }
+    obj.value()["metadata"]["ownerReferences"]
+        .as_array()
+        .is_some_and(|refs| refs.iter().any(|r| r["uid"].as_str() == Some(uid)))
+}
+
+fn remove_finalizer(mut v: Value, name: &str) -> Value {
+    if let Some(list) = v["metadata"]["finalizers"].as_array_mut() {
+        list.retain(|f| f != name);
+        if list.is_empty()
+            && let Some(m) = v["metadata"].as_object_mut()
+        {
+            m.remove("finalizers");
+        }
+    }
+    v
 }
 
 fn has_finalizers(v: &Value) -> bool {
@@ -526,7 +597,9 @@ impl Store {
     /// Writes `next` (already merged), removing it if it is deleting and has no finalizers left.
     fn commit(&self, inner: &mut Inner, res_id: usize, key: Key, next: Value) -> Arc<Obj> {
         inner.rv += 1;
-        let gone = !next["metadata"]["deletionTimestamp"].is_null() && !has_finalizers(&next);
+        let gone = !next["metadata"]["deletionTimestamp"].is_null()
+            && !has_finalizers(&next)
+            && !held_by_kubelet(res_id, &next);
         let obj = Self::seal(res_id, next, inner.rv);
         if gone {
             inner.tables[res_id].objects.remove(&key);
@@ -581,42 +654,200 @@ impl Store {
         name: &str,
         write: Write,
     ) -> Result<(Arc<Obj>, bool), ApiError> {
+        self.delete_with(res_id, namespace, name, Deletion::now(write))
+    }
+
+    /// DELETE as Kubernetes does it: finalizers hold the object (it gets `deletionTimestamp`), a
+    /// pod on a node is deleted gracefully (Terminating until its kubelet stops it), a namespace
+    /// passes through Terminating while what is in it is deleted, and dependents go before the
+    /// owner (Foreground), after it (Background) or stay (Orphan).
+    /// Returns the object as last seen and whether it is gone.
+    pub fn delete_with(
+        &self,
+        res_id: usize,
+        namespace: &str,
+        name: &str,
+        how: Deletion,
+    ) -> Result<(Arc<Obj>, bool), ApiError> {
         let resource = resources::get(res_id);
-        let mut inner = self.lock();
         let key: Key = (namespace.into(), name.into());
-        let old_obj = inner.tables[res_id]
+        let old_obj = self.lock().tables[res_id]
             .objects
             .get(&key)
             .cloned()
             .ok_or_else(|| not_found(resource, name))?;
         let mut value = old_obj.value();
-        if has_finalizers(&value) {
-            if old_obj.deleting {
-                return Ok((old_obj, false));
+        let uid = value["metadata"]["uid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if old_obj.deleting {
+            // Deleting again changes nothing but may shorten a pod's grace to zero.
+            if res_id == id::PODS && how.grace == Some(0) && how.write == Write::Commit {
+                return Ok((
+                    self.force_remove(res_id, namespace, name)
+                        .unwrap_or(old_obj),
+                    true,
+                ));
             }
-            value["metadata"]["deletionTimestamp"] = Value::String(timestamp());
-            if write == Write::DryRun {
-                return Ok((Self::preview(res_id, value), false));
+            return Ok((old_obj, false));
+        }
+        value["metadata"]["deletionTimestamp"] = Value::String(timestamp());
+        let graceful = res_id == id::PODS
+            && !value["spec"]["nodeName"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty()
+            && !matches!(
+                value["status"]["phase"].as_str(),
+                Some("Succeeded" | "Failed")
+            );
+        if graceful {
+            let grace = how
+                .grace
+                .filter(|g| *g >= 0)
+                .or_else(|| value["spec"]["terminationGracePeriodSeconds"].as_i64())
+                .unwrap_or(30)
+                .max(0);
+            if grace > 0 {
+                value["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
             }
-            let obj = self.commit(&mut inner, res_id, key, value);
-            return Ok((obj, false));
         }
-        if value["metadata"]["deletionTimestamp"].is_null() {
-            value["metadata"]["deletionTimestamp"] = Value::String(timestamp());
+        let is_namespace = res_id == self.namespace_resource();
+        if is_namespace {
+            value["status"]["phase"] = json!("Terminating");
         }
-        if write == Write::DryRun {
-            return Ok((Self::preview(res_id, value), true));
+        if how.propagation == Propagation::Foreground && !uid.is_empty() {
+            let finalizers = &mut value["metadata"]["finalizers"];
+            match finalizers.as_array_mut() {
+                Some(list) => list.push(json!(FOREGROUND)),
+                None => *finalizers = json!([FOREGROUND]),
+            }
         }
+        if how.write == Write::DryRun {
+            return Ok((Self::preview(res_id, value), false));
+        }
+        if how.propagation == Propagation::Orphan && !uid.is_empty() {
+            self.orphan_dependents(&uid);
+        }
+        let held = has_finalizers(&value) || held_by_kubelet(res_id, &value) || is_namespace;
+        if !held {
+            let obj = self.remove_now(res_id, key, value);
+            if how.propagation == Propagation::Background {
+                self.delete_dependents(&uid, how.write);
+            }
+            return Ok((obj, true));
+        }
+        // Seen as Terminating while something holds it: finalizers, a kubelet, the namespace
+        // controller (which, here, empties the namespace at once).
+        let obj = {
+            let mut inner = self.lock();
+            inner.rv += 1;
+            let obj = Self::seal(res_id, value.clone(), inner.rv);
+            inner.tables[res_id]
+                .objects
+                .insert(key.clone(), obj.clone());
+            self.emit(&mut inner, res_id, EventType::Modified, obj.clone());
+            obj
+        };
+        if is_namespace {
+            self.purge_namespace(name);
+            if !has_finalizers(&value) {
+                return Ok((self.remove_now(res_id, key, value), true));
+            }
+        }
+        if how.propagation == Propagation::Foreground {
+            self.delete_dependents(&uid, how.write);
+            if self.dependents(&uid).is_empty() {
+                let next = remove_finalizer(value, FOREGROUND);
+                let gone = !has_finalizers(&next);
+                let mut inner = self.lock();
+                return Ok((self.commit(&mut inner, res_id, key, next), gone));
+            }
+        }
+        Ok((obj, false))
+    }
+
+    /// Removes an object now, announcing it with its last state.
+    fn remove_now(&self, res_id: usize, key: Key, value: Value) -> Arc<Obj> {
+        let mut inner = self.lock();
         inner.rv += 1;
         let obj = Self::seal(res_id, value, inner.rv);
         inner.tables[res_id].objects.remove(&key);
         self.emit(&mut inner, res_id, EventType::Deleted, obj.clone());
-        let is_namespace = res_id == self.namespace_resource();
-        drop(inner);
-        if is_namespace {
-            self.purge_namespace(name);
+        obj
+    }
+
+    /// The objects whose ownerReferences name `uid`: (resource, namespace, name).
+    fn dependents(&self, uid: &str) -> Vec<(usize, Box<str>, Box<str>)> {
+        if uid.is_empty() {
+            return Vec::new();
         }
-        Ok((obj, true))
+        let inner = self.lock();
+        let mut out = Vec::new();
+        for (res_id, table) in inner.tables.iter().enumerate() {
+            for ((ns, name), obj) in &table.objects {
+                if owned_by(obj, uid) {
+                    out.push((res_id, ns.clone(), name.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// The garbage collector's cascade: dependents of a deleted owner are deleted in the background.
+    fn delete_dependents(&self, uid: &str, write: Write) {
+        for (res_id, ns, name) in self.dependents(uid) {
+            let _ = self.delete_with(res_id, &ns, &name, Deletion::now(write));
+        }
+    }
+
+    /// Orphaning: dependents lose their reference to the owner and stay.
+    fn orphan_dependents(&self, uid: &str) {
+        for (res_id, ns, name) in self.dependents(uid) {
+            self.modify(res_id, &ns, &name, |v| {
+                if let Some(refs) = v["metadata"]["ownerReferences"].as_array_mut() {
+                    refs.retain(|r| r["uid"].as_str() != Some(uid));
+                    if refs.is_empty()
+                        && let Some(m) = v["metadata"].as_object_mut()
+                    {
+                        m.remove("ownerReferences");
+                    }
+                }
+            });
+        }
+    }
+
+    /// Foreground deletions whose dependents are gone: their finalizer goes, and with it the object.
+    pub fn finish_foreground_deletions(&self) {
+        let waiting: Vec<(usize, Box<str>, Box<str>, String)> = {
+            let inner = self.lock();
+            inner
+                .tables
+                .iter()
+                .enumerate()
+                .flat_map(|(res_id, t)| {
+                    t.objects.iter().filter_map(move |((ns, name), o)| {
+                        let v = o.value();
+                        let waiting = o.deleting
+                            && v["metadata"]["finalizers"]
+                                .as_array()
+                                .is_some_and(|f| f.iter().any(|x| x == FOREGROUND));
+                        waiting.then(|| {
+                            let uid = v["metadata"]["uid"].as_str().unwrap_or_default();
+                            (res_id, ns.clone(), name.clone(), uid.to_string())
+                        })
+                    })
+                })
+                .collect()
+        };
+        for (res_id, ns, name, uid) in waiting {
+            if self.dependents(&uid).is_empty() {
+                self.modify(res_id, &ns, &name, |v| {
+                    *v = remove_finalizer(v.take(), FOREGROUND);
+                });
+            }
+        }
     }
 
     /// Deleting a namespace deletes what is in it (the namespace controller, made instant).

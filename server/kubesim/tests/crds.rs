@@ -218,6 +218,61 @@ async fn kubesim_can_validate_with_the_official_crds() {
     );
     assert_eq!((code, reason.as_str()), (422, "Invalid"));
     assert!(message.contains("spec.topology.classRef"), "{message}");
+
+    // Fields the CRD does not declare: Strict refuses them, Warn (the default) drops them and
+    // says so in a Warning header, as kube-apiserver prunes custom resources.
+    let odd = with(
+        support::cluster("pruned", "v1.33.2", 1, "Standard_D2s_v5"),
+        "/spec/topology/colour",
+        json!("red"),
+    );
+    let post = |query: &str| {
+        http::Request::builder()
+            .method("POST")
+            .uri(format!(
+                "/apis/cluster.x-k8s.io/v1beta2/namespaces/default/clusters{query}"
+            ))
+            .header("content-type", "application/json")
+            .body(kube::client::Body::from(
+                serde_json::to_vec(&odd).expect("json"),
+            ))
+            .expect("request")
+    };
+    let res = client
+        .send(post("?fieldValidation=Strict"))
+        .await
+        .expect("answer");
+    assert_eq!(res.status().as_u16(), 400);
+    let body: Value = serde_json::from_slice(&res.into_body().collect_bytes().await.expect("body"))
+        .expect("status");
+    assert_eq!(
+        body["message"],
+        "strict decoding error: unknown field \"spec.topology.colour\""
+    );
+    let res = client.send(post("")).await.expect("answer");
+    assert_eq!(res.status().as_u16(), 201);
+    let warning = res
+        .headers()
+        .get("warning")
+        .and_then(|w| w.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        warning,
+        "299 - \"unknown field \\\"spec.topology.colour\\\"\""
+    );
+    let stored = serde_json::to_value(
+        support::clusters(&client)
+            .get("pruned")
+            .await
+            .expect("created"),
+    )
+    .expect("json");
+    assert!(
+        stored["spec"]["topology"].get("colour").is_none(),
+        "{stored}"
+    );
+    assert_eq!(stored["spec"]["topology"]["version"], "v1.33.2");
     sim.stop().await;
 }
 
@@ -250,6 +305,12 @@ async fn what_the_simulation_writes_is_valid_against_the_official_crds() {
                 assert!(
                     problems.is_empty(),
                     "{stage}: {kind} {} breaks the CRD at {problems:?}:\n{v}",
+                    o.name
+                );
+                let unknown = kubesim::fields::prune(&official, resource, &mut v.clone());
+                assert!(
+                    unknown.is_empty(),
+                    "{stage}: {kind} {} has fields its CRD does not declare: {unknown:?}",
                     o.name
                 );
             }

@@ -848,3 +848,220 @@ async fn scale_subresources_read_and_write_replicas() {
     assert_eq!(d.spec.and_then(|s| s.replicas), Some(3), "still three");
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn what_the_simulation_writes_declares_only_fields_kubernetes_knows() {
+    use kubesim::resources::{Plane, RESOURCES};
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    let mut body = cluster("known", "v1.33.2", 2, "Standard_D4s_v5");
+    body["metadata"]["annotations"] =
+        json!({"kubesim.portolan.dev/blocking-pdb": "payments/ledger"});
+    create(&client, body).await;
+    let w = workload(&client, "known", 2).await;
+    // Some of everything: events, a crash loop, a lease, an eviction's aftermath.
+    let pods: Api<Pod> = Api::namespaced(w.clone(), "shop");
+    let frontend = eventually(30, "a frontend pod", || {
+        let pods = pods.clone();
+        async move {
+            pods.list(&ListParams::default().labels("app=frontend"))
+                .await
+                .ok()?
+                .items
+                .into_iter()
+                .next()
+        }
+    })
+    .await;
+    let name = frontend.metadata.name.clone().expect("name");
+    pods.patch(
+        &name,
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {kubesim::CRASH_LOOP_LABEL: "true"}}})),
+    )
+    .await
+    .expect("labelled");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let schemas = kubesim::schemas::Schemas::default();
+    let workload = sim.workload("default", "known").expect("workload store");
+    for (res_id, r) in RESOURCES.iter().enumerate() {
+        if r.computed || r.group == kubesim::resources::CAPI_GROUP {
+            continue;
+        }
+        let store: &kubesim::store::Store = match r.plane {
+            Plane::Management => sim.management(),
+            Plane::Workload => &workload,
+        };
+        for o in store.all(res_id) {
+            let v = o.value();
+            let unknown = kubesim::fields::prune(&schemas, res_id, &mut v.clone());
+            assert!(
+                unknown.is_empty(),
+                "{} {}/{} has fields Kubernetes does not declare: {unknown:?}\n{v}",
+                r.kind,
+                o.namespace,
+                o.name
+            );
+        }
+    }
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn deletes_propagate_to_dependents_and_pods_and_namespaces_pass_through_terminating() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::Namespace;
+    use kube::api::PropagationPolicy;
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    create(&client, cluster("del", "v1.33.2", 1, "Standard_D8s_v5")).await;
+    let w = workload(&client, "del", 1).await;
+    let deployments: Api<Deployment> = Api::namespaced(w.clone(), "default");
+    let pods: Api<Pod> = Api::namespaced(w.clone(), "default");
+    let running = |app: &'static str| {
+        let pods = pods.clone();
+        async move {
+            eventually(30, &format!("two running {app} pods"), || {
+                let pods = pods.clone();
+                async move {
+                    let list = pods
+                        .list(&ListParams::default().labels(&format!("app={app}")))
+                        .await
+                        .ok()?;
+                    let names: Vec<String> = list
+                        .items
+                        .iter()
+                        .filter(|p| {
+                            p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+                        })
+                        .filter_map(|p| p.metadata.name.clone())
+                        .collect();
+                    (names.len() == 2).then_some(names)
+                }
+            })
+            .await
+        }
+    };
+    for app in ["keep", "fg", "bg"] {
+        let d: Deployment = serde_json::from_value(json!({"metadata": {"name": app}, "spec": {
+            "replicas": 2, "selector": {"matchLabels": {"app": app}},
+            "template": {"metadata": {"labels": {"app": app}}, "spec": {"containers": [{"name": "c", "image": "nginx:1.27",
+                "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}}}))
+        .expect("deployment");
+        deployments
+            .create(&PostParams::default(), &d)
+            .await
+            .expect("created");
+    }
+
+    // Orphan: the Deployment goes, its pods stay, no longer owned.
+    let kept = running("keep").await;
+    let orphan = DeleteParams {
+        propagation_policy: Some(PropagationPolicy::Orphan),
+        ..DeleteParams::default()
+    };
+    deployments.delete("keep", &orphan).await.expect("deleted");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for name in &kept {
+        let p = pods.get(name).await.expect("an orphan stays");
+        assert!(p.metadata.owner_references.is_none(), "{name} still owned");
+        assert!(p.metadata.deletion_timestamp.is_none());
+    }
+
+    // Foreground: the Deployment is held (202, foregroundDeletion) until its pods are gone.
+    let fg = running("fg").await;
+    let foreground = DeleteParams {
+        propagation_policy: Some(PropagationPolicy::Foreground),
+        ..DeleteParams::default()
+    };
+    let held = deployments
+        .delete("fg", &foreground)
+        .await
+        .expect("deleted")
+        .left()
+        .expect("the Deployment, still there");
+    assert_eq!(
+        held.metadata.finalizers,
+        Some(vec!["foregroundDeletion".to_string()])
+    );
+    assert!(held.metadata.deletion_timestamp.is_some());
+    let terminating = pods.get(&fg[0]).await.expect("a pod, terminating");
+    assert!(terminating.metadata.deletion_timestamp.is_some());
+    assert_eq!(terminating.metadata.deletion_grace_period_seconds, Some(30));
+    eventually(30, "fg and its pods gone", || {
+        let (deployments, pods, fg) = (deployments.clone(), pods.clone(), fg.clone());
+        async move {
+            let d = deployments.get_opt("fg").await.ok()?;
+            let p = pods.get_opt(&fg[1]).await.ok()?;
+            (d.is_none() && p.is_none()).then_some(())
+        }
+    })
+    .await;
+
+    // Background (the default): the Deployment goes at once, its pods after it.
+    let bg = running("bg").await;
+    let gone = deployments
+        .delete("bg", &DeleteParams::default())
+        .await
+        .expect("deleted");
+    assert!(gone.is_left());
+    assert!(deployments.get_opt("bg").await.expect("get").is_none());
+    eventually(30, "bg's pods gone", || {
+        let (pods, bg) = (pods.clone(), bg.clone());
+        async move { pods.get_opt(&bg[0]).await.ok()?.is_none().then_some(()) }
+    })
+    .await;
+
+    // A pod deleted with gracePeriodSeconds=0 goes at once.
+    let now = DeleteParams {
+        grace_period_seconds: Some(0),
+        ..DeleteParams::default()
+    };
+    deleted_at_once(&pods, &kept[0], &now).await;
+
+    // A bad policy changes nothing.
+    let req = http::Request::builder()
+        .method("DELETE")
+        .uri(format!(
+            "/api/v1/namespaces/default/pods/{}?propagationPolicy=Sideways",
+            kept[1]
+        ))
+        .body(kube::client::Body::empty())
+        .expect("request");
+    assert_eq!(w.send(req).await.expect("answer").status().as_u16(), 422);
+    assert!(pods.get_opt(&kept[1]).await.expect("get").is_some());
+
+    // A namespace passes through Terminating, and what is in it goes with it.
+    let namespaces: Api<Namespace> = Api::all(w.clone());
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": "temp"}})).expect("ns");
+    namespaces
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("created");
+    let maps: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(w.clone(), "temp");
+    let cm = serde_json::from_value(json!({"metadata": {"name": "c"}})).expect("cm");
+    maps.create(&PostParams::default(), &cm)
+        .await
+        .expect("created");
+    let last = namespaces
+        .delete("temp", &DeleteParams::default())
+        .await
+        .expect("deleted")
+        .left()
+        .expect("the namespace");
+    assert_eq!(
+        last.status.and_then(|s| s.phase).as_deref(),
+        Some("Terminating")
+    );
+    assert!(namespaces.get_opt("temp").await.expect("get").is_none());
+    assert!(maps.get_opt("c").await.expect("get").is_none());
+    sim.stop().await;
+}
+
+async fn deleted_at_once(pods: &Api<Pod>, name: &str, how: &DeleteParams) {
+    pods.delete(name, how).await.expect("deleted");
+    assert!(
+        pods.get_opt(name).await.expect("get").is_none(),
+        "{name} is gone at once"
+    );
+}

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::admission;
 use crate::discovery;
+use crate::fields;
 use crate::index;
 use crate::kubeconfig::base64;
 use crate::patch::{self, PatchType};
@@ -17,7 +18,7 @@ use crate::selector::{FieldSelector, LabelSelector};
 use crate::shared::Shared;
 use crate::status::ApiError;
 use crate::status::Cause;
-use crate::store::{ListQuery, Store, UpdateMode, Write};
+use crate::store::{Deletion, ListQuery, Propagation, Store, UpdateMode, Write};
 use crate::table;
 
 use super::{Query, decode, json_response, logs, metrics, read_body, value_response, watch};
@@ -212,9 +213,19 @@ impl Call<'_> {
                     )));
                 }
                 let options = delete_options(self.headers, &read_body(body).await?)?;
-                let write = self.write("DeleteOptions", options.get("dryRun"))?;
-                let (obj, _gone) = self.store.delete_as(t.resource, ns, name, write)?;
-                Ok(json_response(StatusCode::OK, obj.json.clone()))
+                let how = Deletion {
+                    write: self.write("DeleteOptions", options.get("dryRun"))?,
+                    propagation: self.propagation(&options)?,
+                    grace: self.grace(&options)?,
+                };
+                let (obj, gone) = self.store.delete_with(t.resource, ns, name, how)?;
+                // 202 while something still holds the object (finalizers, a kubelet).
+                let code = if gone || how.write == Write::DryRun {
+                    StatusCode::OK
+                } else {
+                    StatusCode::ACCEPTED
+                };
+                Ok(json_response(code, obj.json.clone()))
             }
             _ => Err(ApiError::MethodNotAllowed),
         }
@@ -298,6 +309,59 @@ impl Call<'_> {
         }
         out.extend_from_slice(b"]}");
         Ok(json_response(StatusCode::OK, out))
+    }
+
+    /// `propagationPolicy` (query or DeleteOptions; the deprecated `orphanDependents` too).
+    fn propagation(&self, options: &Value) -> Result<Propagation, ApiError> {
+        let asked = self
+            .query
+            .get("propagationPolicy")
+            .map(String::as_str)
+            .or_else(|| options["propagationPolicy"].as_str());
+        let orphan = self
+            .query
+            .get("orphanDependents")
+            .map(|o| o == "true")
+            .or_else(|| options["orphanDependents"].as_bool());
+        match (asked, orphan) {
+            (None | Some(""), Some(true)) | (Some("Orphan"), _) => Ok(Propagation::Orphan),
+            (None | Some("") | Some("Background"), _) => Ok(Propagation::Background),
+            (Some("Foreground"), _) => Ok(Propagation::Foreground),
+            (Some(other), _) => Err(ApiError::invalid(
+                "meta.k8s.io",
+                "DeleteOptions",
+                "",
+                vec![Cause::new(
+                    "propagationPolicy",
+                    format!(
+                        "Unsupported value: {:?}: supported values: \"Foreground\", \"Background\", \"Orphan\"",
+                        other.chars().take(64).collect::<String>()
+                    ),
+                )],
+            )),
+        }
+    }
+
+    /// `gracePeriodSeconds` (query or DeleteOptions); negative means "the default", as in kubectl.
+    fn grace(&self, options: &Value) -> Result<Option<i64>, ApiError> {
+        let asked = match self.query.get("gracePeriodSeconds") {
+            Some(g) => Some(g.parse::<i64>().map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "gracePeriodSeconds must be an integer, got {:?}",
+                    g.chars().take(32).collect::<String>()
+                ))
+            })?),
+            None => options["gracePeriodSeconds"].as_i64(),
+        };
+        Ok(asked.filter(|g| *g >= 0))
+    }
+
+    /// Drops fields the kind does not declare, as `fieldValidation` asks: the warnings to send,
+    /// or 400 when Strict.
+    fn unknown_fields(&self, resource: usize, v: &mut Value) -> Result<Vec<String>, ApiError> {
+        let validation =
+            fields::Validation::parse(self.query.get("fieldValidation").map(String::as_str))?;
+        fields::check(&self.shared.schemas, resource, v, validation)
     }
 
     /// Checks `kind`/`apiVersion` of a body against the endpoint it was sent to.
@@ -412,7 +476,15 @@ impl Call<'_> {
             }
             Some(other) => return Err(ApiError::Internal(other.to_string())),
         }
-        self.store.delete_as(id::PODS, ns, name, write)?;
+        let grace = v["deleteOptions"]["gracePeriodSeconds"]
+            .as_i64()
+            .filter(|g| *g >= 0);
+        let how = Deletion {
+            write,
+            propagation: Propagation::Background,
+            grace,
+        };
+        self.store.delete_with(id::PODS, ns, name, how)?;
         Ok(value_response(
             StatusCode::CREATED,
             &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
@@ -452,9 +524,13 @@ impl Call<'_> {
         if resource == id::CLUSTERS && self.scope.is_some() {
             return Err(ApiError::NoRoute);
         }
+        let warnings = self.unknown_fields(resource, &mut v)?;
         admission::admit(self.store, &self.shared.schemas, resource, &v, None)?;
         let obj = self.store.create_as(resource, v, write)?;
-        Ok(json_response(StatusCode::CREATED, obj.json.clone()))
+        Ok(with_warnings(
+            json_response(StatusCode::CREATED, obj.json.clone()),
+            &warnings,
+        ))
     }
 
     async fn update(
@@ -497,6 +573,7 @@ impl Call<'_> {
         } else {
             UpdateMode::Main
         };
+        let warnings = self.unknown_fields(resource, &mut v)?;
         let candidate = merged_for_admission(&old, &v, mode, r.status);
         admission::admit(
             self.store,
@@ -506,7 +583,10 @@ impl Call<'_> {
             Some(&old),
         )?;
         let obj = self.store.update_as(resource, ns, name, v, mode, write)?;
-        Ok(json_response(StatusCode::OK, obj.json.clone()))
+        Ok(with_warnings(
+            json_response(StatusCode::OK, obj.json.clone()),
+            &warnings,
+        ))
     }
 
     async fn patch(
@@ -562,6 +642,7 @@ impl Call<'_> {
                 ));
             }
             self.check_kind(resource, &v)?;
+            let warnings = self.unknown_fields(resource, &mut v)?;
             let candidate = merged_for_admission(&old, &v, mode, r.status);
             admission::admit(
                 self.store,
@@ -571,7 +652,12 @@ impl Call<'_> {
                 Some(&old),
             )?;
             match self.store.update_as(resource, ns, name, v, mode, write) {
-                Ok(obj) => return Ok(json_response(StatusCode::OK, obj.json.clone())),
+                Ok(obj) => {
+                    return Ok(with_warnings(
+                        json_response(StatusCode::OK, obj.json.clone()),
+                        &warnings,
+                    ));
+                }
                 Err(ApiError::Conflict { .. }) if !sets_rv => continue,
                 Err(e) => return Err(e),
             }
@@ -583,6 +669,17 @@ impl Call<'_> {
             message: "the object kept changing while the patch was applied; try again".into(),
         })
     }
+}
+
+/// Adds a `Warning` header per message, as kube-apiserver sends them (kubectl prints them).
+fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
+    for w in warnings {
+        let escaped = w.replace('\\', "\\\\").replace('"', "\\\"");
+        if let Ok(value) = http::HeaderValue::from_str(&format!("299 - \"{escaped}\"")) {
+            response.headers_mut().append("warning", value);
+        }
+    }
+    response
 }
 
 /// A DELETE's body: `DeleteOptions` as JSON (kubectl sends one), or nothing.

@@ -12,6 +12,8 @@ pub const NODE_JOIN: f64 = 20.0;
 pub const NODE_READY: f64 = 5.0;
 /// From scheduling to Running.
 pub const POD_START: f64 = 3.0;
+/// How long a deleted pod's containers take to stop (at most its grace period).
+pub const POD_STOP: f64 = 2.0;
 /// A failed Machine is replaced after this long.
 pub const FAILED_RETRY: f64 = 10.0;
 /// After a quota error, the next scale-up attempt waits this long.

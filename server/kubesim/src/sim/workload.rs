@@ -65,6 +65,8 @@ pub fn tick(shared: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) {
     busy |= deployments(rt, store);
     busy |= schedule(rt, store);
     busy |= start_pods(shared, rt, store, now);
+    busy |= stop_pods(rt, store, now);
+    store.finish_foreground_deletions();
     leak_restarts(shared, store);
     crash_loops(store);
     deployment_status(store);
@@ -175,7 +177,7 @@ fn daemon_sets(shared: &Shared, rt: &mut WorkloadRt, store: &Store) {
         ));
     }
     let nodes = store.all(id::NODES);
-    for ds in &sets {
+    for ds in sets.iter().filter(|ds| !ds.deleting) {
         let v = ds.value();
         let template = &v["spec"]["template"];
         let eligible: Vec<&Arc<Obj>> = nodes
@@ -249,6 +251,36 @@ fn daemon_set_status(store: &Store) {
     }
 }
 
+/// The kubelet's side of a graceful delete: a Terminating pod's containers stop (within its grace
+/// period) and the pod goes. True while some are still stopping.
+fn stop_pods(rt: &mut WorkloadRt, store: &Store, now: f64) -> bool {
+    let mut stopping = false;
+    for p in store.all(id::PODS) {
+        if !p.deleting {
+            continue;
+        }
+        let v = p.value();
+        if v["metadata"]["finalizers"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty())
+        {
+            continue;
+        }
+        let key = format!("stop/{}/{}", p.namespace, p.name);
+        let since = *rt.since.entry(key.clone()).or_insert(now);
+        let grace = v["metadata"]["deletionGracePeriodSeconds"]
+            .as_f64()
+            .unwrap_or(0.0);
+        if now - since >= grace.min(timing::POD_STOP) {
+            store.force_remove(id::PODS, &p.namespace, &p.name);
+            rt.since.remove(&key);
+        } else {
+            stopping = true;
+        }
+    }
+    stopping
+}
+
 /// Brings each Deployment's pod count to its replicas; removes pods of vanished owners or nodes.
 fn deployments(rt: &mut WorkloadRt, store: &Store) -> bool {
     let pods = store.all(id::PODS);
@@ -286,6 +318,10 @@ fn deployments(rt: &mut WorkloadRt, store: &Store) -> bool {
         }
     }
     for d in &deploys {
+        // A Deployment being deleted makes no more pods (Foreground waits for the last to go).
+        if d.deleting {
+            continue;
+        }
         let v = d.value();
         let want = v["spec"]["replicas"].as_i64().unwrap_or(1).max(0) as usize;
         let mut have = owned
