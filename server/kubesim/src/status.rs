@@ -71,6 +71,9 @@ pub enum ApiError {
     Gone(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A version newer than the server has (it would have to wait for it).
+    #[error("{0}")]
+    Timeout(String),
     #[error("{0}")]
     Internal(String),
     /// A failure injected through `/kubesim/faults`, with its HTTP status.
@@ -122,6 +125,7 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Injected(code) => {
                 StatusCode::from_u16(*code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
@@ -144,6 +148,7 @@ impl ApiError {
             ApiError::TooLarge(_) => "RequestEntityTooLarge",
             ApiError::Gone(_) => "Expired",
             ApiError::Unavailable(_) => "ServiceUnavailable",
+            ApiError::Timeout(_) => "Timeout",
             ApiError::Internal(_) => "InternalError",
             ApiError::Injected(503) => "ServiceUnavailable",
             ApiError::Injected(_) => "InternalError",

@@ -917,6 +917,26 @@ impl Store {
         Ok((backlog, inner.rv, rx))
     }
 
+    /// Whether a list of kind `res_id` exactly at version `rv` (`resourceVersionMatch=Exact`) can be
+    /// served: only the current state is kept, so it can when nothing of the kind changed since.
+    pub fn exact(&self, res_id: usize, rv: u64) -> Result<(), ApiError> {
+        let inner = self.lock();
+        let table = &inner.tables[res_id];
+        if rv > inner.rv {
+            return Err(ApiError::Timeout(format!(
+                "Too large resource version: {rv}, current: {}",
+                inner.rv
+            )));
+        }
+        if rv < table.compacted || table.history.iter().any(|e| e.rv > rv) {
+            return Err(ApiError::Gone(format!(
+                "too old resource version: {rv} ({})",
+                table.compacted.max(rv) + 1
+            )));
+        }
+        Ok(())
+    }
+
     /// Lets a test (or the fault injector) make every existing version too old to watch from.
     pub fn compact(&self) {
         let mut inner = self.lock();

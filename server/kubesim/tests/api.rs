@@ -919,3 +919,99 @@ async fn writes_get_kubernetes_defaults_and_generation_only_where_kubernetes_kee
     assert_eq!(scaled.metadata.generation, Some(2));
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn exact_lists_are_served_while_the_kind_is_unchanged_and_410_once_compacted() {
+    let sim = fast_sim().await;
+    let client = client_without_retries(sim.kubeconfig()).await;
+    namespace(&client, "exact").await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "exact");
+    let version = || async {
+        secrets
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .metadata
+            .resource_version
+            .expect("a version")
+    };
+    secrets
+        .create(&PostParams::default(), &secret("one", "a"))
+        .await
+        .expect("created");
+    let first = version().await;
+    let list = |query: String| {
+        let client = client.clone();
+        async move {
+            exchange(
+                &client,
+                "GET",
+                &format!("/api/v1/namespaces/exact/secrets?{query}"),
+                &[],
+                Vec::new(),
+            )
+            .await
+        }
+    };
+    let (code, v) = list(format!(
+        "resourceVersion={first}&resourceVersionMatch=Exact"
+    ))
+    .await;
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["metadata"]["resourceVersion"], first.as_str());
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(1));
+    let (code, v) = list(format!(
+        "resourceVersion={first}&resourceVersionMatch=NotOlderThan"
+    ))
+    .await;
+    assert_eq!(code, 200, "{v}");
+    let future: u64 = first.parse::<u64>().expect("number") + 1000;
+    let (code, v) = list(format!(
+        "resourceVersion={future}&resourceVersionMatch=NotOlderThan"
+    ))
+    .await;
+    assert_eq!((code, v["reason"].as_str()), (504, Some("Timeout")), "{v}");
+    let (code, v) = list("resourceVersionMatch=Exact".into()).await;
+    assert_eq!((code, v["reason"].as_str()), (422, Some("Invalid")), "{v}");
+    let (code, v) = list(format!(
+        "resourceVersion={first}&resourceVersionMatch=Sometimes"
+    ))
+    .await;
+    assert_eq!((code, v["reason"].as_str()), (422, Some("Invalid")), "{v}");
+
+    // A change, then compaction: the first version is gone, as etcd's would be; the
+    // compaction's own version can still be listed exactly.
+    secrets
+        .create(&PostParams::default(), &secret("two", "a"))
+        .await
+        .expect("created");
+    let second = version().await;
+    let req = http::Request::builder()
+        .method("POST")
+        .uri("/kubesim/compact")
+        .body(kube::client::Body::empty())
+        .expect("request");
+    assert_eq!(
+        client.send(req).await.expect("compacted").status().as_u16(),
+        200
+    );
+    let (code, v) = list(format!(
+        "resourceVersion={first}&resourceVersionMatch=Exact"
+    ))
+    .await;
+    assert_eq!((code, v["reason"].as_str()), (410, Some("Expired")), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("too old resource version"),
+        "{v}"
+    );
+    let (code, v) = list(format!(
+        "resourceVersion={second}&resourceVersionMatch=Exact"
+    ))
+    .await;
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(2));
+    sim.stop().await;
+}

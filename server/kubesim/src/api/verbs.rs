@@ -259,6 +259,7 @@ impl Call<'_> {
                 }
             },
         };
+        let exact = self.version_match(resource)?;
         let (after, token_rv) = match self.query.get("continue").filter(|c| !c.is_empty()) {
             None => (None, None),
             Some(token) => {
@@ -276,7 +277,7 @@ impl Call<'_> {
                 limit,
             },
         );
-        let rv = token_rv.unwrap_or(listed.rv);
+        let rv = exact.or(token_rv).unwrap_or(listed.rv);
         let next = listed
             .next
             .as_ref()
@@ -309,6 +310,61 @@ impl Call<'_> {
         }
         out.extend_from_slice(b"]}");
         Ok(json_response(StatusCode::OK, out))
+    }
+
+    /// `resourceVersion` with `resourceVersionMatch` on a list: NotOlderThan is served from the
+    /// current state (504 if the version is in the future); Exact only when the kind has not
+    /// changed since that version, else 410 as for a compacted one.
+    fn version_match(&self, resource: usize) -> Result<Option<u64>, ApiError> {
+        let version = self.query.get("resourceVersion").filter(|v| !v.is_empty());
+        let matching = self
+            .query
+            .get("resourceVersionMatch")
+            .filter(|m| !m.is_empty());
+        let Some(matching) = matching else {
+            return Ok(None);
+        };
+        let invalid = |message: String| {
+            ApiError::invalid(
+                "meta.k8s.io",
+                "ListOptions",
+                "",
+                vec![Cause::new("resourceVersionMatch", message)],
+            )
+        };
+        let Some(version) = version else {
+            return Err(invalid(
+                "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+                    .into(),
+            ));
+        };
+        if self.query.get("continue").is_some_and(|c| !c.is_empty()) {
+            return Err(invalid(
+                "Forbidden: resourceVersionMatch is forbidden when continue is provided".into(),
+            ));
+        }
+        let rv = version.parse::<u64>().map_err(|_| {
+            ApiError::BadRequest(format!(
+                "resourceVersion {:?} is not valid: it must be a number from a previous response",
+                version.chars().take(32).collect::<String>()
+            ))
+        })?;
+        match matching.as_str() {
+            "Exact" if rv == 0 => Err(invalid(
+                "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""
+                    .into(),
+            )),
+            "Exact" => self.store.exact(resource, rv).map(|()| Some(rv)),
+            "NotOlderThan" if rv > self.store.current_rv() => Err(ApiError::Timeout(format!(
+                "Too large resource version: {rv}, current: {}",
+                self.store.current_rv()
+            ))),
+            "NotOlderThan" => Ok(None),
+            other => Err(invalid(format!(
+                "Unsupported value: {:?}: supported values: \"Exact\", \"NotOlderThan\"",
+                other.chars().take(32).collect::<String>()
+            ))),
+        }
     }
 
     /// `propagationPolicy` (query or DeleteOptions; the deprecated `orphanDependents` too).

@@ -30,6 +30,16 @@ pub async fn client_for(kubeconfig: &str) -> Client {
     Client::try_from(config).expect("client builds")
 }
 
+/// A client that reports 429, 503 and 504 instead of retrying them (kube-rs retries by default).
+pub async fn client_without_retries(kubeconfig: &str) -> Client {
+    let kc = Kubeconfig::from_yaml(kubeconfig).expect("kubeconfig parses");
+    let mut config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .expect("kubeconfig is usable");
+    config.default_retry = false;
+    Client::try_from(config).expect("client builds")
+}
+
 pub fn capi(kind: &str) -> ApiResource {
     ApiResource::from_gvk(&GroupVersionKind::gvk("cluster.x-k8s.io", "v1beta2", kind))
 }
