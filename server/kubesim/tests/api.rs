@@ -1015,3 +1015,74 @@ async fn exact_lists_are_served_while_the_kind_is_unchanged_and_410_once_compact
     assert_eq!(v["items"].as_array().map(Vec::len), Some(2));
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn streaming_lists_send_the_state_then_a_bookmark_that_ends_it() {
+    let sim = fast_sim().await;
+    let client = client_without_retries(sim.kubeconfig()).await;
+    namespace(&client, "stream").await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "stream");
+    for name in ["one", "two"] {
+        secrets
+            .create(&PostParams::default(), &secret(name, "a"))
+            .await
+            .expect("created");
+    }
+    let path = "/api/v1/namespaces/stream/secrets?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1";
+    let req = http::Request::builder()
+        .uri(path)
+        .body(kube::client::Body::empty())
+        .expect("request");
+    let res = client.send(req).await.expect("answer");
+    assert_eq!(res.status().as_u16(), 200);
+    let text = String::from_utf8(
+        res.into_body()
+            .collect_bytes()
+            .await
+            .expect("body")
+            .to_vec(),
+    )
+    .expect("utf-8");
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON event"))
+        .collect();
+    let kinds: Vec<(&str, &str)> = events
+        .iter()
+        .take(3)
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap_or(""),
+                e["object"]["metadata"]["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [("ADDED", "one"), ("ADDED", "two"), ("BOOKMARK", "")]
+    );
+    assert_eq!(
+        events[2]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+    // Without NotOlderThan, or without bookmarks, it is refused.
+    for bad in [
+        "watch=true&sendInitialEvents=true&allowWatchBookmarks=true",
+        "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan",
+    ] {
+        let (code, v) = exchange(
+            &client,
+            "GET",
+            &format!("/api/v1/namespaces/stream/secrets?{bad}"),
+            &[],
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(
+            (code, v["reason"].as_str()),
+            (422, Some("Invalid")),
+            "{bad}: {v}"
+        );
+    }
+    sim.stop().await;
+}

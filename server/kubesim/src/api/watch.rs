@@ -103,6 +103,39 @@ pub async fn serve(
     let bookmarks = query
         .get("allowWatchBookmarks")
         .is_some_and(|b| b == "true" || b == "1");
+    // Streaming lists (client-go's WatchList, on by default from kubectl 1.35): the current state
+    // as ADDED events, then a bookmark that says the initial events ended.
+    let initial_events = query
+        .get("sendInitialEvents")
+        .is_some_and(|b| b == "true" || b == "1");
+    if initial_events {
+        let invalid = |message: &str| {
+            ApiError::invalid(
+                "meta.k8s.io",
+                "ListOptions",
+                "",
+                vec![crate::status::Cause::new("sendInitialEvents", message)],
+            )
+        };
+        if query.get("resourceVersionMatch").map(String::as_str) != Some("NotOlderThan") {
+            return Err(invalid(
+                "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            ));
+        }
+        if !bookmarks {
+            return Err(invalid(
+                "Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true",
+            ));
+        }
+        if since.is_some_and(|rv| rv > store.current_rv()) {
+            return Err(ApiError::Timeout(format!(
+                "Too large resource version: {}, current: {}",
+                since.unwrap_or_default(),
+                store.current_rv()
+            )));
+        }
+    }
+    let since = if initial_events { None } else { since };
     let as_table = table::wanted(headers);
     let filter = Filter {
         resource,
@@ -141,6 +174,15 @@ pub async fn serve(
                 rv_now,
             ));
         }
+    }
+    if initial_events {
+        let end = json!({"kind": r.kind, "apiVersion": r.api_version(),
+            "metadata": {"resourceVersion": rv_now.to_string(),
+                         "annotations": {"k8s.io/initial-events-end": "true"}}});
+        queue.push_back(line(
+            "BOOKMARK",
+            &serde_json::to_vec(&end).unwrap_or_default(),
+        ));
     }
     let mut last_rv = since.unwrap_or(rv_now);
     for e in backlog
