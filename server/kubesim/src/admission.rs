@@ -28,25 +28,9 @@ pub fn admit(
         id::CLUSTERS => cluster(store, new, old, &mut causes),
         id::DEPLOYMENTS => {
             nonnegative(&new["spec"]["replicas"], "spec.replicas", &mut causes);
-            if new["spec"]["selector"].is_null() {
-                causes.push(Cause::new("spec.selector", "Required value"));
-            }
-            containers(
-                &new["spec"]["template"]["spec"],
-                "spec.template.spec",
-                &mut causes,
-            );
+            pod_controller(new, &mut causes);
         }
-        id::DAEMON_SETS => {
-            if new["spec"]["selector"].is_null() {
-                causes.push(Cause::new("spec.selector", "Required value"));
-            }
-            containers(
-                &new["spec"]["template"]["spec"],
-                "spec.template.spec",
-                &mut causes,
-            );
-        }
+        id::DAEMON_SETS => pod_controller(new, &mut causes),
         id::PODS => containers(&new["spec"], "spec", &mut causes),
         id::PDBS => {
             let spec = &new["spec"];
@@ -70,6 +54,18 @@ pub fn admit(
             causes,
         ))
     }
+}
+
+/// What a workload controller's spec needs: a selector and a valid pod template.
+fn pod_controller(new: &Value, causes: &mut Vec<Cause>) {
+    if new["spec"]["selector"].is_null() {
+        causes.push(Cause::new("spec.selector", "Required value"));
+    }
+    containers(
+        &new["spec"]["template"]["spec"],
+        "spec.template.spec",
+        causes,
+    );
 }
 
 fn nonnegative(v: &Value, field: &str, causes: &mut Vec<Cause>) {

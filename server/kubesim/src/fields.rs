@@ -48,11 +48,16 @@ pub fn check(
     if unknown.is_empty() || validation == Validation::Ignore {
         return Ok(Vec::new());
     }
-    // A body can name thousands of unknown fields: report the first hundred.
+    // A body can name thousands of unknown fields, with keys of any length: report the first
+    // hundred, each path cut at 256 characters.
     let named: Vec<String> = unknown
         .iter()
         .take(100)
-        .map(|p| format!("unknown field \"{p}\""))
+        .map(|p| {
+            let shown: String = p.chars().take(256).collect();
+            let more = if shown.len() < p.len() { "…" } else { "" };
+            format!("unknown field \"{shown}{more}\"")
+        })
         .collect();
     match validation {
         Validation::Strict => Err(ApiError::BadRequest(format!(

@@ -196,6 +196,20 @@ fn meta_str<'a>(v: &'a Value, key: &str) -> &'a str {
     v["metadata"][key].as_str().unwrap_or("")
 }
 
+/// The kinds whose objects own others (through `ownerReferences`) in kubesim: workload controllers
+/// and the Cluster API kinds.
+fn owns_objects(res_id: usize) -> bool {
+    matches!(
+        res_id,
+        id::DEPLOYMENTS
+            | id::DAEMON_SETS
+            | id::CLUSTERS
+            | id::CLUSTER_CLASSES
+            | id::MACHINE_DEPLOYMENTS
+            | id::MACHINES
+    )
+}
+
 fn owned_by(obj: &Obj, uid: &str) -> bool {
     // The JSON is searched for the uid before it is parsed: most objects own nothing.
     let needle = format!("\"uid\":\"{uid}\"");
@@ -677,10 +691,16 @@ impl Store {
             .cloned()
             .ok_or_else(|| not_found(resource, name))?;
         let mut value = old_obj.value();
-        let uid = value["metadata"]["uid"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        // Only the kinds that own objects here are looked up as owners: a scan of the store per
+        // deleted pod would make deleting a large Deployment quadratic.
+        let uid = if owns_objects(res_id) {
+            value["metadata"]["uid"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        } else {
+            String::new()
+        };
         if old_obj.deleting {
             // Deleting again changes nothing but may shorten a pod's grace to zero.
             if res_id == id::PODS && how.grace == Some(0) && how.write == Write::Commit {
@@ -797,6 +817,9 @@ impl Store {
 
     /// The garbage collector's cascade: dependents of a deleted owner are deleted in the background.
     fn delete_dependents(&self, uid: &str, write: Write) {
+        if uid.is_empty() {
+            return;
+        }
         for (res_id, ns, name) in self.dependents(uid) {
             let _ = self.delete_with(res_id, &ns, &name, Deletion::now(write));
         }
@@ -827,17 +850,20 @@ impl Store {
                 .iter()
                 .enumerate()
                 .flat_map(|(res_id, t)| {
-                    t.objects.iter().filter_map(move |((ns, name), o)| {
-                        let v = o.value();
-                        let waiting = o.deleting
-                            && v["metadata"]["finalizers"]
+                    // Deleting objects only: parsing every object on every tick would cost a
+                    // large cluster dearly.
+                    t.objects.iter().filter(|(_, o)| o.deleting).filter_map(
+                        move |((ns, name), o)| {
+                            let v = o.value();
+                            let waiting = v["metadata"]["finalizers"]
                                 .as_array()
                                 .is_some_and(|f| f.iter().any(|x| x == FOREGROUND));
-                        waiting.then(|| {
-                            let uid = v["metadata"]["uid"].as_str().unwrap_or_default();
-                            (res_id, ns.clone(), name.clone(), uid.to_string())
-                        })
-                    })
+                            waiting.then(|| {
+                                let uid = v["metadata"]["uid"].as_str().unwrap_or_default();
+                                (res_id, ns.clone(), name.clone(), uid.to_string())
+                            })
+                        },
+                    )
                 })
                 .collect()
         };

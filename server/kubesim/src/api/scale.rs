@@ -5,11 +5,11 @@
 
 use axum::body::Body;
 use axum::response::Response;
-use http::{Method, StatusCode, header};
+use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::admission;
-use crate::patch::{self, PatchType};
+use crate::patch;
 use crate::resources::{self, id};
 use crate::status::ApiError;
 use crate::store::UpdateMode;
@@ -83,16 +83,7 @@ impl Call<'_> {
             }
             Method::PATCH => {
                 let write = self.write("PatchOptions", None)?;
-                let ct = self
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|h| h.to_str().ok())
-                    .unwrap_or("");
-                let kind = PatchType::from_content_type(ct)?;
-                let bytes = read_body(body).await?;
-                let patch_body: Value = serde_json::from_slice(&bytes).map_err(|e| {
-                    ApiError::BadRequest(format!("the patch is not valid JSON: {e}"))
-                })?;
+                let (kind, patch_body) = self.patch_body(body).await?;
                 let mut scale = view(resource, &current);
                 patch::apply(&mut scale, &patch_body, kind, true)?;
                 (scale, write)

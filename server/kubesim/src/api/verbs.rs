@@ -412,6 +412,20 @@ impl Call<'_> {
         Ok(asked.filter(|g| *g >= 0))
     }
 
+    /// A PATCH's type (from its Content-Type) and its JSON body.
+    pub(super) async fn patch_body(&self, body: Body) -> Result<(PatchType, Value), ApiError> {
+        let ct = self
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let kind = PatchType::from_content_type(ct)?;
+        let bytes = read_body(body).await?;
+        let patch_body: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::BadRequest(format!("the patch is not valid JSON: {e}")))?;
+        Ok((kind, patch_body))
+    }
+
     /// Drops fields the kind does not declare, as `fieldValidation` asks: the warnings to send,
     /// or 400 when Strict.
     fn unknown_fields(&self, resource: usize, v: &mut Value) -> Result<Vec<String>, ApiError> {
@@ -655,15 +669,7 @@ impl Call<'_> {
         write: Write,
     ) -> Result<Response, ApiError> {
         let r = resources::get(resource);
-        let ct = self
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        let kind = PatchType::from_content_type(ct)?;
-        let bytes = read_body(body).await?;
-        let patch_body: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::BadRequest(format!("the patch is not valid JSON: {e}")))?;
+        let (kind, patch_body) = self.patch_body(body).await?;
         if kind != PatchType::Json && !patch_body.is_object() {
             return Err(ApiError::BadRequest(
                 "a merge patch must be a JSON object".into(),

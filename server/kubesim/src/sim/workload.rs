@@ -180,14 +180,7 @@ fn daemon_sets(shared: &Shared, rt: &mut WorkloadRt, store: &Store) {
     for ds in sets.iter().filter(|ds| !ds.deleting) {
         let v = ds.value();
         let template = &v["spec"]["template"];
-        let eligible: Vec<&Arc<Obj>> = nodes
-            .iter()
-            .filter(|n| {
-                let node = n.value();
-                tolerates(template, &node["spec"]["taints"])
-                    && selector_ok(template, &node["metadata"]["labels"])
-            })
-            .collect();
+        let eligible: Vec<&Arc<Obj>> = nodes.iter().filter(|n| runs_on(template, n)).collect();
         for n in &eligible {
             if placed.contains(&(ds.namespace.clone(), ds.name.clone(), n.name.clone())) {
                 continue;
@@ -212,6 +205,13 @@ fn daemon_sets(shared: &Shared, rt: &mut WorkloadRt, store: &Store) {
     }
 }
 
+/// Whether a DaemonSet's pod `template` belongs on `node`: it selects and tolerates it.
+fn runs_on(template: &Value, node: &Obj) -> bool {
+    let node = node.value();
+    tolerates(template, &node["spec"]["taints"])
+        && selector_ok(template, &node["metadata"]["labels"])
+}
+
 /// DaemonSet status: how many nodes want a pod, have one, and have a running one.
 fn daemon_set_status(store: &Store) {
     let pods = store.all(id::PODS);
@@ -219,14 +219,7 @@ fn daemon_set_status(store: &Store) {
     for ds in store.all(id::DAEMON_SETS) {
         let v = ds.value();
         let template = &v["spec"]["template"];
-        let desired = nodes
-            .iter()
-            .filter(|n| {
-                let node = n.value();
-                tolerates(template, &node["spec"]["taints"])
-                    && selector_ok(template, &node["metadata"]["labels"])
-            })
-            .count();
+        let desired = nodes.iter().filter(|n| runs_on(template, n)).count();
         let mine: Vec<&Arc<Obj>> = pods
             .iter()
             .filter(|p| {

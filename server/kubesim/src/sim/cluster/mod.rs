@@ -84,6 +84,7 @@ pub fn tick(shared: &Shared, rt: &mut Runtime, now: f64) {
         reconcile(shared, rt, &mgmt, &c, &v, &uid, &machines, now);
     }
     rt.clusters.retain(|uid, _| live.contains(uid));
+    mgmt.finish_foreground_deletions();
     // Machines of clusters that no longer exist are garbage.
     let names: HashSet<(Box<str>, Box<str>)> = mgmt
         .all(id::CLUSTERS)
