@@ -702,8 +702,13 @@ impl Store {
             String::new()
         };
         if old_obj.deleting {
-            // Deleting again changes nothing but may shorten a pod's grace to zero.
-            if res_id == id::PODS && how.grace == Some(0) && how.write == Write::Commit {
+            // Deleting again changes nothing but may shorten a pod's grace to zero (finalizers
+            // still hold it).
+            if res_id == id::PODS
+                && how.grace == Some(0)
+                && how.write == Write::Commit
+                && !has_finalizers(&value)
+            {
                 return Ok((
                     self.force_remove(res_id, namespace, name)
                         .unwrap_or(old_obj),

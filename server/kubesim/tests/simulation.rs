@@ -1012,12 +1012,67 @@ async fn deletes_propagate_to_dependents_and_pods_and_namespaces_pass_through_te
     })
     .await;
 
-    // A pod deleted with gracePeriodSeconds=0 goes at once.
+    // A pod deleted with gracePeriodSeconds=0 goes at once; so does a terminating one deleted
+    // again with it (kubectl delete --force), unless a finalizer holds it.
     let now = DeleteParams {
         grace_period_seconds: Some(0),
         ..DeleteParams::default()
     };
     deleted_at_once(&pods, &kept[0], &now).await;
+    let held: Pod = serde_json::from_value(
+        json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}, "spec": {
+        "containers": [{"name": "c", "image": "busybox:1.36",
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}),
+    )
+    .expect("pod");
+    pods.create(&PostParams::default(), &held)
+        .await
+        .expect("created");
+    let lone: Pod = serde_json::from_value(json!({"metadata": {"name": "lone"}, "spec": {
+        "containers": [{"name": "c", "image": "busybox:1.36",
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}))
+    .expect("pod");
+    pods.create(&PostParams::default(), &lone)
+        .await
+        .expect("created");
+    for name in ["lone", "held"] {
+        eventually(30, &format!("{name} is scheduled"), || {
+            let pods = pods.clone();
+            async move {
+                let p = pods.get(name).await.ok()?;
+                p.spec?.node_name.map(|_| ())
+            }
+        })
+        .await;
+    }
+    sim.set_speed(0.001);
+    let graceful = pods
+        .delete("lone", &DeleteParams::default())
+        .await
+        .expect("deleted")
+        .left()
+        .expect("still there, terminating");
+    assert_eq!(graceful.metadata.deletion_grace_period_seconds, Some(30));
+    deleted_at_once(&pods, "lone", &now).await;
+    pods.delete("held", &DeleteParams::default())
+        .await
+        .expect("deleted");
+    pods.delete("held", &now).await.expect("deleted again");
+    let still = pods.get("held").await.expect("the finalizer holds it");
+    assert!(still.metadata.deletion_timestamp.is_some());
+    sim.set_speed(100.0);
+    pods.patch(
+        "held",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .expect("released");
+    eventually(30, "held gone once released", || {
+        let pods = pods.clone();
+        async move { pods.get_opt("held").await.ok()?.is_none().then_some(()) }
+    })
+    .await;
 
     // A bad policy changes nothing.
     let req = http::Request::builder()
