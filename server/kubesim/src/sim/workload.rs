@@ -212,6 +212,24 @@ fn runs_on(template: &Value, node: &Obj) -> bool {
         && selector_ok(template, &node["metadata"]["labels"])
 }
 
+/// The pods `owner` (a `kind`) controls that are not being deleted, and how many of them run.
+fn owned_pods<'a>(pods: &'a [Arc<Obj>], owner: &Obj, kind: &str) -> (Vec<&'a Arc<Obj>>, usize) {
+    let mine: Vec<&Arc<Obj>> = pods
+        .iter()
+        .filter(|p| {
+            p.namespace == owner.namespace
+                && p.field("x.ownerKind") == kind
+                && p.field("x.owner") == &*owner.name
+                && !p.deleting
+        })
+        .collect();
+    let running = mine
+        .iter()
+        .filter(|p| p.field("status.phase") == "Running")
+        .count();
+    (mine, running)
+}
+
 /// DaemonSet status: how many nodes want a pod, have one, and have a running one.
 fn daemon_set_status(store: &Store) {
     let pods = store.all(id::PODS);
@@ -220,19 +238,7 @@ fn daemon_set_status(store: &Store) {
         let v = ds.value();
         let template = &v["spec"]["template"];
         let desired = nodes.iter().filter(|n| runs_on(template, n)).count();
-        let mine: Vec<&Arc<Obj>> = pods
-            .iter()
-            .filter(|p| {
-                p.namespace == ds.namespace
-                    && p.field("x.ownerKind") == "DaemonSet"
-                    && p.field("x.owner") == &*ds.name
-                    && !p.deleting
-            })
-            .collect();
-        let ready = mine
-            .iter()
-            .filter(|p| p.field("status.phase") == "Running")
-            .count();
+        let (mine, ready) = owned_pods(&pods, &ds, "DaemonSet");
         let status = json!({"observedGeneration": v["metadata"]["generation"], "desiredNumberScheduled": desired,
             "currentNumberScheduled": mine.len(), "numberMisscheduled": 0, "numberReady": ready,
             "updatedNumberScheduled": mine.len(), "numberAvailable": ready});
@@ -555,19 +561,7 @@ fn leak_restarts(shared: &Shared, store: &Store) {
 fn deployment_status(store: &Store) {
     let pods = store.all(id::PODS);
     for d in store.all(id::DEPLOYMENTS) {
-        let mine: Vec<&Arc<Obj>> = pods
-            .iter()
-            .filter(|p| {
-                p.namespace == d.namespace
-                    && p.field("x.owner") == &*d.name
-                    && p.field("x.ownerKind") == "Deployment"
-                    && !p.deleting
-            })
-            .collect();
-        let ready = mine
-            .iter()
-            .filter(|p| p.field("status.phase") == "Running")
-            .count();
+        let (mine, ready) = owned_pods(&pods, &d, "Deployment");
         let v = d.value();
         let want = v["spec"]["replicas"].as_i64().unwrap_or(1);
         let available = ready as i64 >= want;
