@@ -176,7 +176,7 @@ impl Shared {
 }
 
 /// Equal, in time that depends on the lengths only: tokens are the only credential.
-pub fn same_secret(given: &str, token: &str) -> bool {
+fn same_secret(given: &str, token: &str) -> bool {
     given.len() == token.len()
         && given
             .bytes()

@@ -835,6 +835,16 @@ async fn scale_subresources_read_and_write_replicas() {
             .unwrap_err(),
     );
     assert_eq!((code, reason.as_str()), (422, "Invalid"));
+    let mut renamed = stale.clone();
+    renamed.spec.get_or_insert_default().replicas = Some(4);
+    renamed.metadata.name = Some("other".into());
+    let (code, reason, _) = api_error(
+        deployments
+            .replace_scale("web", &PostParams::default(), &renamed)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((code, reason.as_str()), (400, "BadRequest"));
     stale.spec.get_or_insert_default().replicas = Some(5);
     stale.metadata.resource_version = Some("1".into());
     let (code, reason, _) = api_error(

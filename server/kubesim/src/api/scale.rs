@@ -99,6 +99,15 @@ impl Call<'_> {
                 "the body of a scale request must be an autoscaling/v1 Scale".into(),
             ));
         }
+        // As for any update: the body names the object of the URL, or nothing.
+        if let Some(n) = wanted["metadata"]["name"].as_str()
+            && n != name
+        {
+            return Err(ApiError::BadRequest(format!(
+                "the name of the object ({}) does not match the name on the URL ({name})",
+                n.chars().take(64).collect::<String>()
+            )));
+        }
         let replicas = match &wanted["spec"]["replicas"] {
             Value::Null => 0,
             n => n.as_i64().ok_or_else(|| {
