@@ -26,7 +26,7 @@ pub fn admit(
     }
     match res_id {
         id::CLUSTERS => cluster(store, new, old, &mut causes),
-        id::DEPLOYMENTS => {
+        id::DEPLOYMENTS | id::REPLICA_SETS => {
             nonnegative(&new["spec"]["replicas"], "spec.replicas", &mut causes);
             pod_controller(new, &mut causes);
         }

@@ -15,6 +15,7 @@ pub fn apply(res_id: usize, v: &mut Value) {
         id::PODS => pod_spec(&mut v["spec"]),
         id::DEPLOYMENTS => deployment(v),
         id::DAEMON_SETS => daemon_set(v),
+        id::REPLICA_SETS => replica_set(v),
         _ => {}
     }
 }
@@ -31,6 +32,7 @@ pub fn has_generation(res_id: usize) -> bool {
             | id::PDBS
             | id::DEPLOYMENTS
             | id::DAEMON_SETS
+            | id::REPLICA_SETS
     )
 }
 
@@ -92,6 +94,17 @@ fn deployment(v: &mut Value) {
             set(&mut strategy["rollingUpdate"], "maxSurge", json!("25%"));
         }
     }
+    if object(spec, "template") && object(&mut spec["template"], "spec") {
+        pod_spec(&mut spec["template"]["spec"]);
+    }
+}
+
+fn replica_set(v: &mut Value) {
+    if !object(v, "spec") {
+        return;
+    }
+    set(&mut v["spec"], "replicas", json!(1));
+    let spec = &mut v["spec"];
     if object(spec, "template") && object(&mut spec["template"], "spec") {
         pod_spec(&mut spec["template"]["spec"]);
     }

@@ -101,7 +101,7 @@ fn entry(r: &Resource) -> Value {
         e["categories"] = json!(["cluster-api"]);
     }
     // `kubectl get all` lists the kinds in the "all" category (workloads, not configuration).
-    if matches!(r.kind, "Pod" | "Deployment" | "DaemonSet") && !r.computed {
+    if matches!(r.kind, "Pod" | "Deployment" | "DaemonSet" | "ReplicaSet") && !r.computed {
         e["categories"] = json!(["all"]);
     }
     e

@@ -9,6 +9,8 @@ pub enum PatchType {
     Merge,
     Json,
     Strategic,
+    /// Server-side apply: the body is the caller's whole intent (merged with ownership in `managed`).
+    Apply,
 }
 
 impl PatchType {
@@ -18,13 +20,11 @@ impl PatchType {
             "application/merge-patch+json" => Ok(PatchType::Merge),
             "application/json-patch+json" => Ok(PatchType::Json),
             "application/strategic-merge-patch+json" => Ok(PatchType::Strategic),
-            "application/apply-patch+yaml" => Err(ApiError::UnsupportedMediaType(
-                "server-side apply is not supported by kubesim; use a merge patch".into(),
-            )),
+            "application/apply-patch+yaml" => Ok(PatchType::Apply),
             other => Err(ApiError::UnsupportedMediaType(format!(
                 "the body of the request was in an unknown format - accepted media types include: \
                  application/json-patch+json, application/merge-patch+json, \
-                 application/strategic-merge-patch+json (got \"{other}\")"
+                 application/strategic-merge-patch+json, application/apply-patch+yaml (got \"{other}\")"
             ))),
         }
     }
@@ -38,7 +38,8 @@ pub fn apply(
     strategic_lists: bool,
 ) -> Result<(), ApiError> {
     match kind {
-        PatchType::Merge => {
+        // A Scale applied is its one field set: merging it is the same.
+        PatchType::Merge | PatchType::Apply => {
             merge(target, patch, false);
             Ok(())
         }

@@ -1,7 +1,7 @@
 //! The kinds kubesim serves: one table drives discovery, routing, validation and printing.
 
 /// Which API a kind lives on: the management cluster or every workload cluster.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Plane {
     Management,
     Workload,
@@ -103,6 +103,7 @@ pub static RESOURCES: &[Resource] = &[
     resource!(Management, "coordination.k8s.io", "v1", "Lease", "leases", "lease", namespaced: true, short: [], status: false, computed: false),
     resource!(Workload, "coordination.k8s.io", "v1", "Lease", "leases", "lease", namespaced: true, short: [], status: false, computed: false),
     resource!(Workload, "apps", "v1", "DaemonSet", "daemonsets", "daemonset", namespaced: true, short: ["ds"], status: true, computed: false),
+    resource!(Workload, "apps", "v1", "ReplicaSet", "replicasets", "replicaset", namespaced: true, short: ["rs"], status: true, computed: false),
 ];
 
 /// Resource ids, for code that names a kind directly.
@@ -128,6 +129,7 @@ pub mod id {
     pub const M_LEASES: usize = 18;
     pub const W_LEASES: usize = 19;
     pub const DAEMON_SETS: usize = 20;
+    pub const REPLICA_SETS: usize = 21;
 }
 
 pub fn get(id: usize) -> &'static Resource {

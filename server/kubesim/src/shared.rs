@@ -23,6 +23,8 @@ pub struct Shared {
     pub ca_pem: String,
     pub faults: Faults,
     pub schemas: Schemas,
+    /// OpenAPI documents, built on first request.
+    pub openapi: crate::openapi::Cache,
     pub clock: Clock,
     pub seed: u64,
     pub history: usize,
@@ -70,6 +72,7 @@ impl Shared {
             ca_pem,
             faults: Faults::default(),
             schemas,
+            openapi: crate::openapi::Cache::default(),
             clock: Clock::new(speed),
             seed,
             history,

@@ -202,6 +202,7 @@ fn owns_objects(res_id: usize) -> bool {
     matches!(
         res_id,
         id::DEPLOYMENTS
+            | id::REPLICA_SETS
             | id::DAEMON_SETS
             | id::CLUSTERS
             | id::CLUSTER_CLASSES
@@ -556,6 +557,10 @@ impl Store {
             UpdateMode::Status => {
                 let mut next = old.clone();
                 next["status"] = value["status"].take();
+                // Field ownership of the status write (`managed`) comes with it.
+                if let Some(owners) = value["metadata"].get_mut("managedFields") {
+                    next["metadata"]["managedFields"] = owners.take();
+                }
                 next
             }
             UpdateMode::Main => {
@@ -759,7 +764,7 @@ impl Store {
         if !held {
             let obj = self.remove_now(res_id, key, value);
             if how.propagation == Propagation::Background {
-                self.delete_dependents(&uid, how.write);
+                self.delete_dependents(&uid, how.write, Propagation::Background);
             }
             return Ok((obj, true));
         }
@@ -782,7 +787,7 @@ impl Store {
             }
         }
         if how.propagation == Propagation::Foreground {
-            self.delete_dependents(&uid, how.write);
+            self.delete_dependents(&uid, how.write, Propagation::Foreground);
             if self.dependents(&uid).is_empty() {
                 let next = remove_finalizer(value, FOREGROUND);
                 let gone = !has_finalizers(&next);
@@ -821,12 +826,18 @@ impl Store {
     }
 
     /// The garbage collector's cascade: dependents of a deleted owner are deleted in the background.
-    fn delete_dependents(&self, uid: &str, write: Write) {
+    /// A foreground deletion deletes its dependents in the foreground too, so that a
+    /// Deployment waits for its ReplicaSets, which wait for their pods.
+    fn delete_dependents(&self, uid: &str, write: Write, propagation: Propagation) {
         if uid.is_empty() {
             return;
         }
         for (res_id, ns, name) in self.dependents(uid) {
-            let _ = self.delete_with(res_id, &ns, &name, Deletion::now(write));
+            let how = Deletion {
+                propagation,
+                ..Deletion::now(write)
+            };
+            let _ = self.delete_with(res_id, &ns, &name, how);
         }
     }
 

@@ -251,6 +251,13 @@ fn columns(resource: usize) -> Vec<Column> {
             }),
             age_col,
         ],
+        id::REPLICA_SETS => vec![
+            name,
+            ("Desired", "integer", |v| n(&v["spec"]["replicas"])),
+            ("Current", "integer", |v| n(&v["status"]["replicas"])),
+            ("Ready", "integer", |v| n(&v["status"]["readyReplicas"])),
+            age_col,
+        ],
         id::DAEMON_SETS => vec![
             name,
             ("Desired", "integer", |v| {
@@ -330,7 +337,7 @@ fn wide(resource: usize) -> Vec<Column> {
                 s(&v["status"]["nodeInfo"]["containerRuntimeVersion"])
             }),
         ],
-        id::DEPLOYMENTS => vec![
+        id::DEPLOYMENTS | id::REPLICA_SETS => vec![
             ("Containers", "string", |v| pod_template(v, "name")),
             ("Images", "string", |v| pod_template(v, "image")),
             ("Selector", "string", |v| {

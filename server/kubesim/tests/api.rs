@@ -1086,3 +1086,185 @@ async fn streaming_lists_send_the_state_then_a_bookmark_that_ends_it() {
     }
     sim.stop().await;
 }
+
+/// The `managedFields` entry of one manager, as `(operation, fieldsV1)`.
+fn owner(obj: &Value, manager: &str) -> Option<(String, Value)> {
+    obj["metadata"]["managedFields"]
+        .as_array()?
+        .iter()
+        .find(|e| e["manager"] == manager)
+        .map(|e| {
+            (
+                e["operation"].as_str().unwrap_or_default().to_string(),
+                e["fieldsV1"].clone(),
+            )
+        })
+}
+
+#[tokio::test]
+async fn server_side_apply_keeps_owners_refuses_conflicts_and_removes_what_is_no_longer_applied() {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    namespace(&client, "ssa").await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "ssa");
+    let get =
+        || async { serde_json::to_value(maps.get("settings").await.expect("get")).expect("json") };
+    let config = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "settings", "labels": {"team": "a"}},
+        "data": {"a": "1", "b": "2"}});
+    let ci = PatchParams::apply("ci");
+
+    // Applying creates, and the applier owns exactly what it sent.
+    maps.patch("settings", &ci, &Patch::Apply(&config))
+        .await
+        .expect("created by apply");
+    let live = get().await;
+    assert_eq!(
+        owner(&live, "ci"),
+        Some((
+            "Apply".into(),
+            json!({"f:data": {"f:a": {}, "f:b": {}}, "f:metadata": {"f:labels": {"f:team": {}}}})
+        ))
+    );
+
+    // An ordinary patch by another manager takes the field it changed.
+    let operator = PatchParams {
+        field_manager: Some("operator".into()),
+        ..PatchParams::default()
+    };
+    maps.patch(
+        "settings",
+        &operator,
+        &Patch::Merge(json!({"data": {"a": "changed"}})),
+    )
+    .await
+    .expect("merge patch");
+    let live = get().await;
+    assert_eq!(
+        owner(&live, "operator"),
+        Some(("Update".into(), json!({"f:data": {"f:a": {}}})))
+    );
+    assert_eq!(
+        owner(&live, "ci").map(|o| o.1),
+        Some(json!({"f:data": {"f:b": {}}, "f:metadata": {"f:labels": {"f:team": {}}}}))
+    );
+
+    // Applying the old value again conflicts, naming the other manager; nothing changes.
+    let (code, reason, message) = api_error(
+        maps.patch("settings", &ci, &Patch::Apply(&config))
+            .await
+            .expect_err("a conflict"),
+    );
+    assert_eq!((code, reason.as_str()), (409, "Conflict"));
+    assert_eq!(
+        message,
+        "Apply failed with 1 conflict: conflict with \"operator\" using v1: .data.a"
+    );
+    assert_eq!(get().await["data"]["a"], "changed");
+
+    // A dry run of a forced apply answers the outcome and stores nothing.
+    let mut dry = PatchParams::apply("ci").force();
+    dry.dry_run = true;
+    let preview = maps
+        .patch("settings", &dry, &Patch::Apply(&config))
+        .await
+        .expect("dry run");
+    assert_eq!(
+        preview
+            .data
+            .as_ref()
+            .and_then(|d| d.get("a"))
+            .map(String::as_str),
+        Some("1")
+    );
+    assert_eq!(get().await["data"]["a"], "changed");
+
+    // Forced, with `b` and the label no longer applied: the field is taken, the rest removed.
+    let smaller = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "settings"}, "data": {"a": "1"}});
+    maps.patch(
+        "settings",
+        &PatchParams::apply("ci").force(),
+        &Patch::Apply(&smaller),
+    )
+    .await
+    .expect("forced apply");
+    let live = get().await;
+    assert_eq!(live["data"], json!({"a": "1"}));
+    assert_eq!(live["metadata"]["labels"], Value::Null);
+    assert_eq!(owner(&live, "operator"), None);
+    assert_eq!(
+        owner(&live, "ci"),
+        Some(("Apply".into(), json!({"f:data": {"f:a": {}}})))
+    );
+
+    // Bad apply requests: the real server's codes, and nothing stored.
+    let path = "/api/v1/namespaces/ssa/configmaps/other?fieldManager=ci";
+    let yaml = "application/apply-patch+yaml";
+    let cm = |extra: Value| {
+        let mut v = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "other"}});
+        if let (Some(m), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            m.extend(e.clone());
+        }
+        serde_json::to_vec(&v).expect("json")
+    };
+    let cases: Vec<(&str, &str, Vec<u8>, &str, u16)> = vec![
+        ("not an object", path, b"[1, 2]".to_vec(), yaml, 400),
+        ("not YAML", path, b"kind: [".to_vec(), yaml, 400),
+        (
+            "no field manager",
+            "/api/v1/namespaces/ssa/configmaps/other",
+            cm(json!({})),
+            yaml,
+            422,
+        ),
+        (
+            "another version",
+            path,
+            cm(json!({"apiVersion": "v2"})),
+            yaml,
+            400,
+        ),
+        (
+            "managed fields sent",
+            path,
+            cm(json!({"metadata": {"name": "other", "managedFields": []}})),
+            yaml,
+            400,
+        ),
+        (
+            "another name",
+            path,
+            cm(json!({"metadata": {"name": "else"}})),
+            yaml,
+            400,
+        ),
+        (
+            "force on a merge patch",
+            "/api/v1/namespaces/ssa/configmaps/settings?force=true",
+            b"{}".to_vec(),
+            "application/merge-patch+json",
+            422,
+        ),
+    ];
+    for (what, p, body, ct, want) in cases {
+        match raw(&client, "PATCH", p, ct, body).await {
+            Err((code, reason)) => assert_eq!(code, want, "{what}: {reason}"),
+            Ok(v) => panic!("{what} was accepted: {v}"),
+        }
+    }
+    assert!(maps.get_opt("other").await.expect("get").is_none());
+
+    // YAML is what the content type says: an apply written as YAML works too.
+    let body =
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\ndata:\n  x: y\n".to_vec();
+    raw(&client, "PATCH", path, yaml, body)
+        .await
+        .expect("YAML apply");
+    assert_eq!(
+        serde_json::to_value(maps.get("other").await.expect("get")).expect("json")["data"],
+        json!({"x": "y"})
+    );
+    sim.stop().await;
+}

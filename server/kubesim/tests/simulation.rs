@@ -614,7 +614,7 @@ async fn clusters_serve_configmaps_secrets_leases_and_the_all_category() {
         .map(|r| r.kind)
         .collect();
     all.sort();
-    assert_eq!(all, ["DaemonSet", "Deployment", "Pod"]);
+    assert_eq!(all, ["DaemonSet", "Deployment", "Pod", "ReplicaSet"]);
 
     // kube-proxy is a DaemonSet: one pod per node, owned by it, counted in its status.
     use k8s_openapi::api::apps::v1::DaemonSet;
@@ -919,7 +919,7 @@ async fn what_the_simulation_writes_declares_only_fields_kubernetes_knows() {
 
 #[tokio::test]
 async fn deletes_propagate_to_dependents_and_pods_and_namespaces_pass_through_terminating() {
-    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
     use k8s_openapi::api::core::v1::Namespace;
     use kube::api::PropagationPolicy;
     let sim = fast_sim().await;
@@ -964,7 +964,7 @@ async fn deletes_propagate_to_dependents_and_pods_and_namespaces_pass_through_te
             .expect("created");
     }
 
-    // Orphan: the Deployment goes, its pods stay, no longer owned.
+    // Orphan: the Deployment goes, its ReplicaSet stays, no longer owned, and keeps its pods.
     let kept = running("keep").await;
     let orphan = DeleteParams {
         propagation_policy: Some(PropagationPolicy::Orphan),
@@ -972,9 +972,26 @@ async fn deletes_propagate_to_dependents_and_pods_and_namespaces_pass_through_te
     };
     deployments.delete("keep", &orphan).await.expect("deleted");
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let sets: Api<ReplicaSet> = Api::namespaced(w.clone(), "default");
+    let kept_sets = sets
+        .list(&ListParams::default().labels("app=keep"))
+        .await
+        .expect("replica sets")
+        .items;
+    assert_eq!(kept_sets.len(), 1);
+    assert!(kept_sets[0].metadata.owner_references.is_none());
+    let set_name = kept_sets[0].metadata.name.clone().expect("named");
     for name in &kept {
         let p = pods.get(name).await.expect("an orphan stays");
-        assert!(p.metadata.owner_references.is_none(), "{name} still owned");
+        let owners = p.metadata.owner_references.clone().unwrap_or_default();
+        assert_eq!(
+            owners
+                .iter()
+                .map(|o| (o.kind.as_str(), o.name.as_str()))
+                .collect::<Vec<_>>(),
+            vec![("ReplicaSet", set_name.as_str())],
+            "{name}"
+        );
         assert!(p.metadata.deletion_timestamp.is_none());
     }
 

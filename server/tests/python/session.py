@@ -67,6 +67,17 @@ stored = core_w.read_namespaced_config_map("settings", "py")
 check("the unknown field was dropped", stored.data, {"mode": "fast"})
 core_w.patch_namespaced_config_map("settings", "py", {"data": {"mode": "slow"}})
 check("merge patch", core_w.read_namespaced_config_map("settings", "py").data["mode"], "slow")
+# Server-side apply: the applier owns what it sent; another writer's change to it is a conflict.
+intent = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"k": "1"}}
+applied = maps.server_side_apply(body=intent, namespace="py", field_manager="py-apply").to_dict()
+check("server-side apply created", applied["data"], {"k": "1"})
+check("apply owner", [(e["manager"], e["operation"]) for e in applied["metadata"]["managedFields"]],
+      [("py-apply", "Apply")])
+core_w.patch_namespaced_config_map("applied", "py", {"data": {"k": "2"}})
+refused("an apply over another writer's field",
+        lambda: maps.server_side_apply(body=intent, namespace="py", field_manager="py-apply"), 409, "Conflict")
+maps.server_side_apply(body=intent, namespace="py", field_manager="py-apply", force_conflicts=True)
+check("forced apply", core_w.read_namespaced_config_map("applied", "py").data, {"k": "1"})
 refused("a stale update conflicts", lambda: core_w.replace_namespaced_config_map(
     "settings", "py", dict(cm, metadata={"name": "settings", "resourceVersion": "1"})), 409, "Conflict")
 
@@ -121,10 +132,14 @@ client.PolicyV1Api(work).delete_namespaced_pod_disruption_budget("web", "py")
 core_w.create_namespaced_pod_eviction(running[0], "py", eviction)
 check("evicted pod terminating", core_w.read_namespaced_pod(running[0], "py").metadata.deletion_timestamp is not None, True)
 
-# Deleting with Orphan keeps the pods; the namespace takes them with it.
+# Deleting with Orphan keeps the ReplicaSet and its pods; the namespace takes them with it.
 apps_w.delete_namespaced_deployment("web", "py", propagation_policy="Orphan")
 refused("the Deployment is gone", lambda: apps_w.read_namespaced_deployment("web", "py"), 404)
-check("orphans stay", core_w.read_namespaced_pod(running[1], "py").metadata.owner_references, None)
+# The ReplicaSet is orphaned (no owner) and keeps its pods.
+owners = core_w.read_namespaced_pod(running[1], "py").metadata.owner_references
+check("orphans stay with their ReplicaSet", [o.kind for o in owners], ["ReplicaSet"])
+orphaned = apps_w.read_namespaced_replica_set(owners[0].name, "py")
+check("the ReplicaSet lost its owner", orphaned.metadata.owner_references, None)
 core_w.delete_namespace("py")
 refused("the namespace is gone", lambda: core_w.read_namespace("py"), 404)
 

@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 
 use crate::discovery;
 use crate::faults::FaultRequest;
+use crate::openapi;
 use crate::proto_body;
 use crate::resources::{self};
 use crate::shared::{Caller, MANAGEMENT_VERSION, Shared};
@@ -201,8 +202,9 @@ async fn serve(shared: Arc<Shared>, req: Request) -> Result<Response, ApiError> 
     };
     match rest {
         ["version"] => Ok(value_response(StatusCode::OK, &version_doc(&version))),
-        ["openapi", "v2"] => {
-            // An empty protobuf document: clients fall back to no client-side schema validation.
+        ["openapi", "v2"] if !accepts_json(&parts.headers) => {
+            // kubectl before 1.27 asks for protobuf only: an empty document (kubesim writes its
+            // documents as JSON) leaves it without client-side schemas instead of failing.
             let mut r = (StatusCode::OK, Body::empty()).into_response();
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -211,6 +213,33 @@ async fn serve(shared: Arc<Shared>, req: Request) -> Result<Response, ApiError> 
                 ),
             );
             Ok(r)
+        }
+        ["openapi", "v2"] => openapi::document(
+            &shared.openapi,
+            &shared.schemas,
+            store.plane,
+            openapi::Style::V2,
+            None,
+        )
+        .map(|doc| json_response(StatusCode::OK, doc))
+        .ok_or(ApiError::NoRoute),
+        ["openapi", "v3"] => Ok(value_response(
+            StatusCode::OK,
+            &openapi::index(&shared.openapi, &shared.schemas, store.plane),
+        )),
+        ["openapi", "v3", gv @ ..] => {
+            if !accepts_json(&parts.headers) {
+                return Err(ApiError::NotAcceptable);
+            }
+            openapi::document(
+                &shared.openapi,
+                &shared.schemas,
+                store.plane,
+                openapi::Style::V3,
+                Some(&gv.join("/")),
+            )
+            .map(|doc| json_response(StatusCode::OK, doc))
+            .ok_or(ApiError::NoRoute)
         }
         ["api"] => Ok(value_response(StatusCode::OK, &discovery::core_versions())),
         ["apis"] => Ok(value_response(

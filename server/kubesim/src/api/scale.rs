@@ -9,6 +9,7 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::admission;
+use crate::managed::{self, Manager};
 use crate::patch;
 use crate::resources::{self, id};
 use crate::status::ApiError;
@@ -19,7 +20,10 @@ use super::{decode, read_body, value_response};
 
 /// Whether `resource` has a scale subresource.
 pub fn scalable(resource: usize) -> bool {
-    matches!(resource, id::DEPLOYMENTS | id::MACHINE_DEPLOYMENTS)
+    matches!(
+        resource,
+        id::DEPLOYMENTS | id::REPLICA_SETS | id::MACHINE_DEPLOYMENTS
+    )
 }
 
 /// The label selector of the pods (or Machines) the object counts, as a string.
@@ -143,6 +147,19 @@ impl Call<'_> {
             &next,
             Some(&current),
         )?;
+        let options = if *method == Method::PUT {
+            "UpdateOptions"
+        } else {
+            "PatchOptions"
+        };
+        let manager = self.manager(options, false)?;
+        let api_version = r.api_version();
+        let who = Manager {
+            name: &manager,
+            subresource: Some("scale"),
+            api_version: &api_version,
+        };
+        managed::record_update(Some(&current), &mut next, &who, r.status);
         let obj = self
             .store
             .update_as(resource, ns, name, next, UpdateMode::Main, write)?;

@@ -12,6 +12,7 @@ use crate::discovery;
 use crate::fields;
 use crate::index;
 use crate::kubeconfig::base64;
+use crate::managed::{self, Manager};
 use crate::patch::{self, PatchType};
 use crate::resources::{self, id};
 use crate::selector::{FieldSelector, LabelSelector};
@@ -421,9 +422,60 @@ impl Call<'_> {
             .unwrap_or("");
         let kind = PatchType::from_content_type(ct)?;
         let bytes = read_body(body).await?;
-        let patch_body: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::BadRequest(format!("the patch is not valid JSON: {e}")))?;
+        let patch_body: Value = if kind == PatchType::Apply {
+            apply_config(&bytes)?
+        } else {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::BadRequest(format!("the patch is not valid JSON: {e}")))?
+        };
         Ok((kind, patch_body))
+    }
+
+    /// The field manager a write is recorded under: `fieldManager`, else the User-Agent's
+    /// program name, as kube-apiserver derives it. An apply must name one.
+    pub(super) fn manager(&self, options: &str, apply: bool) -> Result<String, ApiError> {
+        let invalid = |message: String| {
+            ApiError::invalid(
+                "meta.k8s.io",
+                options,
+                "",
+                vec![Cause::new("fieldManager", message)],
+            )
+        };
+        match self.query.get("fieldManager").filter(|m| !m.is_empty()) {
+            Some(m) if m.chars().count() > 128 => Err(invalid(format!(
+                "Invalid value: {:?}: must be less than 128 characters",
+                m.chars().take(64).collect::<String>()
+            ))),
+            Some(m) if m.chars().any(char::is_control) => Err(invalid(format!(
+                "Invalid value: {:?}: must only contain printable characters",
+                m.chars().take(64).collect::<String>()
+            ))),
+            Some(m) => Ok(m.clone()),
+            None if apply => Err(invalid(
+                "Required value: is required for apply patch".into(),
+            )),
+            None => {
+                let agent = self
+                    .headers
+                    .get(header::USER_AGENT)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("");
+                let program: String = agent
+                    .split('/')
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(128)
+                    .collect();
+                Ok(if program.is_empty() {
+                    "unknown".into()
+                } else {
+                    program
+                })
+            }
+        }
     }
 
     /// Drops fields the kind does not declare, as `fieldValidation` asks: the warnings to send,
@@ -596,6 +648,14 @@ impl Call<'_> {
         }
         let warnings = self.unknown_fields(resource, &mut v)?;
         admission::admit(self.store, &self.shared.schemas, resource, &v, None)?;
+        let manager = self.manager("CreateOptions", false)?;
+        let api_version = r.api_version();
+        let who = Manager {
+            name: &manager,
+            subresource: None,
+            api_version: &api_version,
+        };
+        managed::record_update(None, &mut v, &who, r.status);
         let obj = self.store.create_as(resource, v, write)?;
         Ok(with_warnings(
             json_response(StatusCode::CREATED, obj.json.clone()),
@@ -652,6 +712,14 @@ impl Call<'_> {
             &candidate,
             Some(&old),
         )?;
+        let manager = self.manager("UpdateOptions", false)?;
+        let api_version = r.api_version();
+        let who = Manager {
+            name: &manager,
+            subresource: sub,
+            api_version: &api_version,
+        };
+        managed::record_update(Some(&old), &mut v, &who, r.status);
         let obj = self.store.update_as(resource, ns, name, v, mode, write)?;
         Ok(with_warnings(
             json_response(StatusCode::OK, obj.json.clone()),
@@ -670,6 +738,27 @@ impl Call<'_> {
     ) -> Result<Response, ApiError> {
         let r = resources::get(resource);
         let (kind, patch_body) = self.patch_body(body).await?;
+        if kind == PatchType::Apply {
+            return self.apply(resource, ns, name, sub, patch_body, write);
+        }
+        if self.query.contains_key("force") {
+            return Err(ApiError::invalid(
+                "meta.k8s.io",
+                "PatchOptions",
+                "",
+                vec![Cause::new(
+                    "force",
+                    "Forbidden: may not be specified for non-apply patch",
+                )],
+            ));
+        }
+        let manager = self.manager("PatchOptions", false)?;
+        let api_version = r.api_version();
+        let who = Manager {
+            name: &manager,
+            subresource: sub,
+            api_version: &api_version,
+        };
         if kind != PatchType::Json && !patch_body.is_object() {
             return Err(ApiError::BadRequest(
                 "a merge patch must be a JSON object".into(),
@@ -713,6 +802,7 @@ impl Call<'_> {
                 &candidate,
                 Some(&old),
             )?;
+            managed::record_update(Some(&old), &mut v, &who, r.status);
             match self.store.update_as(resource, ns, name, v, mode, write) {
                 Ok(obj) => {
                     return Ok(with_warnings(
@@ -724,13 +814,167 @@ impl Call<'_> {
                 Err(e) => return Err(e),
             }
         }
-        Err(ApiError::Conflict {
-            group: r.group.into(),
-            resource: r.plural.into(),
-            name: name.into(),
-            message: "the object kept changing while the patch was applied; try again".into(),
-        })
+        Err(kept_changing(r, name))
     }
+
+    /// Server-side apply (`application/apply-patch+yaml`): creates the object when it is missing,
+    /// else merges the configuration under the field ownership rules; 409 names the managers whose
+    /// fields it would take, unless `force`.
+    fn apply(
+        &self,
+        resource: usize,
+        ns: &str,
+        name: &str,
+        sub: Option<&str>,
+        mut config: Value,
+        write: Write,
+    ) -> Result<Response, ApiError> {
+        let r = resources::get(resource);
+        let manager = self.manager("PatchOptions", true)?;
+        let force = match self.query.get("force").map(String::as_str) {
+            None | Some("" | "false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "force must be true or false, got {:?}",
+                    other.chars().take(32).collect::<String>()
+                )));
+            }
+        };
+        let api_version = r.api_version();
+        let sent_version = config["apiVersion"].as_str().unwrap_or_default();
+        if sent_version != api_version {
+            return Err(ApiError::BadRequest(format!(
+                "Incorrect version specified in apply patch. Specified patch version: {}, expected: {api_version}",
+                sent_version.chars().take(64).collect::<String>()
+            )));
+        }
+        if config["kind"].as_str().is_none() {
+            return Err(ApiError::BadRequest(
+                "Object 'Kind' is missing in the apply patch".into(),
+            ));
+        }
+        self.check_kind(resource, &config)?;
+        if !config["metadata"].is_object() {
+            config["metadata"] = json!({});
+        }
+        if config["metadata"].get("managedFields").is_some() {
+            return Err(ApiError::BadRequest(
+                "metadata.managedFields must be nil".into(),
+            ));
+        }
+        match config["metadata"]["name"].as_str() {
+            Some(n) if n != name => {
+                return Err(ApiError::BadRequest(format!(
+                    "the name of the object ({}) does not match the name on the URL ({name})",
+                    n.chars().take(64).collect::<String>()
+                )));
+            }
+            _ => config["metadata"]["name"] = json!(name),
+        }
+        if r.namespaced {
+            match config["metadata"]["namespace"].as_str() {
+                Some(n) if !n.is_empty() && n != ns => {
+                    return Err(ApiError::BadRequest(format!(
+                        "the namespace of the provided object ({}) does not match the namespace sent on the request ({ns})",
+                        n.chars().take(64).collect::<String>()
+                    )));
+                }
+                _ => config["metadata"]["namespace"] = json!(ns),
+            }
+        }
+        if matches!(resource, id::M_SECRETS | id::W_SECRETS) {
+            string_data(&mut config);
+        }
+        if resource == id::CLUSTERS && self.scope.is_some() {
+            return Err(ApiError::NoRoute);
+        }
+        let who = Manager {
+            name: &manager,
+            subresource: sub,
+            api_version: &api_version,
+        };
+        let mode = if sub == Some("status") {
+            UpdateMode::Status
+        } else {
+            UpdateMode::Main
+        };
+        let sets_rv = config.pointer("/metadata/resourceVersion").is_some();
+        for _ in 0..5 {
+            let Some(live) = self.store.get(resource, ns, name) else {
+                if sub.is_some() {
+                    return Err(ApiError::not_found(r.group, r.plural, name));
+                }
+                let mut v = managed::apply(None, &config, &who, force, r.status)
+                    .map_err(managed::conflict_error)?;
+                let warnings = self.unknown_fields(resource, &mut v)?;
+                admission::admit(self.store, &self.shared.schemas, resource, &v, None)?;
+                match self.store.create_as(resource, v, write) {
+                    Ok(obj) => {
+                        return Ok(with_warnings(
+                            json_response(StatusCode::CREATED, obj.json.clone()),
+                            &warnings,
+                        ));
+                    }
+                    // Created meanwhile by someone else: apply onto theirs.
+                    Err(ApiError::AlreadyExists { .. }) => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            let old = live.value();
+            let mut v = managed::apply(Some(&old), &config, &who, force, r.status)
+                .map_err(managed::conflict_error)?;
+            let warnings = self.unknown_fields(resource, &mut v)?;
+            let candidate = merged_for_admission(&old, &v, mode, r.status);
+            admission::admit(
+                self.store,
+                &self.shared.schemas,
+                resource,
+                &candidate,
+                Some(&old),
+            )?;
+            match self.store.update_as(resource, ns, name, v, mode, write) {
+                Ok(obj) => {
+                    return Ok(with_warnings(
+                        json_response(StatusCode::OK, obj.json.clone()),
+                        &warnings,
+                    ));
+                }
+                Err(ApiError::Conflict { .. }) if !sets_rv => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(kept_changing(r, name))
+    }
+}
+
+fn kept_changing(r: &resources::Resource, name: &str) -> ApiError {
+    ApiError::Conflict {
+        group: r.group.into(),
+        resource: r.plural.into(),
+        name: name.into(),
+        message: "the object kept changing while the patch was applied; try again".into(),
+    }
+}
+
+/// An apply body: YAML (JSON is YAML too) holding one object.
+fn apply_config(bytes: &[u8]) -> Result<Value, ApiError> {
+    let v: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(_) => serde_yaml::from_slice(bytes)
+            .map_err(|e| ApiError::BadRequest(format!("error decoding YAML: {e}")))?,
+    };
+    let found = match &v {
+        Value::Object(_) => return Ok(v),
+        Value::Array(_) => "array",
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        Value::Null => "null",
+    };
+    Err(ApiError::BadRequest(format!(
+        "error decoding YAML: error unmarshaling JSON: json: cannot unmarshal {found} into Go value of type map[string]interface {{}}"
+    )))
 }
 
 /// Adds a `Warning` header per message, as kube-apiserver sends them (kubectl prints them).

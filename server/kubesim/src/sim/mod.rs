@@ -6,6 +6,7 @@ pub mod demo;
 pub mod logs;
 pub mod metrics;
 pub mod objects;
+pub mod rollout;
 pub mod timing;
 pub mod workload;
 

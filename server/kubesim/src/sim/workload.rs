@@ -13,6 +13,7 @@ use crate::selector::LabelSelector;
 use crate::shared::Shared;
 use crate::sim::metrics::{LEAK_CYCLE_SECS, pod_age};
 use crate::sim::objects::{self, EventLog};
+use crate::sim::rollout;
 use crate::sim::timing;
 use crate::store::{Obj, Store};
 
@@ -62,14 +63,16 @@ pub fn tick(shared: &Shared, rt: &mut WorkloadRt, store: &Store, now: f64) {
     stopped_kubelets(rt, store);
     busy |= nodes_ready(rt, store, now);
     daemon_sets(shared, rt, store);
-    busy |= deployments(rt, store);
+    busy |= rollout::deployments(store);
+    busy |= replica_sets(rt, store);
     busy |= schedule(rt, store);
     busy |= start_pods(shared, rt, store, now);
     busy |= stop_pods(rt, store, now);
     store.finish_foreground_deletions();
     leak_restarts(shared, store);
     crash_loops(store);
-    deployment_status(store);
+    replica_set_status(store);
+    rollout::deployment_status(store);
     daemon_set_status(store);
     pdb_status(store);
     rt.busy = busy;
@@ -280,15 +283,15 @@ fn stop_pods(rt: &mut WorkloadRt, store: &Store, now: f64) -> bool {
     stopping
 }
 
-/// Brings each Deployment's pod count to its replicas; removes pods of vanished owners or nodes.
-fn deployments(rt: &mut WorkloadRt, store: &Store) -> bool {
+/// Brings each ReplicaSet's pod count to its replicas; removes pods of vanished owners or nodes.
+fn replica_sets(rt: &mut WorkloadRt, store: &Store) -> bool {
     let pods = store.all(id::PODS);
     let nodes: HashSet<Box<str>> = store
         .all(id::NODES)
         .iter()
         .map(|n| n.name.clone())
         .collect();
-    let deploys = store.all(id::DEPLOYMENTS);
+    let sets = store.all(id::REPLICA_SETS);
     let mut owned: HashMap<Key, Vec<Arc<Obj>>> = HashMap::new();
     for p in &pods {
         let node = p.field("spec.nodeName");
@@ -297,7 +300,7 @@ fn deployments(rt: &mut WorkloadRt, store: &Store) -> bool {
             store.force_remove(id::PODS, &p.namespace, &p.name);
             continue;
         }
-        if p.field("x.ownerKind") == "Deployment" && !p.deleting && !terminal(p) {
+        if p.field("x.ownerKind") == "ReplicaSet" && !p.deleting && !terminal(p) {
             owned
                 .entry((p.namespace.clone(), p.field("x.owner").into()))
                 .or_default()
@@ -305,7 +308,7 @@ fn deployments(rt: &mut WorkloadRt, store: &Store) -> bool {
         }
     }
     let mut changed = false;
-    let live: HashSet<(Box<str>, Box<str>)> = deploys
+    let live: HashSet<(Box<str>, Box<str>)> = sets
         .iter()
         .map(|d| (d.namespace.clone(), d.name.clone()))
         .collect();
@@ -316,8 +319,8 @@ fn deployments(rt: &mut WorkloadRt, store: &Store) -> bool {
             }
         }
     }
-    for d in &deploys {
-        // A Deployment being deleted makes no more pods (Foreground waits for the last to go).
+    for d in &sets {
+        // A ReplicaSet being deleted makes no more pods (Foreground waits for the last to go).
         if d.deleting {
             continue;
         }
@@ -328,26 +331,20 @@ fn deployments(rt: &mut WorkloadRt, store: &Store) -> bool {
             .cloned()
             .unwrap_or_default();
         if have.len() < want {
+            // The template carries the Deployment's pod-template-hash label already.
             let template = &v["spec"]["template"];
-            let hash = format!(
-                "{:010x}",
-                hash_str(rt.seed, &format!("{}{}", d.name, template)) & 0xff_ffff_ffff
-            );
-            let mut tmpl = template.clone();
-            tmpl["metadata"]["labels"]["pod-template-hash"] = json!(hash);
             for _ in have.len()..want.min(have.len() + 200) {
                 rt.seq += 1;
                 let name = format!(
-                    "{}-{}-{}",
+                    "{}-{}",
                     d.name,
-                    &hash[..10],
                     random_suffix(hash_str(rt.seed, &d.name) ^ rt.seq, 5)
                 );
                 let pod = objects::pod(
                     &name,
                     &d.namespace,
-                    &tmpl,
-                    "Deployment",
+                    template,
+                    "ReplicaSet",
                     &d.name,
                     &v["metadata"]["uid"],
                     None,
@@ -558,30 +555,23 @@ fn leak_restarts(shared: &Shared, store: &Store) {
     }
 }
 
-fn deployment_status(store: &Store) {
+/// ReplicaSet status: its pods, and how many of them run.
+fn replica_set_status(store: &Store) {
     let pods = store.all(id::PODS);
-    for d in store.all(id::DEPLOYMENTS) {
-        let (mine, ready) = owned_pods(&pods, &d, "Deployment");
-        let v = d.value();
-        let want = v["spec"]["replicas"].as_i64().unwrap_or(1);
-        let available = ready as i64 >= want;
-        let generation = v["metadata"]["generation"].clone();
-        let old = v["status"]["conditions"].clone();
-        store.modify(id::DEPLOYMENTS, &d.namespace, &d.name, |v| {
-            let conds = vec![
-                json!({"type": "Available", "status": if available { "True" } else { "False" },
-                       "reason": if available { "MinimumReplicasAvailable" } else { "MinimumReplicasUnavailable" },
-                       "message": if available { "Deployment has minimum availability." } else { "Deployment does not have minimum availability." }}),
-                json!({"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": format!("Deployment \"{}\" has successfully progressed.", d.name)}),
-            ];
-            let conds = objects::conditions(&old, conds, &Value::Null);
-            let mut status = json!({"observedGeneration": generation, "replicas": mine.len(), "updatedReplicas": mine.len(),
-                "readyReplicas": ready, "availableReplicas": ready, "conditions": conds});
-            if (mine.len() as i64) > ready as i64 {
-                status["unavailableReplicas"] = json!(mine.len() - ready);
-            }
-            v["status"] = status;
-        });
+    for rs in store.all(id::REPLICA_SETS) {
+        let (mine, ready) = owned_pods(&pods, &rs, "ReplicaSet");
+        let v = rs.value();
+        let mut status = json!({"replicas": mine.len(), "fullyLabeledReplicas": mine.len(),
+            "observedGeneration": v["metadata"]["generation"]});
+        if ready > 0 {
+            status["readyReplicas"] = json!(ready);
+            status["availableReplicas"] = json!(ready);
+        }
+        if v["status"] != status {
+            store.modify(id::REPLICA_SETS, &rs.namespace, &rs.name, |v| {
+                v["status"] = status;
+            });
+        }
     }
 }
 
