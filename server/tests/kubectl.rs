@@ -69,6 +69,16 @@ fn kubectl_of(minor: u32) -> String {
     path
 }
 
+/// Every kubectl the tests run, by minor version: Debian's 1.20 and today's.
+fn every_kubectl() -> [(u32, String); 4] {
+    [
+        (20, kubectl_binary()),
+        (30, kubectl_of(30)),
+        (33, kubectl_of(33)),
+        (35, kubectl_of(35)),
+    ]
+}
+
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
     kubectl_with(&kubectl_binary(), kubeconfig, args)
 }
@@ -1189,13 +1199,7 @@ fn managers(bin: &str, k: &Path, path: &str) -> Vec<(String, String)> {
 fn kubectl_applies_server_side_diffs_and_reports_conflicts() {
     let sim = start_sim(false);
     let k = &sim.kubeconfig;
-    let binaries = [
-        (20, kubectl_binary()),
-        (30, kubectl_of(30)),
-        (33, kubectl_of(33)),
-        (35, kubectl_of(35)),
-    ];
-    for (minor, bin) in binaries {
+    for (minor, bin) in every_kubectl() {
         let name = format!("ssa-{minor}");
         let full = sim._dir.path().join(format!("{name}.yaml"));
         std::fs::write(
@@ -1305,13 +1309,7 @@ fn kubectl_applies_server_side_diffs_and_reports_conflicts() {
 fn kubectl_rolls_deployments_through_replica_sets() {
     let sim = start_sim(true);
     let w = workload_kubeconfig(&sim, "staging-eus");
-    let binaries = [
-        (20, kubectl_binary()),
-        (30, kubectl_of(30)),
-        (33, kubectl_of(33)),
-        (35, kubectl_of(35)),
-    ];
-    for (minor, bin) in binaries {
+    for (minor, bin) in every_kubectl() {
         let ns = format!("roll-{minor}");
         let run = |args: &[&str]| {
             let mut all: Vec<&str> = args.to_vec();
@@ -1403,7 +1401,7 @@ fn kubectl_rolls_deployments_through_replica_sets() {
 }
 
 #[test]
-fn todays_kubectl_explains_built_in_and_cluster_api_kinds_from_openapi() {
+fn todays_kubectl_explains_kinds_from_openapi_and_reads_events_k8s_io() {
     let sim = start_sim(true);
     let k = &sim.kubeconfig;
     let w = workload_kubeconfig(&sim, "staging-eus");
@@ -1440,6 +1438,73 @@ fn todays_kubectl_explains_built_in_and_cluster_api_kinds_from_openapi() {
         assert!(
             !out.status.success(),
             "1.{minor}: an unknown field explained"
+        );
+        // The reading half of the session: top, logs, describe, wide tables.
+        wait_for(30, "kubectl top nodes", || {
+            kubectl_with(&bin, &w, &["top", "nodes"]).status.success()
+        });
+        wait_for(30, "kubectl top pods", || {
+            kubectl_with(&bin, &w, &["top", "pods", "-n", "shop"])
+                .status
+                .success()
+        });
+        let top = ok_with(&bin, &w, &["top", "pods", "-n", "shop"]);
+        assert!(
+            top.contains("CPU(cores)") && top.lines().count() > 1,
+            "1.{minor}: {top}"
+        );
+        let running_pod = || {
+            ok_with(
+                &bin,
+                &w,
+                &[
+                    "get",
+                    "pods",
+                    "-n",
+                    "shop",
+                    "--field-selector=status.phase=Running",
+                    "-o",
+                    "jsonpath={.items[*].metadata.name}",
+                ],
+            )
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+        };
+        wait_for(30, "a running pod", || !running_pod().is_empty());
+        let pod = running_pod();
+        let logs = ok_with(&bin, &w, &["logs", "-n", "shop", &pod, "--tail=3"]);
+        assert_eq!(logs.lines().count(), 3, "1.{minor}: {logs}");
+        let described = ok_with(&bin, &w, &["describe", "pod", "-n", "shop", &pod]);
+        assert!(
+            described.contains("Controlled By:  ReplicaSet/"),
+            "1.{minor}: {described}"
+        );
+        let wide = ok_with(&bin, &w, &["get", "pods", "-n", "shop", "-o", "wide"]);
+        assert!(
+            wide.contains("NOMINATED NODE") && wide.contains("10.244."),
+            "1.{minor}: {wide}"
+        );
+        // The cluster's events, through events.k8s.io.
+        let events = ok_with(
+            &bin,
+            &w,
+            &[
+                "get",
+                "events.v1.events.k8s.io",
+                "-n",
+                "default",
+                "-o",
+                "name",
+            ],
+        );
+        assert!(
+            events.lines().count() > 0
+                && events
+                    .lines()
+                    .all(|l| l.starts_with("event.events.k8s.io/")),
+            "1.{minor}: {events}"
         );
     }
 }

@@ -202,4 +202,83 @@ async fn main() {
         (100 * changes) as f64 / secs
     );
     sim.stop().await;
+
+    // 5. What a write pays for protobuf bodies and field validation, per object, in process: the
+    //    same pod read from JSON and from protobuf, and its unknown-field check.
+    per_object_costs();
+}
+
+/// A Deployment's pod as kubectl sends it, in JSON and in Kubernetes' protobuf envelope.
+fn sample_pod() -> (Value, Vec<u8>) {
+    use prost::Message;
+    use prost_reflect::{DynamicMessage, Value as P};
+    let pod = json!({"metadata": {"name": "web-7d4b9c-x2x8q", "namespace": "shop",
+            "labels": {"app": "web", "pod-template-hash": "7d4b9c"}},
+        "spec": {"containers": [{"name": "web", "image": "nginx:1.27",
+            "ports": [{"containerPort": 80, "protocol": "TCP"}],
+            "env": [{"name": "MODE", "value": "fast"}, {"name": "LEVEL", "value": "3"}],
+            "resources": {"requests": {"cpu": {"string": "100m"}, "memory": {"string": "128Mi"}}}}],
+            "nodeSelector": {"pool": "apps"}, "restartPolicy": "Always"}});
+    let pool = kubesim::proto_body::pool().expect("descriptors");
+    let desc = kubesim::proto_body::message_of(pool, "v1", "Pod").expect("Pod");
+    let raw = DynamicMessage::deserialize(desc, pod)
+        .expect("fits")
+        .encode_to_vec();
+    let mut type_meta = DynamicMessage::new(
+        pool.get_message_by_name("apimachinery.pkg.runtime.TypeMeta")
+            .expect("TypeMeta"),
+    );
+    type_meta.set_field_by_name("apiVersion", P::String("v1".into()));
+    type_meta.set_field_by_name("kind", P::String("Pod".into()));
+    let mut unknown = DynamicMessage::new(
+        pool.get_message_by_name("apimachinery.pkg.runtime.Unknown")
+            .expect("Unknown"),
+    );
+    unknown.set_field_by_name("typeMeta", P::Message(type_meta));
+    unknown.set_field_by_name("raw", P::Bytes(raw.into()));
+    let mut body = b"k8s\0".to_vec();
+    body.extend(unknown.encode_to_vec());
+    let as_json = kubesim::proto_body::decode(&body).expect("decodes");
+    (as_json, body)
+}
+
+fn per_object_costs() {
+    let (json_pod, proto_body) = sample_pod();
+    let json_body = serde_json::to_vec(&json_pod).expect("json");
+    let schemas = kubesim::schemas::Schemas::default();
+    let runs = 20_000;
+    let time = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        for _ in 0..runs {
+            f();
+        }
+        t.elapsed().as_secs_f64() * 1e6 / runs as f64
+    };
+    let from_json = time(&mut || {
+        let v: Value = serde_json::from_slice(&json_body).expect("json");
+        std::hint::black_box(v);
+    });
+    let from_proto = time(&mut || {
+        std::hint::black_box(kubesim::proto_body::decode(&proto_body).expect("proto"));
+    });
+    let validate = time(&mut || {
+        let mut v = json_pod.clone();
+        let warnings = kubesim::fields::check(
+            &schemas,
+            id::PODS,
+            &mut v,
+            kubesim::fields::Validation::Warn,
+        )
+        .expect("valid");
+        std::hint::black_box(warnings);
+    });
+    let clone = time(&mut || {
+        std::hint::black_box(json_pod.clone());
+    });
+    println!(
+        "per pod body ({} B JSON, {} B protobuf), {runs} runs: JSON read {from_json:.1} us, protobuf read {from_proto:.1} us, field validation {:.1} us",
+        json_body.len(),
+        proto_body.len(),
+        (validate - clone).max(0.0)
+    );
 }

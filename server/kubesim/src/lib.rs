@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clock;
 pub mod defaults;
 pub mod discovery;
+pub mod events_v1;
 pub mod faults;
 pub mod fields;
 pub mod index;

@@ -669,8 +669,10 @@ fn cap_update_managers(list: &mut Vec<Entry>) {
 }
 
 /// The 409 a refused apply answers, worded as kube-apiserver words it.
-pub fn conflict_error(conflicts: Vec<Conflict>) -> ApiError {
+pub fn conflict_error(mut conflicts: Vec<Conflict>) -> ApiError {
     let n = conflicts.len();
+    // The count is the whole; the listing stops at a hundred (a body can hold many thousands).
+    conflicts.truncate(100);
     let detail = if n == 1 {
         format!(
             "conflict with {}: {}",

@@ -104,6 +104,9 @@ pub static RESOURCES: &[Resource] = &[
     resource!(Workload, "coordination.k8s.io", "v1", "Lease", "leases", "lease", namespaced: true, short: [], status: false, computed: false),
     resource!(Workload, "apps", "v1", "DaemonSet", "daemonsets", "daemonset", namespaced: true, short: ["ds"], status: true, computed: false),
     resource!(Workload, "apps", "v1", "ReplicaSet", "replicasets", "replicaset", namespaced: true, short: ["rs"], status: true, computed: false),
+    // The same Events as core/v1, under the newer names (stored as core Events: `events_v1`).
+    resource!(Management, "events.k8s.io", "v1", "Event", "events", "event", namespaced: true, short: ["ev"], status: false, computed: false),
+    resource!(Workload, "events.k8s.io", "v1", "Event", "events", "event", namespaced: true, short: ["ev"], status: false, computed: false),
 ];
 
 /// Resource ids, for code that names a kind directly.
@@ -130,6 +133,8 @@ pub mod id {
     pub const W_LEASES: usize = 19;
     pub const DAEMON_SETS: usize = 20;
     pub const REPLICA_SETS: usize = 21;
+    pub const M_EVENTS_V1: usize = 22;
+    pub const W_EVENTS_V1: usize = 23;
 }
 
 pub fn get(id: usize) -> &'static Resource {

@@ -1268,3 +1268,104 @@ async fn server_side_apply_keeps_owners_refuses_conflicts_and_removes_what_is_no
     );
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn events_k8s_io_serves_the_core_events_under_their_newer_names() {
+    use k8s_openapi::api::core::v1::Event as CoreEvent;
+    use k8s_openapi::api::events::v1::Event;
+    let sim = fast_sim().await;
+    let client = client_for(sim.kubeconfig()).await;
+    namespace(&client, "ev").await;
+    let events: Api<Event> = Api::namespaced(client.clone(), "ev");
+    let core: Api<CoreEvent> = Api::namespaced(client.clone(), "ev");
+
+    // Written as events.k8s.io/v1, read as core/v1 (and back).
+    let written: Event = serde_json::from_value(json!({
+        "metadata": {"name": "web-1.started"},
+        "eventTime": "2026-01-01T00:00:00.000000Z",
+        "regarding": {"kind": "Pod", "namespace": "ev", "name": "web-1"},
+        "reason": "Started", "note": "Started container web", "type": "Normal",
+        "action": "Starting", "reportingController": "kubelet", "reportingInstance": "node-1"}))
+    .expect("event");
+    let created = events
+        .create(&PostParams::default(), &written)
+        .await
+        .expect("created");
+    assert_eq!(created.note.as_deref(), Some("Started container web"));
+    let stored = core.get("web-1.started").await.expect("the core Event");
+    assert_eq!(stored.involved_object.name.as_deref(), Some("web-1"));
+    assert_eq!(stored.message.as_deref(), Some("Started container web"));
+    assert_eq!(stored.reporting_component.as_deref(), Some("kubelet"));
+
+    // Written as core/v1, listed as events.k8s.io/v1, with its field selectors.
+    let other: CoreEvent = serde_json::from_value(json!({
+        "metadata": {"name": "db-0.killing"},
+        "involvedObject": {"kind": "Pod", "namespace": "ev", "name": "db-0"},
+        "reason": "Killing", "message": "Stopping container db", "type": "Normal",
+        "source": {"component": "kubelet"}, "count": 3}))
+    .expect("event");
+    core.create(&PostParams::default(), &other)
+        .await
+        .expect("created");
+    let listed = events
+        .list(&ListParams::default().fields("regarding.name=db-0"))
+        .await
+        .expect("list");
+    assert_eq!(listed.items.len(), 1);
+    let db = &listed.items[0];
+    assert_eq!(db.note.as_deref(), Some("Stopping container db"));
+    assert_eq!(db.deprecated_count, Some(3));
+    assert_eq!(
+        db.deprecated_source
+            .as_ref()
+            .and_then(|s| s.component.as_deref()),
+        Some("kubelet")
+    );
+    assert_eq!(
+        events
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .items
+            .len(),
+        2
+    );
+
+    // A patch through the newer names changes the one stored Event; a delete removes it.
+    events
+        .patch(
+            "db-0.killing",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"note": "Stopped container db"})),
+        )
+        .await
+        .expect("patched");
+    assert_eq!(
+        core.get("db-0.killing")
+            .await
+            .expect("get")
+            .message
+            .as_deref(),
+        Some("Stopped container db")
+    );
+    events
+        .delete("db-0.killing", &DeleteParams::default())
+        .await
+        .expect("deleted");
+    assert!(core.get_opt("db-0.killing").await.expect("get").is_none());
+
+    // A field the newer form does not have is refused under Strict, as for any kind.
+    let mut odd = serde_json::to_value(&written).expect("json");
+    odd["metadata"] = json!({"name": "odd"});
+    odd["message"] = json!("the core name");
+    let req = http::Request::builder()
+        .method("POST")
+        .uri("/apis/events.k8s.io/v1/namespaces/ev/events?fieldValidation=Strict")
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&odd).expect("json"))
+        .expect("request");
+    let err = client.request::<Value>(req).await.expect_err("refused");
+    assert_eq!(api_error(err).0, 400);
+    assert!(events.get_opt("odd").await.expect("get").is_none());
+    sim.stop().await;
+}

@@ -118,6 +118,15 @@ check("log lines", len(logs.strip().splitlines()) > 0, True)
 review = client.AuthorizationV1Api(work).create_self_subject_access_review(
     {"spec": {"resourceAttributes": {"verb": "delete", "resource": "pods", "namespace": "py"}}})
 check("auth can-i", review.status.allowed, True)
+newer = client.EventsV1Api(work).list_namespaced_event("default").items
+check("events.k8s.io serves the cluster's events", len(newer) > 0 and all(e.regarding for e in newer), True)
+client.EventsV1Api(work).create_namespaced_event("py", {
+    "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "web.started"},
+    "eventTime": "2026-01-01T00:00:00.000000Z", "regarding": {"kind": "Deployment", "namespace": "py", "name": "web"},
+    "reason": "Started", "note": "written as events.k8s.io", "type": "Normal", "action": "Start",
+    "reportingController": "py-session", "reportingInstance": "py-1"})
+check("an events.k8s.io Event is a core Event", core_w.read_namespaced_event("web.started", "py").message,
+      "written as events.k8s.io")
 node_metrics = client.CustomObjectsApi(work).list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes")
 check("node metrics", node_metrics["kind"], "NodeMetricsList")
 

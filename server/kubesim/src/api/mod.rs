@@ -6,6 +6,7 @@ mod metrics;
 mod reviews;
 mod scale;
 mod verbs;
+mod view;
 mod watch;
 
 use verbs::Call;

@@ -88,7 +88,12 @@ impl Call<'_> {
             Method::PATCH => {
                 let write = self.write("PatchOptions", None)?;
                 let (kind, patch_body) = self.patch_body(body).await?;
+                // Patched without the version it was read at: only a version the patch itself
+                // names is a precondition (as for any patch, which the API server retries).
                 let mut scale = view(resource, &current);
+                if let Some(m) = scale["metadata"].as_object_mut() {
+                    m.remove("resourceVersion");
+                }
                 patch::apply(&mut scale, &patch_body, kind, true)?;
                 (scale, write)
             }

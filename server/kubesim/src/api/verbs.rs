@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::admission;
 use crate::discovery;
+use crate::events_v1;
 use crate::fields;
 use crate::index;
 use crate::kubeconfig::base64;
@@ -30,6 +31,15 @@ pub(super) struct Call<'a> {
     pub scope: Option<&'a str>,
     pub query: &'a Query,
     pub headers: &'a HeaderMap,
+}
+
+/// Where a patch or an apply writes.
+struct Place<'a> {
+    resource: usize,
+    ns: &'a str,
+    name: &'a str,
+    mode: UpdateMode,
+    write: Write,
 }
 
 /// A parsed resource path.
@@ -138,6 +148,13 @@ impl Call<'_> {
                 self.query,
             );
         }
+        if events_v1::stored_in(t.resource) != t.resource
+            && !(method == Method::GET && t.name.is_none())
+        {
+            return self
+                .view(t.resource, t.namespace, t.name, method, body)
+                .await;
+        }
         match (method, t.name, t.sub) {
             (&Method::GET, None, _) => {
                 if self
@@ -232,22 +249,21 @@ impl Call<'_> {
         }
     }
 
-    fn list(&self, resource: usize, namespace: Option<&str>) -> Result<Response, ApiError> {
-        let r = resources::get(resource);
+    /// A list of `shown` (stored as itself, or as core Events for events.k8s.io).
+    fn list(&self, shown: usize, namespace: Option<&str>) -> Result<Response, ApiError> {
+        let r = resources::get(shown);
+        let resource = events_v1::stored_in(shown);
         let labels = LabelSelector::parse(
             self.query
                 .get("labelSelector")
                 .map(String::as_str)
                 .unwrap_or(""),
         )?;
-        let fields = FieldSelector::parse(
-            self.query
-                .get("fieldSelector")
-                .map(String::as_str)
-                .unwrap_or(""),
-            index::selectable(resource),
-            r.kind,
-        )?;
+        let mut selector = self.query.get("fieldSelector").cloned().unwrap_or_default();
+        if shown != resource {
+            selector = events_v1::core_selector(&selector);
+        }
+        let fields = FieldSelector::parse(&selector, index::selectable(resource), r.kind)?;
         let limit = match self.query.get("limit").filter(|l| !l.is_empty()) {
             None => None,
             Some(l) => match l.parse::<i64>() {
@@ -307,7 +323,11 @@ impl Call<'_> {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(&obj.json);
+            if shown == resource {
+                out.extend_from_slice(&obj.json);
+            } else {
+                out.extend_from_slice(&events_v1::bytes_to_v1(&obj.json));
+            }
         }
         out.extend_from_slice(b"]}");
         Ok(json_response(StatusCode::OK, out))
@@ -369,7 +389,7 @@ impl Call<'_> {
     }
 
     /// `propagationPolicy` (query or DeleteOptions; the deprecated `orphanDependents` too).
-    fn propagation(&self, options: &Value) -> Result<Propagation, ApiError> {
+    pub(super) fn propagation(&self, options: &Value) -> Result<Propagation, ApiError> {
         let asked = self
             .query
             .get("propagationPolicy")
@@ -400,7 +420,7 @@ impl Call<'_> {
     }
 
     /// `gracePeriodSeconds` (query or DeleteOptions); negative means "the default", as in kubectl.
-    fn grace(&self, options: &Value) -> Result<Option<i64>, ApiError> {
+    pub(super) fn grace(&self, options: &Value) -> Result<Option<i64>, ApiError> {
         let asked = match self.query.get("gracePeriodSeconds") {
             Some(g) => Some(g.parse::<i64>().map_err(|_| {
                 ApiError::BadRequest(format!(
@@ -480,14 +500,18 @@ impl Call<'_> {
 
     /// Drops fields the kind does not declare, as `fieldValidation` asks: the warnings to send,
     /// or 400 when Strict.
-    fn unknown_fields(&self, resource: usize, v: &mut Value) -> Result<Vec<String>, ApiError> {
+    pub(super) fn unknown_fields(
+        &self,
+        resource: usize,
+        v: &mut Value,
+    ) -> Result<Vec<String>, ApiError> {
         let validation =
             fields::Validation::parse(self.query.get("fieldValidation").map(String::as_str))?;
         fields::check(&self.shared.schemas, resource, v, validation)
     }
 
     /// Checks `kind`/`apiVersion` of a body against the endpoint it was sent to.
-    fn check_kind(&self, resource: usize, v: &Value) -> Result<(), ApiError> {
+    pub(super) fn check_kind(&self, resource: usize, v: &Value) -> Result<(), ApiError> {
         let r = resources::get(resource);
         if !v.is_object() {
             return Err(ApiError::BadRequest(
@@ -625,20 +649,7 @@ impl Call<'_> {
         let mut v = decode(self.headers, &bytes)?;
         self.check_kind(resource, &v)?;
         if r.namespaced {
-            let url_ns = namespace.unwrap_or("default");
-            match v["metadata"]["namespace"].as_str() {
-                Some(ns) if !ns.is_empty() && ns != url_ns => {
-                    return Err(ApiError::BadRequest(format!(
-                        "the namespace of the provided object ({ns}) does not match the namespace sent on the request ({url_ns})"
-                    )));
-                }
-                _ => {
-                    if !v["metadata"].is_object() {
-                        v["metadata"] = json!({});
-                    }
-                    v["metadata"]["namespace"] = json!(url_ns);
-                }
-            }
+            place_in_namespace(&mut v, namespace.unwrap_or("default"))?;
         }
         if matches!(resource, id::M_SECRETS | id::W_SECRETS) {
             string_data(&mut v);
@@ -793,28 +804,60 @@ impl Call<'_> {
                 ));
             }
             self.check_kind(resource, &v)?;
-            let warnings = self.unknown_fields(resource, &mut v)?;
-            let candidate = merged_for_admission(&old, &v, mode, r.status);
-            admission::admit(
-                self.store,
-                &self.shared.schemas,
+            let place = Place {
                 resource,
-                &candidate,
-                Some(&old),
-            )?;
-            managed::record_update(Some(&old), &mut v, &who, r.status);
-            match self.store.update_as(resource, ns, name, v, mode, write) {
-                Ok(obj) => {
-                    return Ok(with_warnings(
-                        json_response(StatusCode::OK, obj.json.clone()),
-                        &warnings,
-                    ));
-                }
-                Err(ApiError::Conflict { .. }) if !sets_rv => continue,
-                Err(e) => return Err(e),
+                ns,
+                name,
+                mode,
+                write,
+            };
+            if let Some(done) = self.finish(&place, &old, v, Some(&who), !sets_rv)? {
+                return Ok(done);
             }
         }
         Err(kept_changing(r, name))
+    }
+
+    /// The end of a patch or an apply: unknown fields, admission, field owners (`who`, unless the
+    /// apply set them), the write. None when the object changed meanwhile and `retry` allows
+    /// another try.
+    fn finish(
+        &self,
+        place: &Place,
+        old: &Value,
+        mut v: Value,
+        who: Option<&Manager>,
+        retry: bool,
+    ) -> Result<Option<Response>, ApiError> {
+        let r = resources::get(place.resource);
+        let warnings = self.unknown_fields(place.resource, &mut v)?;
+        let candidate = merged_for_admission(old, &v, place.mode, r.status);
+        admission::admit(
+            self.store,
+            &self.shared.schemas,
+            place.resource,
+            &candidate,
+            Some(old),
+        )?;
+        if let Some(who) = who {
+            managed::record_update(Some(old), &mut v, who, r.status);
+        }
+        let written = self.store.update_as(
+            place.resource,
+            place.ns,
+            place.name,
+            v,
+            place.mode,
+            place.write,
+        );
+        match written {
+            Ok(obj) => Ok(Some(with_warnings(
+                json_response(StatusCode::OK, obj.json.clone()),
+                &warnings,
+            ))),
+            Err(ApiError::Conflict { .. }) if retry => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Server-side apply (`application/apply-patch+yaml`): creates the object when it is missing,
@@ -873,15 +916,7 @@ impl Call<'_> {
             _ => config["metadata"]["name"] = json!(name),
         }
         if r.namespaced {
-            match config["metadata"]["namespace"].as_str() {
-                Some(n) if !n.is_empty() && n != ns => {
-                    return Err(ApiError::BadRequest(format!(
-                        "the namespace of the provided object ({}) does not match the namespace sent on the request ({ns})",
-                        n.chars().take(64).collect::<String>()
-                    )));
-                }
-                _ => config["metadata"]["namespace"] = json!(ns),
-            }
+            place_in_namespace(&mut config, ns)?;
         }
         if matches!(resource, id::M_SECRETS | id::W_SECRETS) {
             string_data(&mut config);
@@ -922,29 +957,37 @@ impl Call<'_> {
                 }
             };
             let old = live.value();
-            let mut v = managed::apply(Some(&old), &config, &who, force, r.status)
+            let v = managed::apply(Some(&old), &config, &who, force, r.status)
                 .map_err(managed::conflict_error)?;
-            let warnings = self.unknown_fields(resource, &mut v)?;
-            let candidate = merged_for_admission(&old, &v, mode, r.status);
-            admission::admit(
-                self.store,
-                &self.shared.schemas,
+            let place = Place {
                 resource,
-                &candidate,
-                Some(&old),
-            )?;
-            match self.store.update_as(resource, ns, name, v, mode, write) {
-                Ok(obj) => {
-                    return Ok(with_warnings(
-                        json_response(StatusCode::OK, obj.json.clone()),
-                        &warnings,
-                    ));
-                }
-                Err(ApiError::Conflict { .. }) if !sets_rv => continue,
-                Err(e) => return Err(e),
+                ns,
+                name,
+                mode,
+                write,
+            };
+            if let Some(done) = self.finish(&place, &old, v, None, !sets_rv)? {
+                return Ok(done);
             }
         }
         Err(kept_changing(r, name))
+    }
+}
+
+/// Puts a namespaced object sent for `ns` in it; 400 when the body names another.
+pub(super) fn place_in_namespace(v: &mut Value, ns: &str) -> Result<(), ApiError> {
+    if !v["metadata"].is_object() {
+        v["metadata"] = json!({});
+    }
+    match v["metadata"]["namespace"].as_str() {
+        Some(other) if !other.is_empty() && other != ns => Err(ApiError::BadRequest(format!(
+            "the namespace of the provided object ({}) does not match the namespace sent on the request ({ns})",
+            other.chars().take(64).collect::<String>()
+        ))),
+        _ => {
+            v["metadata"]["namespace"] = json!(ns);
+            Ok(())
+        }
     }
 }
 
@@ -978,7 +1021,7 @@ fn apply_config(bytes: &[u8]) -> Result<Value, ApiError> {
 }
 
 /// Adds a `Warning` header per message, as kube-apiserver sends them (kubectl prints them).
-fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
+pub(super) fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
     for w in warnings {
         let escaped = w.replace('\\', "\\\\").replace('"', "\\\"");
         if let Ok(value) = http::HeaderValue::from_str(&format!("299 - \"{escaped}\"")) {
@@ -989,7 +1032,7 @@ fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
 }
 
 /// A DELETE's body: `DeleteOptions` as JSON (kubectl sends one), or nothing.
-fn delete_options(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, ApiError> {
+pub(super) fn delete_options(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
@@ -1028,7 +1071,7 @@ fn merged_for_admission(old: &Value, new: &Value, mode: UpdateMode, has_status: 
 }
 
 /// Secrets accept `stringData`; the server stores it base64-encoded in `data`.
-fn string_data(v: &mut Value) {
+pub(super) fn string_data(v: &mut Value) {
     let Some(sd) = v.get("stringData").and_then(Value::as_object).cloned() else {
         return;
     };

@@ -12,6 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use super::{Query, json_response};
+use crate::events_v1;
 use crate::index;
 use crate::resources;
 use crate::selector::{FieldSelector, LabelSelector};
@@ -52,10 +53,20 @@ fn line(kind: &str, obj: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
-fn event_line(kind: EventType, resource: usize, obj: &Arc<Obj>, as_table: bool, rv: u64) -> Bytes {
+/// One event's line; `shown` is the resource the client watches, which differs from the stored
+/// one for events.k8s.io Events (converted on the way out).
+fn event_line(
+    kind: EventType,
+    (resource, shown): (usize, usize),
+    obj: &Arc<Obj>,
+    as_table: bool,
+    rv: u64,
+) -> Bytes {
     if as_table {
         let t = table::render(resource, std::slice::from_ref(obj), rv, None);
         line(kind.as_str(), &serde_json::to_vec(&t).unwrap_or_default())
+    } else if shown != resource {
+        line(kind.as_str(), &events_v1::bytes_to_v1(&obj.json))
     } else {
         line(kind.as_str(), &obj.json)
     }
@@ -71,19 +82,20 @@ fn gone_line(message: String) -> Bytes {
 pub async fn serve(
     shared: &Shared,
     store: Arc<Store>,
-    resource: usize,
+    shown: usize,
     namespace: Option<String>,
     query: &Query,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let r = resources::get(resource);
+    let r = resources::get(shown);
+    let resource = events_v1::stored_in(shown);
     let labels =
         LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or(""))?;
-    let fields = FieldSelector::parse(
-        query.get("fieldSelector").map(String::as_str).unwrap_or(""),
-        index::selectable(resource),
-        r.kind,
-    )?;
+    let mut selector = query.get("fieldSelector").cloned().unwrap_or_default();
+    if shown != resource {
+        selector = events_v1::core_selector(&selector);
+    }
+    let fields = FieldSelector::parse(&selector, index::selectable(resource), r.kind)?;
     let since = match query.get("resourceVersion").map(String::as_str) {
         None | Some("") | Some("0") => None,
         Some(v) => Some(v.parse::<u64>().map_err(|_| {
@@ -168,7 +180,7 @@ pub async fn serve(
         for obj in listed.items.iter().filter(|o| o.rv <= rv_now) {
             queue.push_back(event_line(
                 EventType::Added,
-                resource,
+                (resource, shown),
                 obj,
                 as_table,
                 rv_now,
@@ -189,7 +201,13 @@ pub async fn serve(
         .iter()
         .filter(|e| filter.matches(e.resource, &e.obj))
     {
-        queue.push_back(event_line(e.kind, resource, &e.obj, as_table, e.rv));
+        queue.push_back(event_line(
+            e.kind,
+            (resource, shown),
+            &e.obj,
+            as_table,
+            e.rv,
+        ));
     }
     if let Some(e) = backlog.last() {
         last_rv = last_rv.max(e.rv);
@@ -199,6 +217,7 @@ pub async fn serve(
         rx,
         drops: shared.faults.drops(),
         filter,
+        shown,
         as_table,
         deadline: Instant::now() + timeout,
         bookmarks,
@@ -219,6 +238,7 @@ struct WatchState {
     rx: tokio::sync::broadcast::Receiver<Arc<Event>>,
     drops: tokio::sync::watch::Receiver<u64>,
     filter: Filter,
+    shown: usize,
     as_table: bool,
     deadline: Instant,
     bookmarks: bool,
@@ -253,7 +273,7 @@ async fn next_chunk(mut st: WatchState) -> Option<(Result<Bytes, std::io::Error>
                 Ok(e) => {
                     if e.rv > st.last_rv && st.filter.matches(e.resource, &e.obj) {
                         st.last_rv = e.rv;
-                        st.queue.push_back(event_line(e.kind, st.filter.resource, &e.obj, st.as_table, e.rv));
+                        st.queue.push_back(event_line(e.kind, (st.filter.resource, st.shown), &e.obj, st.as_table, e.rv));
                     }
                 }
                 Err(RecvError::Lagged(_)) => {

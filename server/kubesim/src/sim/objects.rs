@@ -90,6 +90,8 @@ impl EventLog {
             "reason": reason, "message": message, "type": if warning { "Warning" } else { "Normal" },
             "source": {"component": component}, "reportingComponent": component, "reportingInstance": "kubesim",
             "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+            // As today's components record them (events.k8s.io requires it): microseconds.
+            "eventTime": now.replace('Z', ".000000Z"),
         });
         if store.create(resource, event).is_ok() {
             self.keys.push_back((ns.to_string(), name));
