@@ -5,9 +5,9 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::api::core::v1::{Namespace, Pod, Secret};
 use kube::Client;
-use kube::api::{Api, ListParams, WatchEvent, WatchParams};
+use kube::api::{Api, ListParams, PostParams, WatchEvent, WatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kubesim::resources::id;
 use kubesim::{Sim, SimOptions};
@@ -131,6 +131,29 @@ async fn main() {
     println!(
         "resident memory: {rss:.0} MiB (before the fleet: {rss_before:.0} MiB; target <= 1024 MiB)"
     );
+    // Where it goes: the stored JSON of each workload kind, summed over the fleet.
+    let mut stored: Vec<String> = Vec::new();
+    for (label, res_id) in [
+        ("pods", id::PODS),
+        ("nodes", id::NODES),
+        ("events", id::W_EVENTS),
+        ("replicasets", id::REPLICA_SETS),
+        ("deployments", id::DEPLOYMENTS),
+    ] {
+        let mut bytes = 0usize;
+        for i in 0..200 {
+            let name = if i == 0 {
+                "big".to_string()
+            } else {
+                format!("c{i:03}")
+            };
+            if let Some(w) = sim.workload("default", &name) {
+                bytes += w.all(res_id).iter().map(|o| o.json.len()).sum::<usize>();
+            }
+        }
+        stored.push(format!("{label} {:.1}", bytes as f64 / 1048576.0));
+    }
+    println!("stored JSON (MiB): {}", stored.join(", "));
 
     // 3. Every pod of the 500-node cluster through kube-rs.
     let mgmt = client(sim.kubeconfig()).await;
@@ -141,7 +164,7 @@ async fn main() {
     let kubeconfig =
         String::from_utf8(secret.data.expect("data")["value"].0.clone()).expect("utf-8");
     let big = client(&kubeconfig).await;
-    let pods_api: Api<Pod> = Api::all(big);
+    let pods_api: Api<Pod> = Api::all(big.clone());
     let mut times = Vec::new();
     let mut count = 0;
     for _ in 0..5 {
@@ -201,9 +224,37 @@ async fn main() {
         "watch: 100 watchers x {changes} events delivered in {secs:.2} s = {:.0} events/s",
         (100 * changes) as f64 / secs
     );
+    // 5. Writes through the API: 500 pods created one after another in the big cluster (JSON
+    //    bodies, default field validation), each answered before the next is sent.
+    let ns: Namespace =
+        serde_json::from_value(json!({"metadata": {"name": "writes"}})).expect("ns");
+    Api::<Namespace>::all(big.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("namespace");
+    let writes: Api<Pod> = Api::namespaced(big, "writes");
+    let mut latencies = Vec::new();
+    for i in 0..500 {
+        let pod: Pod = serde_json::from_value(
+            json!({"metadata": {"name": format!("w{i}"), "labels": {"app": "w"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1.27",
+                "resources": {"requests": {"cpu": "1m", "memory": "1Mi"}}}]}}),
+        )
+        .expect("pod");
+        let t = Instant::now();
+        writes
+            .create(&PostParams::default(), &pod)
+            .await
+            .expect("created");
+        latencies.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    println!(
+        "create a pod through kube-rs (JSON, field validation on), 500 in a row: median {:.0} us",
+        median(latencies)
+    );
     sim.stop().await;
 
-    // 5. What a write pays for protobuf bodies and field validation, per object, in process: the
+    // 6. What a write pays for protobuf bodies and field validation, per object, in process: the
     //    same pod read from JSON and from protobuf, and its unknown-field check.
     per_object_costs();
 }

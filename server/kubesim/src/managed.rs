@@ -390,9 +390,14 @@ struct Entry {
 }
 
 impl Entry {
+    /// An entry as a client may send it; what kube-apiserver would refuse (an unnamed or
+    /// over-long manager, an unknown operation, no field set) is dropped.
     fn parse(v: &Value) -> Option<Entry> {
+        let manager = v["manager"]
+            .as_str()
+            .filter(|m| !m.is_empty() && m.chars().count() <= 128)?;
         Some(Entry {
-            manager: v["manager"].as_str()?.to_string(),
+            manager: manager.to_string(),
             apply: match v["operation"].as_str()? {
                 "Apply" => true,
                 "Update" => false,
@@ -838,6 +843,35 @@ mod tests {
             merged["spec"]["containers"],
             json!([{"name": "a", "image": "x"}, {"name": "b", "image": "y"}])
         );
+    }
+
+    #[test]
+    fn sent_entries_are_kept_only_when_well_formed_and_an_empty_list_clears() {
+        let long = "m".repeat(129);
+        let mut obj = json!({"metadata": {"name": "c", "managedFields": [
+            {"manager": "ok", "operation": "Update", "apiVersion": "v1", "fieldsType": "FieldsV1",
+             "fieldsV1": {"f:data": {"f:a": {}}}},
+            {"manager": long, "operation": "Update", "apiVersion": "v1", "fieldsV1": {"f:data": {}}},
+            {"manager": "odd", "operation": "Replace", "apiVersion": "v1", "fieldsV1": {}}]},
+            "data": {"a": "1"}});
+        let old = json!({"metadata": {"name": "c"}, "data": {"a": "1"}});
+        let who = Manager {
+            name: "writer",
+            subresource: None,
+            api_version: "v1",
+        };
+        record_update(Some(&old), &mut obj, &who, false);
+        let kept: Vec<&str> = obj["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["manager"].as_str().unwrap())
+            .collect();
+        assert_eq!(kept, vec!["ok"]);
+        let mut cleared =
+            json!({"metadata": {"name": "c", "managedFields": []}, "data": {"a": "2"}});
+        record_update(Some(&obj), &mut cleared, &who, false);
+        assert!(cleared["metadata"].get("managedFields").is_none());
     }
 
     #[test]

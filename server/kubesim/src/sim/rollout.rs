@@ -183,8 +183,8 @@ fn set_replicas(store: &Store, rs: &Value, count: i64, d: &Value, max: i64) {
     });
 }
 
-/// Rolls every Deployment one step towards its template and replica count; true while any is
-/// still rolling.
+/// Rolls every Deployment one step towards its template and replica count; true when it changed
+/// something.
 pub fn deployments(store: &Store) -> bool {
     let sets = sets_by_owner(&store.all(id::REPLICA_SETS));
     let mut rolling = false;
@@ -299,10 +299,8 @@ fn roll(store: &Store, mine: &[Value], d_obj: &Obj, d: &Value) -> bool {
         }
     }
     cleanup(store, d, &olds);
-    let done = old_total == 0
-        && new_count == desired
-        && current["status"]["availableReplicas"].as_i64().unwrap_or(0) == desired;
-    moved || !done
+    // Waiting for pods to become available is not work: their status changes wake the loop.
+    moved
 }
 
 fn revision_annotation(store: &Store, d: &Obj, revision: i64) {
