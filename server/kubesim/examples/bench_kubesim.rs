@@ -54,6 +54,17 @@ fn cluster(name: &str, pools: usize, nodes_per_pool: usize, scale: u32) -> Value
                "workers": {"machineDeployments": pools}}}})
 }
 
+/// The fleet's clusters: "big" and c001 … c199.
+fn cluster_names() -> impl Iterator<Item = String> {
+    (0..200).map(|i| {
+        if i == 0 {
+            "big".to_string()
+        } else {
+            format!("c{i:03}")
+        }
+    })
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -98,12 +109,7 @@ async fn main() {
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_secs(2)).await;
         (nodes, pods, running) = (0, 0, 0);
-        for i in 0..200 {
-            let name = if i == 0 {
-                "big".to_string()
-            } else {
-                format!("c{i:03}")
-            };
+        for name in cluster_names() {
             if let Some(w) = sim.workload("default", &name) {
                 nodes += w.count(id::NODES);
                 let all = w.all(id::PODS);
@@ -141,12 +147,7 @@ async fn main() {
         ("deployments", id::DEPLOYMENTS),
     ] {
         let mut bytes = 0usize;
-        for i in 0..200 {
-            let name = if i == 0 {
-                "big".to_string()
-            } else {
-                format!("c{i:03}")
-            };
+        for name in cluster_names() {
             if let Some(w) = sim.workload("default", &name) {
                 bytes += w.all(res_id).iter().map(|o| o.json.len()).sum::<usize>();
             }

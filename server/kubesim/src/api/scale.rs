@@ -9,7 +9,6 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::admission;
-use crate::managed::{self, Manager};
 use crate::patch;
 use crate::resources::{self, id};
 use crate::status::ApiError;
@@ -157,14 +156,7 @@ impl Call<'_> {
         } else {
             "PatchOptions"
         };
-        let manager = self.manager(options, false)?;
-        let api_version = r.api_version();
-        let who = Manager {
-            name: &manager,
-            subresource: Some("scale"),
-            api_version: &api_version,
-        };
-        managed::record_update(Some(&current), &mut next, &who, r.status);
+        self.record(options, resource, Some("scale"), Some(&current), &mut next)?;
         let obj = self
             .store
             .update_as(resource, ns, name, next, UpdateMode::Main, write)?;

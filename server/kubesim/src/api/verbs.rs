@@ -498,6 +498,27 @@ impl Call<'_> {
         }
     }
 
+    /// Records the caller as the owner of what it changed (create, update, non-apply patch).
+    pub(super) fn record(
+        &self,
+        options: &str,
+        resource: usize,
+        sub: Option<&str>,
+        old: Option<&Value>,
+        new: &mut Value,
+    ) -> Result<(), ApiError> {
+        let r = resources::get(resource);
+        let manager = self.manager(options, false)?;
+        let api_version = r.api_version();
+        let who = Manager {
+            name: &manager,
+            subresource: sub,
+            api_version: &api_version,
+        };
+        managed::record_update(old, new, &who, r.status);
+        Ok(())
+    }
+
     /// Drops fields the kind does not declare, as `fieldValidation` asks: the warnings to send,
     /// or 400 when Strict.
     pub(super) fn unknown_fields(
@@ -659,14 +680,7 @@ impl Call<'_> {
         }
         let warnings = self.unknown_fields(resource, &mut v)?;
         admission::admit(self.store, &self.shared.schemas, resource, &v, None)?;
-        let manager = self.manager("CreateOptions", false)?;
-        let api_version = r.api_version();
-        let who = Manager {
-            name: &manager,
-            subresource: None,
-            api_version: &api_version,
-        };
-        managed::record_update(None, &mut v, &who, r.status);
+        self.record("CreateOptions", resource, None, None, &mut v)?;
         let obj = self.store.create_as(resource, v, write)?;
         Ok(with_warnings(
             json_response(StatusCode::CREATED, obj.json.clone()),
@@ -723,14 +737,7 @@ impl Call<'_> {
             &candidate,
             Some(&old),
         )?;
-        let manager = self.manager("UpdateOptions", false)?;
-        let api_version = r.api_version();
-        let who = Manager {
-            name: &manager,
-            subresource: sub,
-            api_version: &api_version,
-        };
-        managed::record_update(Some(&old), &mut v, &who, r.status);
+        self.record("UpdateOptions", resource, sub, Some(&old), &mut v)?;
         let obj = self.store.update_as(resource, ns, name, v, mode, write)?;
         Ok(with_warnings(
             json_response(StatusCode::OK, obj.json.clone()),
@@ -763,13 +770,8 @@ impl Call<'_> {
                 )],
             ));
         }
-        let manager = self.manager("PatchOptions", false)?;
-        let api_version = r.api_version();
-        let who = Manager {
-            name: &manager,
-            subresource: sub,
-            api_version: &api_version,
-        };
+        // A field manager that is not valid is refused before anything is tried.
+        self.manager("PatchOptions", false)?;
         if kind != PatchType::Json && !patch_body.is_object() {
             return Err(ApiError::BadRequest(
                 "a merge patch must be a JSON object".into(),
@@ -811,22 +813,22 @@ impl Call<'_> {
                 mode,
                 write,
             };
-            if let Some(done) = self.finish(&place, &old, v, Some(&who), !sets_rv)? {
+            if let Some(done) = self.finish(&place, &old, v, Some(sub), !sets_rv)? {
                 return Ok(done);
             }
         }
         Err(kept_changing(r, name))
     }
 
-    /// The end of a patch or an apply: unknown fields, admission, field owners (`who`, unless the
-    /// apply set them), the write. None when the object changed meanwhile and `retry` allows
-    /// another try.
+    /// The end of a patch or an apply: unknown fields, admission, field owners (recorded for the
+    /// subresource in `record`; an apply set them itself), the write. None when the object changed
+    /// meanwhile and `retry` allows another try.
     fn finish(
         &self,
         place: &Place,
         old: &Value,
         mut v: Value,
-        who: Option<&Manager>,
+        record: Option<Option<&str>>,
         retry: bool,
     ) -> Result<Option<Response>, ApiError> {
         let r = resources::get(place.resource);
@@ -839,8 +841,8 @@ impl Call<'_> {
             &candidate,
             Some(old),
         )?;
-        if let Some(who) = who {
-            managed::record_update(Some(old), &mut v, who, r.status);
+        if let Some(sub) = record {
+            self.record("PatchOptions", place.resource, sub, Some(old), &mut v)?;
         }
         let written = self.store.update_as(
             place.resource,

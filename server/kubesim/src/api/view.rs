@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 
 use crate::admission;
 use crate::events_v1;
-use crate::managed::{self, Manager};
 use crate::patch::{self, PatchType};
 use crate::resources;
 use crate::status::ApiError;
@@ -50,14 +49,7 @@ impl Call<'_> {
                 let warnings = self.unknown_fields(shown, &mut v)?;
                 let mut core = events_v1::to_core(&v);
                 admission::admit(self.store, &self.shared.schemas, stored, &core, None)?;
-                let manager = self.manager("CreateOptions", false)?;
-                let api_version = r.api_version();
-                let who = Manager {
-                    name: &manager,
-                    subresource: None,
-                    api_version: &api_version,
-                };
-                managed::record_update(None, &mut core, &who, false);
+                self.record("CreateOptions", shown, None, None, &mut core)?;
                 let obj = self.store.create_as(stored, core, write)?;
                 Ok(answer(StatusCode::CREATED, &obj.value(), &warnings))
             }
@@ -120,14 +112,7 @@ impl Call<'_> {
         core["metadata"]["name"] = json!(name);
         core["metadata"]["namespace"] = json!(ns);
         admission::admit(self.store, &self.shared.schemas, stored, &core, Some(old))?;
-        let manager = self.manager("UpdateOptions", false)?;
-        let api_version = resources::get(shown).api_version();
-        let who = Manager {
-            name: &manager,
-            subresource: None,
-            api_version: &api_version,
-        };
-        managed::record_update(Some(old), &mut core, &who, false);
+        self.record("UpdateOptions", shown, None, Some(old), &mut core)?;
         let obj = self
             .store
             .update_as(stored, ns, name, core, UpdateMode::Main, write)?;
