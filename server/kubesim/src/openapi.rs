@@ -62,11 +62,15 @@ impl Style {
     }
 }
 
-/// Documents already built, by plane, style and group version ("" for the whole v2 document).
+/// Documents already built, by plane, style and group version ("" for the whole v2 document),
+/// each with the hash the v3 index names it by.
 #[derive(Default)]
 pub struct Cache {
-    docs: Mutex<HashMap<(Plane, Style, String), Bytes>>,
+    docs: Mutex<HashMap<DocKey, (Bytes, String)>>,
 }
+
+/// Plane, style and group version of a document.
+type DocKey = (Plane, Style, String);
 
 /// The name a built-in definition is published under (`io.k8s.api.core.v1.Pod`).
 fn definition_name(m: &MessageDescriptor) -> String {
@@ -626,6 +630,17 @@ pub fn document(
     style: Style,
     gv: Option<&str>,
 ) -> Option<Bytes> {
+    built(cache, schemas, plane, style, gv).map(|(doc, _)| doc)
+}
+
+/// A document and its hash, built once per plane and kubesim.
+fn built(
+    cache: &Cache,
+    schemas: &Schemas,
+    plane: Plane,
+    style: Style,
+    gv: Option<&str>,
+) -> Option<(Bytes, String)> {
     if let Some(gv) = gv
         && !group_versions(plane).iter().any(|g| g == gv)
     {
@@ -638,26 +653,21 @@ pub fn document(
         return Some(d.clone());
     }
     let bytes = Bytes::from(serde_json::to_vec(&build(schemas, plane, style, gv)).ok()?);
+    let digest = ring::digest::digest(&ring::digest::SHA512_256, &bytes);
+    let hash: String = digest.as_ref().iter().map(|b| format!("{b:02X}")).collect();
     if let Ok(mut docs) = cache.docs.lock() {
-        docs.insert(key, bytes.clone());
+        docs.insert(key, (bytes.clone(), hash.clone()));
     }
-    Some(bytes)
+    Some((bytes, hash))
 }
 
 /// `/openapi/v3`: where each group version's document is, with a hash that changes with it.
 pub fn index(cache: &Cache, schemas: &Schemas, plane: Plane) -> Value {
     let mut paths = Map::new();
     for gv in group_versions(plane) {
-        let Some(doc) = document(cache, schemas, plane, Style::V3, Some(&gv)) else {
+        let Some((_, hash)) = built(cache, schemas, plane, Style::V3, Some(&gv)) else {
             continue;
         };
-        let digest = ring::digest::digest(&ring::digest::SHA512_256, &doc);
-        let hash: String = digest
-            .as_ref()
-            .iter()
-            .take(32)
-            .map(|b| format!("{b:02X}"))
-            .collect();
         paths.insert(
             gv.clone(),
             json!({"serverRelativeURL": format!("/openapi/v3/{gv}?hash={hash}")}),

@@ -30,7 +30,13 @@ impl Call<'_> {
     ) -> Result<Response, ApiError> {
         let stored = events_v1::stored_in(shown);
         let r = resources::get(shown);
-        let ns = namespace.unwrap_or("default");
+        // As for every namespaced kind: a create without a namespace goes to "default", an object
+        // named without one is not found.
+        let ns = match (method, namespace) {
+            (_, Some(ns)) => ns,
+            (&Method::POST, None) => "default",
+            _ => "",
+        };
         let current = |name: &str| {
             self.store
                 .get(stored, ns, name)
