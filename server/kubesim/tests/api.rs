@@ -1256,6 +1256,32 @@ async fn server_side_apply_keeps_owners_refuses_conflicts_and_removes_what_is_no
     }
     assert!(maps.get_opt("other").await.expect("get").is_none());
 
+    // Unknown fields: Strict refuses the apply; by default they are dropped with a warning and
+    // no manager owns them.
+    let odd = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"},
+        "data": {"a": "1"}, "dataa": {"x": "y"}});
+    let strict =
+        "/api/v1/namespaces/ssa/configmaps/settings?fieldManager=ci&fieldValidation=Strict";
+    match raw(
+        &client,
+        "PATCH",
+        strict,
+        yaml,
+        serde_json::to_vec(&odd).expect("json"),
+    )
+    .await
+    {
+        Err((code, _)) => assert_eq!(code, 400),
+        Ok(v) => panic!("Strict took an unknown field: {v}"),
+    }
+    maps.patch("settings", &PatchParams::apply("ci"), &Patch::Apply(&odd))
+        .await
+        .expect("applied without the unknown field");
+    assert_eq!(
+        owner(&get().await, "ci"),
+        Some(("Apply".into(), json!({"f:data": {"f:a": {}}})))
+    );
+
     // YAML is what the content type says: an apply written as YAML works too.
     let body =
         b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\ndata:\n  x: y\n".to_vec();

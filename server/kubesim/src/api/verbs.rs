@@ -937,14 +937,15 @@ impl Call<'_> {
             UpdateMode::Main
         };
         let sets_rv = config.pointer("/metadata/resourceVersion").is_some();
+        // Unknown fields leave the configuration before it is merged, so that no one owns them.
+        let warnings = self.unknown_fields(resource, &mut config)?;
         for _ in 0..5 {
             let Some(live) = self.store.get(resource, ns, name) else {
                 if sub.is_some() {
                     return Err(ApiError::not_found(r.group, r.plural, name));
                 }
-                let mut v = managed::apply(None, &config, &who, force, r.status)
+                let v = managed::apply(None, &config, &who, force, r.status)
                     .map_err(managed::conflict_error)?;
-                let warnings = self.unknown_fields(resource, &mut v)?;
                 admission::admit(self.store, &self.shared.schemas, resource, &v, None)?;
                 match self.store.create_as(resource, v, write) {
                     Ok(obj) => {
@@ -969,7 +970,7 @@ impl Call<'_> {
                 write,
             };
             if let Some(done) = self.finish(&place, &old, v, None, !sets_rv)? {
-                return Ok(done);
+                return Ok(with_warnings(done, &warnings));
             }
         }
         Err(kept_changing(r, name))
