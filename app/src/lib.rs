@@ -8,6 +8,7 @@ pub mod clusters;
 pub mod dashboards;
 pub mod error;
 pub mod home;
+pub mod metrics;
 pub mod status;
 pub mod theme;
 pub mod ui;

@@ -7,3 +7,4 @@ GRANT SELECT ON _sqlx_migrations TO portolan_serve;
 GRANT SELECT, INSERT, UPDATE, DELETE ON settings, sessions, role_bindings TO portolan_serve;
 GRANT SELECT, INSERT ON audit_log TO portolan_serve;
 GRANT USAGE ON SEQUENCE audit_log_id_seq, role_bindings_id_seq TO portolan_serve;
+GRANT SELECT, INSERT, UPDATE, DELETE ON metric_history, metric_pod_minutes, leases TO portolan_serve;

@@ -155,6 +155,11 @@ pub struct Config {
     #[arg(long, env = "PORTOLAN_SESSION_IDLE", default_value = "60m", value_parser = session_idle, global = true)]
     pub session_idle: std::time::Duration,
 
+    /// How often the metrics collector polls every workload cluster's metrics.k8s.io API
+    /// (e.g. 15s; 1s to 10m).
+    #[arg(long, env = "PORTOLAN_METRICS_INTERVAL", default_value = "15s", value_parser = metrics_interval, global = true)]
+    pub metrics_interval: std::time::Duration,
+
     /// Time after sign-in after which a session ends however active it is (e.g. 12h; 1m to 30d).
     #[arg(long, env = "PORTOLAN_SESSION_MAX", default_value = "12h", value_parser = session_max, global = true)]
     pub session_max: std::time::Duration,
@@ -220,6 +225,10 @@ fn session_idle(raw: &str) -> Result<std::time::Duration, String> {
     duration_in(raw, 10, 7 * 86_400)
 }
 
+fn metrics_interval(raw: &str) -> Result<std::time::Duration, String> {
+    duration_in(raw, 1, 600)
+}
+
 fn session_max(raw: &str) -> Result<std::time::Duration, String> {
     duration_in(raw, 60, 30 * 86_400)
 }
@@ -264,6 +273,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("session_idle", &self.session_idle)
             .field("session_max", &self.session_max)
+            .field("metrics_interval", &self.metrics_interval)
             .field("site_root", &self.site_root)
             .finish()
     }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod fleet;
 pub mod http;
+pub mod metrics;
 pub mod simulate;
 pub mod state;
 pub mod store;

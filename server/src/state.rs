@@ -33,6 +33,8 @@ pub struct Core {
 pub struct Fleet {
     pub management: Arc<Management>,
     pub watch: FleetWatch,
+    /// CPU and memory of the workload clusters: collected here while this replica holds the lease.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The long-lived tasks started with the server (the fleet watchers today; the metrics collector
@@ -79,7 +81,14 @@ pub fn build(
     let fleet = management.map(|management| {
         let (watch, tasks) = FleetWatch::start(&management);
         services.tasks.extend(tasks);
-        Fleet { management, watch }
+        let metrics =
+            crate::metrics::Metrics::new(db.clone(), watch.clone(), config.metrics_interval);
+        services.tasks.extend(metrics.start());
+        Fleet {
+            management,
+            watch,
+            metrics,
+        }
     });
     let core = Arc::new(Core {
         db,

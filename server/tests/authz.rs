@@ -123,6 +123,13 @@ const MATRIX: &[Entry] = &[
         allowed: [false, true, true, true, true],
         exists: false,
     },
+    // Charts follow the clusters: every viewer of the cluster.
+    Entry {
+        path: "/api/metrics/charts?namespace=default&name=prod-weu&charts=cpu,top-memory&range=15m",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: true,
+    },
     // Public: who is signed in (possibly nobody), and the display theme.
     Entry {
         path: "/api/auth/whoami",
@@ -242,11 +249,12 @@ async fn every_caller_gets_what_the_matrix_says(db: &Db) {
             let before = state(db).await;
             // Cluster functions need the fleet; the others get a fresh router per call, so that
             // bindings changed in the database apply at once (a router caches them for a second).
-            let router = if e.path.starts_with("/api/clusters/") {
-                app.clone()
-            } else {
-                support::router(db)
-            };
+            let router =
+                if e.path.starts_with("/api/clusters/") || e.path.starts_with("/api/metrics/") {
+                    app.clone()
+                } else {
+                    support::router(db)
+                };
             let res = router
                 .oneshot(req.body(Body::from(body)).expect("request"))
                 .await

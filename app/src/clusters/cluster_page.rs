@@ -7,6 +7,8 @@ use leptos_router::hooks::use_params_map;
 use super::fleet_page::health_cell;
 use super::model::*;
 use super::{cluster_events, cluster_node, cluster_nodes, cluster_pools, read_overview};
+use crate::metrics::ChartPanel;
+use crate::metrics::model::{ChartName, ChartScope};
 use crate::ui::{Badge, Column, DataTable, DetailsList, EmptyState, Loaded};
 
 /// A path parameter of the current route (empty when absent).
@@ -153,6 +155,9 @@ pub fn ClusterPage() -> impl IntoView {
                         ("ClusterClass", o.class.clone().into_any()),
                         ("Phase", o.phase.clone().into_any()),
                     ] />
+                    <h2>"CPU and memory"</h2>
+                    <ChartPanel namespace=o.head.namespace.clone() name=o.head.name.clone()
+                        scope=ChartScope::Cluster charts=vec![ChartName::Cpu, ChartName::Memory] />
                     <h2>"Conditions"</h2>
                     {conditions_table(o.conditions.clone(), "Conditions")}
                 </ClusterFrame>
@@ -189,6 +194,12 @@ pub fn PoolsTabPage() -> impl IntoView {
                     <DataTable label="Node pools" columns rows=t.pools.clone() empty=|| view! {
                         <EmptyState title="No node pools" detail="This cluster's topology declares no worker pools." />
                     } />
+                    {t.pools.iter().enumerate().map(|(i, p)| view! {
+                        <h2>"Pool " {p.name.clone()} ": CPU and memory"</h2>
+                        <ChartPanel namespace=t.head.namespace.clone() name=t.head.name.clone()
+                            scope=ChartScope::Pool(p.name.clone()) charts=vec![ChartName::Cpu, ChartName::Memory]
+                            ranges={i == 0} />
+                    }).collect_view()}
                 </ClusterFrame>
             }
         } />
@@ -295,6 +306,12 @@ pub fn NodePage() -> impl IntoView {
                         ("Age", n.age.clone().into_any()),
                         ("Taints", (if d.taints.is_empty() { "none".to_string() } else { d.taints.join(", ") }).into_any()),
                     ] />
+                    <h2>"CPU and memory"</h2>
+                    <ChartPanel namespace=d.head.namespace.clone() name=d.head.name.clone()
+                        scope=ChartScope::Node(n.name.clone()) charts=vec![ChartName::Cpu, ChartName::Memory] />
+                    <h2>"Top pods on this node"</h2>
+                    <ChartPanel namespace=d.head.namespace.clone() name=d.head.name.clone()
+                        scope=ChartScope::Node(n.name.clone()) charts=vec![ChartName::TopCpu, ChartName::TopMemory] ranges=false />
                     <h2>"Conditions"</h2>
                     {conditions_table(d.conditions.clone(), "Node conditions")}
                     <h2>"Pods on this node"</h2>

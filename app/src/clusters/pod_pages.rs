@@ -8,6 +8,8 @@ use leptos_router::hooks::use_query_map;
 use super::cluster_page::{ClusterFrame, cluster_in_address, events_of, param};
 use super::model::*;
 use super::{cluster_pod, cluster_pods, pod_logs};
+use crate::metrics::ChartPanel;
+use crate::metrics::model::{ChartName, ChartScope};
 use crate::ui::{Badge, Column, DataTable, DetailsList, EmptyState, Loaded, Pager, percent_encode};
 
 /// `/clusters/<ns>/<name>/pods/<pod namespace>/<pod>`.
@@ -130,6 +132,9 @@ pub fn PodsTabPage() -> impl IntoView {
                         <button type="submit">"Filter"</button>
                         <a href=base.clone() class="clear-filters" rel="external">"Clear"</a>
                     </form>
+                    <h2>"Top pods"</h2>
+                    <ChartPanel namespace=l.head.namespace.clone() name=l.head.name.clone()
+                        scope=ChartScope::Cluster charts=vec![ChartName::TopCpu, ChartName::TopMemory] ranges=false />
                     <p class="table-summary" role="status">{format!("{} pods · page {} of {}", l.matching, l.page, l.pages)}</p>
                     {pod_table(l.rows.clone(), l.head.namespace.clone(), l.head.name.clone(), pager)}
                 </ClusterFrame>
@@ -170,6 +175,10 @@ pub fn PodPage() -> impl IntoView {
                         ("Owner", p.owner.clone().into_any()),
                         ("Age", p.age.clone().into_any()),
                     ] />
+                    <h2>"CPU and memory"</h2>
+                    <ChartPanel namespace=d.head.namespace.clone() name=d.head.name.clone()
+                        scope=ChartScope::Pod { namespace: p.namespace.clone(), name: p.name.clone() }
+                        charts=vec![ChartName::Cpu, ChartName::Memory] />
                     <h2>"Containers"</h2>
                     <DataTable label="Containers" columns=containers rows=d.containers.clone() />
                     <h2>"Conditions"</h2>

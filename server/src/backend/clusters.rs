@@ -164,28 +164,9 @@ impl PortalBackend {
 
     /// Node → pool, from the Machines Cluster API made for the cluster.
     fn pools_by_node(&self, cluster: &ClusterRef) -> std::collections::HashMap<String, String> {
-        let Ok(watch) = self.watch() else {
-            return Default::default();
-        };
-        watch
-            .machines
-            .state()
-            .iter()
-            .filter(|m| {
-                m.metadata.namespace.as_deref() == Some(cluster.namespace.as_str())
-                    && m.spec.cluster_name == cluster.name
-            })
-            .filter_map(|m| {
-                let node = m.status.as_ref()?.node_ref.as_ref()?.name.clone();
-                let pool = m
-                    .metadata
-                    .labels
-                    .as_ref()?
-                    .get(crate::fleet::resources::POOL_NAME_LABEL)?
-                    .clone();
-                Some((node, pool))
-            })
-            .collect()
+        self.watch()
+            .map(|w| w.pools_by_node(cluster))
+            .unwrap_or_default()
     }
 
     /// A pod of a cluster `who` may see: the page header, the workload cluster, the pod.

@@ -6,6 +6,7 @@
 mod access;
 mod activity;
 mod clusters;
+mod metrics;
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use app::activity::backend::ActivityBackend;
 use app::backend::Backend;
 use app::clusters::backend::ClustersBackend;
 use app::error::AppError;
+use app::metrics::backend::MetricsBackend;
 
 use crate::fleet::Management;
 use crate::state::{Core, Fleet};
@@ -32,6 +34,7 @@ impl PortalBackend {
         provide_context::<Arc<dyn AccessBackend>>(self.clone());
         provide_context::<Arc<dyn ActivityBackend>>(self.clone());
         provide_context::<Arc<dyn ClustersBackend>>(self.clone());
+        provide_context::<Arc<dyn MetricsBackend>>(self.clone());
     }
 
     /// Appends to the audit log as `who`, with this request's id and client address.

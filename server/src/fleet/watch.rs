@@ -189,6 +189,26 @@ impl FleetWatch {
         let _ = self.classes.wait_until_ready().await;
     }
 
+    /// Node → pool of one cluster, from the Machines Cluster API made for it.
+    pub fn pools_by_node(
+        &self,
+        cluster: &app::access::model::ClusterRef,
+    ) -> std::collections::HashMap<String, String> {
+        self.machines
+            .state()
+            .iter()
+            .filter(|m| {
+                m.metadata.namespace.as_deref() == Some(cluster.namespace.as_str())
+                    && m.spec.cluster_name == cluster.name
+            })
+            .filter_map(|m| {
+                let node = m.status.as_ref()?.node_ref.as_ref()?.name.clone();
+                let pool = m.metadata.labels.as_ref()?.get(POOL_NAME_LABEL)?.clone();
+                Some((node, pool))
+            })
+            .collect()
+    }
+
     /// `None` while every watch is healthy; otherwise the oldest problem still unresolved.
     pub fn staleness(&self) -> Option<Stale> {
         self.stale.oldest()

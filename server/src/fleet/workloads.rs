@@ -160,6 +160,17 @@ impl Workloads {
         }
     }
 
+    /// Every workload cluster the portal can reach now.
+    pub fn connected(&self) -> Vec<Arc<Workload>> {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        map.values()
+            .filter_map(|e| match &e.reach {
+                Reach::Connected(w) => Some(w.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Watches the kubeconfig Secrets (and reaps idle pod watches) until aborted.
     pub fn start(&self, management: &Management, stale: StaleBoard) -> Vec<JoinHandle<()>> {
         let api: Api<Secret> = Api::all(management.client());

@@ -46,7 +46,7 @@ pub fn routes() -> axum::Router<AppState> {
 }
 
 /// A viewer who may see `cluster` (a refusal, or "not found" when they may not see it).
-async fn viewer(
+pub(super) async fn viewer(
     state: &AppState,
     asker: &Asker,
     cluster: &ClusterRef,
@@ -59,14 +59,14 @@ async fn viewer(
 }
 
 /// The cluster named by the path; names that cannot be one are "not found".
-fn cluster_of(namespace: String, name: String) -> Result<ClusterRef, AppError> {
+pub(super) fn cluster_of(namespace: String, name: String) -> Result<ClusterRef, AppError> {
     kube_name("namespace", &namespace)?;
     kube_name("cluster", &name)?;
     Ok(ClusterRef::new(namespace, name))
 }
 
 /// The answer of a route: what it made, or its error in words.
-fn answer(result: Result<Response, AppError>) -> Response {
+pub(super) fn answer(result: Result<Response, AppError>) -> Response {
     result.unwrap_or_else(|e| plain(&e))
 }
 

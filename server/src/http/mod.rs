@@ -1,6 +1,7 @@
 //! The HTTP face of the portal: the router (pages, server functions, health, assets) and serving it.
 
 mod caller;
+mod charts;
 mod cluster_files;
 mod export;
 mod guards;
@@ -125,6 +126,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(crate::auth::routes())
         .route("/activity/{file}", get(export::export))
         .merge(cluster_files::routes())
+        .merge(charts::routes())
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell.clone())
         .fallback_service(assets)

@@ -194,6 +194,30 @@ async fn serve(shared: Arc<Shared>, req: Request) -> Result<Response, ApiError> 
             MANAGEMENT_VERSION.to_string(),
         ),
     };
+    let mut garbled = shared.faults.garbled_metrics();
+    if let Some(key) = scope.as_deref()
+        && let Some((latency, fail, garble)) = shared.faults.for_cluster(key)
+    {
+        if latency > 0 {
+            tokio::time::sleep(Duration::from_millis(latency)).await;
+        }
+        if let Some(code) = fail {
+            return Err(ApiError::Injected(code));
+        }
+        garbled |= garble;
+    }
+    if garbled && scope.is_some() && rest.len() > 2 && rest[..2] == ["apis", "metrics.k8s.io"] {
+        let mut r = (
+            StatusCode::OK,
+            "{\"kind\": \"NodeMetricsList\", \"items\": [ garbage",
+        )
+            .into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return Ok(r);
+    }
     let call = Call {
         shared: &shared,
         store: &store,
