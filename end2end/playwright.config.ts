@@ -82,12 +82,14 @@ export default defineConfig({
   projects: [
     { name: 'js', use: { javaScriptEnabled: true } },
     // The tests that disturb the shared test IdP run once, with JavaScript.
-    { name: 'nojs', use: { javaScriptEnabled: false }, testIgnore: /oidc-chaos/ },
+    // Live charts across a restart are JavaScript's alone.
+    { name: 'nojs', use: { javaScriptEnabled: false }, testIgnore: /oidc-chaos|charts-live/ },
   ],
   webServer: [
-    // The demo fleet runs 30 times faster than real time, so that it is up within seconds; its
+    // The demo fleet runs 30 times faster than real time, so that it is up within seconds, and
+    // its metrics are polled every second, so that live charts move within a test; its
     // kubeconfig lets tests act on it as kubectl would (pages/kubesim.ts).
-    portal(port, `--kubesim-speed 30 --kubesim-kubeconfig "${kubesimKubeconfig(port)}"`),
+    portal(port, `--kubesim-speed 30 --metrics-interval 1s --kubesim-kubeconfig "${kubesimKubeconfig(port)}"`),
     idp(OIDC.idp, OIDC.portal),
     oidcPortal(OIDC.portal, OIDC.idp, '--oidc-group-prefix oidc: --bootstrap-admin-group oidc:idp-admins'),
     // For the tests that rotate keys, stop the provider or wait for sessions to expire.

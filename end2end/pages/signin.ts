@@ -18,6 +18,15 @@ export class DevSignIn {
     await this.page.getByRole('button', { name: new RegExp(identity) }).click();
   }
 
+  /** The same on the portal at `base` (a test's own portal). */
+  async signInAsAt(base: string, identity: Identity): Promise<Shell> {
+    const shell = new Shell(this.page);
+    await this.page.goto(`${base}/auth/dev`);
+    await this.choose(identity);
+    await shell.waitUntilInteractive();
+    return shell;
+  }
+
   /** Opens the sign-in page, signs in as `identity` and returns the portal's frame, hydrated. */
   async signInAs(identity: Identity): Promise<Shell> {
     const shell = new Shell(this.page);

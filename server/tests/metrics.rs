@@ -572,3 +572,61 @@ async fn chart_routes_answer_svg_png_streams_and_refuse_bad_input() {
     drop(body);
     services.stop().await;
 }
+
+/// A live chart stops (saying why) once its viewer signs out, rather than showing numbers to
+/// someone who is no longer signed in.
+#[tokio::test]
+async fn a_live_chart_ends_when_its_viewer_signs_out() {
+    use futures_util::StreamExt;
+    let t = support::sqlite().await;
+    let db = &t.db;
+    let (_sim, management) = support::kubesim_demo(60.0).await;
+    let (state, services) = portal(db, &management);
+    let m = metrics_of(&state);
+    let app = server::http::router(state);
+    let viewer = support::dev_session(db, "viewer").await;
+    until("prod-weu is collected", 60, || {
+        (samples(&m, &prod()) >= 1).then_some(())
+    })
+    .await;
+    let res = {
+        use tower::ServiceExt;
+        app.clone()
+            .oneshot(support::get(
+                "/clusters/default/prod-weu/charts/memory/stream",
+                Some(&viewer),
+            ))
+            .await
+            .expect("answer")
+    };
+    assert_eq!(res.status(), 200);
+    let mut body = res.into_body().into_data_stream();
+    let out = http::Request::post("/auth/logout")
+        .header(http::header::ORIGIN, "http://127.0.0.1:3000")
+        .header(http::header::COOKIE, &viewer)
+        .body(axum::body::Body::empty())
+        .expect("request");
+    assert_eq!(support::send(&app, out).await.0, 303);
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(45);
+    let mut ended = false;
+    while Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_secs(40), body.next()).await {
+            Ok(Some(Ok(chunk))) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(None) => {
+                ended = true;
+                break;
+            }
+            _ => break,
+        }
+    }
+    assert!(ended, "the stream ended");
+    assert!(
+        seen.ends_with(
+            "event: ended\ndata: the session ended or access to this cluster changed\n\n"
+        ),
+        "{}",
+        &seen[seen.len().saturating_sub(300)..]
+    );
+    services.stop().await;
+}

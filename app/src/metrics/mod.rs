@@ -255,7 +255,7 @@ mod live {
                 // CLOSED: the server refused (the session ended); CONNECTING: the browser retries.
                 if es.ready_state() == web_sys::EventSource::CLOSED {
                     status.set(
-                        "Stopped — the session ended or access changed; reload to sign in again"
+                        "Stopped — your session ended or access changed; reload the page to sign in again"
                             .into(),
                     );
                 } else {
@@ -263,6 +263,16 @@ mod live {
                 }
             }
         });
+        let on_ended = Closure::<dyn Fn()>::new({
+            let es = es.clone();
+            move || {
+                // Not reconnecting: the numbers would stop and look current.
+                es.close();
+                status.set("Stopped — your session ended; reload the page to sign in again".into());
+            }
+        });
+        let _ = es.add_event_listener_with_callback("ended", on_ended.as_ref().unchecked_ref());
+        on_ended.forget();
         es.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         es.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         es.set_onerror(Some(on_error.as_ref().unchecked_ref()));

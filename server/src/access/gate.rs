@@ -94,6 +94,16 @@ impl Asker {
 }
 
 impl Asker {
+    /// Whether the session this request came with is still signed in (read afresh).
+    pub async fn still_signed_in(&self) -> bool {
+        match &self.session {
+            Some(session) => {
+                crate::auth::still_signed_in(&self.gate.db, &self.gate.auth, session).await
+            }
+            None => false,
+        }
+    }
+
     /// The audit origin of `who` making this request (its id and address).
     pub fn origin_of<'a>(&'a self, who: &'a Principal) -> audit::Origin<'a> {
         self.caller.origin_of(who)

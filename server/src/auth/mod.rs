@@ -164,6 +164,35 @@ pub fn layer(state: &AppState) -> SessionManagerLayer<PortalSessionStore> {
         ))
 }
 
+/// Whether `session` is still signed in now, read afresh from the database: for long-lived
+/// responses (live charts), whose session object was loaded once when they began. A sign-out
+/// elsewhere, the idle expiry or the absolute lifetime ends it.
+pub async fn still_signed_in(
+    db: &crate::store::Db,
+    settings: &AuthSettings,
+    session: &Session,
+) -> bool {
+    use tower_sessions::SessionStore;
+    let Some(id) = session.id() else {
+        return false;
+    };
+    let Ok(Some(record)) = store::PortalSessionStore::new(db).load(&id).await else {
+        return false;
+    };
+    if record.expiry_date <= time::OffsetDateTime::now_utc() {
+        return false;
+    }
+    let Some(signed_in) = record
+        .data
+        .get(SIGNED_IN)
+        .and_then(|v| serde_json::from_value::<SignedIn>(v.clone()).ok())
+    else {
+        return false;
+    };
+    let max_ms = i64::try_from(settings.max.as_millis()).unwrap_or(i64::MAX);
+    now_ms() - signed_in.at_ms <= max_ms
+}
+
 /// Who is signed in, if anyone; a session past its absolute lifetime is ended here.
 pub async fn principal(session: &Session, settings: &AuthSettings) -> Option<Principal> {
     let signed_in: SignedIn = session.get(SIGNED_IN).await.ok().flatten()?;

@@ -144,6 +144,60 @@ async fn file(
     )
 }
 
+/// How often a live stream checks that its viewer is still signed in and may still see the cluster.
+const RECHECK: Duration = Duration::from_secs(30);
+
+/// One viewer's live chart.
+struct Follow {
+    rx: tokio::sync::watch::Receiver<crate::metrics::live::Frame>,
+    first: bool,
+    asker: Asker,
+    state: AppState,
+    cluster: ClusterRef,
+    checked: tokio::time::Instant,
+    /// Counts against `STREAMS` while the stream lives.
+    _permit: tokio::sync::SemaphorePermit<'static>,
+}
+
+enum Next {
+    Frame(Bytes),
+    /// The last bytes: the stream ends after them.
+    End(Bytes),
+}
+
+impl Follow {
+    async fn next(&mut self) -> Next {
+        if std::mem::take(&mut self.first) {
+            let current = self.rx.borrow_and_update().clone();
+            if current.seq > 0 {
+                return Next::Frame(current.bytes);
+            }
+        }
+        if self.checked.elapsed() >= RECHECK {
+            self.checked = tokio::time::Instant::now();
+            let allowed = self.asker.still_signed_in().await
+                && viewer(&self.state, &self.asker, &self.cluster)
+                    .await
+                    .is_ok();
+            if !allowed {
+                // The browser would reconnect after a plain end and get 401; this says why first.
+                return Next::End(Bytes::from_static(
+                    b"event: ended\ndata: the session ended or access to this cluster changed\n\n",
+                ));
+            }
+        }
+        let recheck_at = self.checked + RECHECK;
+        tokio::select! {
+            changed = self.rx.changed() => match changed {
+                Ok(()) => Next::Frame(self.rx.borrow_and_update().bytes.clone()),
+                Err(_) => Next::End(Bytes::new()),
+            },
+            () = tokio::time::sleep(KEEP_ALIVE) => Next::Frame(Bytes::from_static(b": keep-alive\n\n")),
+            () = tokio::time::sleep_until(recheck_at) => Next::Frame(Bytes::new()),
+        }
+    }
+}
+
 /// `GET …/charts/<chart>/stream`: the chart as server-sent events, a new SVG whenever it changes.
 async fn stream(
     State(state): State<AppState>,
@@ -160,34 +214,28 @@ async fn stream(
             let permit = STREAMS.try_acquire().map_err(|_| {
                 AppError::Unavailable("live charts (too many are being followed at once)".into())
             })?;
-            let rx = metrics.live.subscribe(&metrics, spec);
+            let rx = metrics.live.subscribe(&metrics, spec.clone());
             let start = futures_util::stream::once(async {
                 // Reconnect two seconds after a drop (the browser's default is three).
                 Ok::<Bytes, Infallible>(Bytes::from_static(b"retry: 2000\n\n"))
             });
-            let frames = futures_util::stream::unfold((rx, true), move |(mut rx, first)| {
-                // The permit lives as long as the stream.
-                let _held = &permit;
-                async move {
-                    if first {
-                        let current = rx.borrow_and_update().clone();
-                        if current.seq > 0 {
-                            return Some((Ok(current.bytes), (rx, false)));
-                        }
-                    }
-                    tokio::select! {
-                        changed = rx.changed() => match changed {
-                            Ok(()) => {
-                                let bytes = rx.borrow_and_update().bytes.clone();
-                                Some((Ok(bytes), (rx, false)))
-                            }
-                            Err(_) => None,
-                        },
-                        () = tokio::time::sleep(KEEP_ALIVE) => {
-                            Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (rx, false)))
-                        }
-                    }
-                }
+            let follow = Follow {
+                rx,
+                first: true,
+                asker,
+                state: state.clone(),
+                cluster: spec.cluster,
+                checked: tokio::time::Instant::now(),
+                _permit: permit,
+            };
+            let frames = futures_util::stream::unfold(Some(follow), |follow| async move {
+                let mut f = follow?;
+                let next = f.next().await;
+                let keep = matches!(next, Next::Frame(_));
+                let bytes = match next {
+                    Next::Frame(b) | Next::End(b) => b,
+                };
+                Some((Ok(bytes), keep.then_some(f)))
             });
             use futures_util::StreamExt;
             let body = start
