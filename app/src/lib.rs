@@ -94,6 +94,9 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("clusters/:namespace/:name/pods/:pod_namespace/:pod/logs") view=clusters::LogsPage ssr=SsrMode::Async />
                             <Route path=path!("clusters/:namespace/:name/events") view=clusters::EventsTabPage ssr=SsrMode::Async />
                             <Route path=path!("dashboards") view=dashboards::DashboardsPage ssr=SsrMode::Async />
+                            <Route path=path!("dashboards/new") view=dashboards::NewDashboardPage ssr=SsrMode::Async />
+                            <Route path=path!("dashboards/:slug") view=dashboards::DashboardPage ssr=SsrMode::Async />
+                            <Route path=path!("dashboards/:slug/edit") view=dashboards::DashboardEditPage ssr=SsrMode::Async />
                             <Route path=path!("access") view=access::AccessPage ssr=SsrMode::Async />
                             <Route path=path!("activity") view=activity::ActivityPage ssr=SsrMode::Async />
                         </Routes>

@@ -130,6 +130,32 @@ const MATRIX: &[Entry] = &[
         allowed: [false, true, true, true, true],
         exists: true,
     },
+    // Dashboards: everyone views (each sees the clusters their roles reach); operators
+    // portal-wide manage them ("matrix" is made before the calls).
+    Entry {
+        path: "/api/dashboards/list",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: true,
+    },
+    Entry {
+        path: "/api/dashboards/get?slug=no-such-dashboard",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: false,
+    },
+    Entry {
+        path: "/api/dashboards/save",
+        body: "slug=matrix&name=Matrix&selector=team%3Dpayments&panel_health=on",
+        allowed: [false, false, true, false, true],
+        exists: true,
+    },
+    Entry {
+        path: "/api/dashboards/delete",
+        body: "slug=no-such-dashboard",
+        allowed: [false, false, true, false, true],
+        exists: false,
+    },
     // Public: who is signed in (possibly nobody), and the display theme.
     Entry {
         path: "/api/auth/whoami",
@@ -204,6 +230,17 @@ async fn every_caller_gets_what_the_matrix_says(db: &Db) {
     assert!(ready, "prod-weu's nodes became readable within 30 s");
     let registered: Vec<(&str, http::Method)> =
         leptos::server_fn::axum::server_fn_paths().collect();
+    let matrix = app::dashboards::model::DashboardSpec {
+        name: "Matrix".into(),
+        clusters: vec![],
+        selector: "team=payments".into(),
+        panels: vec![app::dashboards::model::Panel::Health],
+    };
+    assert!(
+        server::store::dashboards::create(db, "matrix", &matrix, "authz test")
+            .await
+            .expect("stored")
+    );
     let mut cookies = Vec::new();
     for caller in CALLERS {
         cookies.push(match caller {
@@ -249,12 +286,14 @@ async fn every_caller_gets_what_the_matrix_says(db: &Db) {
             let before = state(db).await;
             // Cluster functions need the fleet; the others get a fresh router per call, so that
             // bindings changed in the database apply at once (a router caches them for a second).
-            let router =
-                if e.path.starts_with("/api/clusters/") || e.path.starts_with("/api/metrics/") {
-                    app.clone()
-                } else {
-                    support::router(db)
-                };
+            let router = if ["/api/clusters/", "/api/metrics/", "/api/dashboards/"]
+                .iter()
+                .any(|p| e.path.starts_with(p))
+            {
+                app.clone()
+            } else {
+                support::router(db)
+            };
             let res = router
                 .oneshot(req.body(Body::from(body)).expect("request"))
                 .await

@@ -53,6 +53,8 @@ pub enum Reach {
 pub enum Action {
     ViewClusters,
     ViewDashboards,
+    /// Create, edit and delete team dashboards (they name clusters across the fleet).
+    ManageDashboards,
     ViewActivity,
     ScalePool,
     StartUpgrade,
@@ -67,9 +69,10 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ViewClusters,
         Action::ViewDashboards,
+        Action::ManageDashboards,
         Action::ViewActivity,
         Action::ScalePool,
         Action::StartUpgrade,
@@ -86,7 +89,10 @@ impl Action {
     pub fn needs(self) -> Role {
         match self {
             Action::ViewClusters | Action::ViewDashboards | Action::ViewActivity => Role::Viewer,
-            Action::ScalePool | Action::StartUpgrade | Action::PauseUpgrade => Role::Operator,
+            Action::ScalePool
+            | Action::StartUpgrade
+            | Action::PauseUpgrade
+            | Action::ManageDashboards => Role::Operator,
             Action::CreateCluster
             | Action::DeleteCluster
             | Action::CreatePool
@@ -106,8 +112,11 @@ impl Action {
             | Action::CreatePool
             | Action::DeletePool
             | Action::DownloadKubeconfig => Reach::Cluster,
-            // A cluster that does not exist yet has no bindings; access is the portal's own.
-            Action::CreateCluster | Action::ManageAccess => Reach::Global,
+            // A cluster that does not exist yet has no bindings; access is the portal's own. A
+            // dashboard names clusters across the fleet.
+            Action::CreateCluster | Action::ManageAccess | Action::ManageDashboards => {
+                Reach::Global
+            }
         }
     }
 
@@ -115,6 +124,7 @@ impl Action {
         match self {
             Action::ViewClusters => "view-clusters",
             Action::ViewDashboards => "view-dashboards",
+            Action::ManageDashboards => "manage-dashboards",
             Action::ViewActivity => "view-activity",
             Action::ScalePool => "scale-pool",
             Action::StartUpgrade => "start-upgrade",

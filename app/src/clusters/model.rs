@@ -308,7 +308,7 @@ pub struct EventsTab {
 }
 
 /// A pool's VM size as the ClusterClass describes it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct VmSize {
     pub name: String,
     /// "4 vCPU, 16 GiB", plus ", 1 GPU" where there is one; empty when the class does not say.

@@ -117,6 +117,7 @@ mod tests {
         // Columns: anonymous, viewer, operator, admin, payments-admin (admin of payments), carol (operator there).
         (Action::ViewClusters,    ["...", "YYY", "YYY", "YYY", "YYY", "YYY"]),
         (Action::ViewDashboards,  ["...", "YYY", "YYY", "YYY", "YYY", "YYY"]),
+        (Action::ManageDashboards, ["...", "...", "YYY", "YYY", "...", "..."]),
         (Action::ViewActivity,    ["...", "YYY", "YYY", "YYY", "YYY", "YYY"]),
         (Action::ScalePool,       ["...", "...", "YYY", "YYY", ".Y.", ".Y."]),
         (Action::StartUpgrade,    ["...", "...", "YYY", "YYY", ".Y.", ".Y."]),

@@ -26,13 +26,13 @@ use crate::store::audit;
 const FIRST_LIST_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Which clusters a caller may see.
-enum Scope {
+pub(super) enum Scope {
     All,
     Only(HashSet<ClusterRef>),
 }
 
 impl Scope {
-    fn sees(&self, cluster: &ClusterRef) -> bool {
+    pub(super) fn sees(&self, cluster: &ClusterRef) -> bool {
         match self {
             Scope::All => true,
             Scope::Only(set) => set.contains(cluster),
@@ -40,7 +40,7 @@ impl Scope {
     }
 
     /// The same for a fleet row, without making a `ClusterRef` when everything is visible.
-    fn sees_row(&self, row: &ClusterRow) -> bool {
+    pub(super) fn sees_row(&self, row: &ClusterRow) -> bool {
         match self {
             Scope::All => true,
             Scope::Only(set) => set.contains(&ClusterRef::new(&row.namespace, &row.name)),
@@ -66,13 +66,13 @@ fn not_found(cluster: &ClusterRef) -> AppError {
 }
 
 impl PortalBackend {
-    fn watch(&self) -> Result<&FleetWatch, AppError> {
+    pub(super) fn watch(&self) -> Result<&FleetWatch, AppError> {
         Ok(&self.fleet()?.watch)
     }
 
     /// The clusters `who` may see: by their portal roles, and with `--impersonate` also by what
     /// Kubernetes RBAC lets them list.
-    async fn scope(&self, who: &Principal) -> Result<Scope, AppError> {
+    pub(super) async fn scope(&self, who: &Principal) -> Result<Scope, AppError> {
         let bindings = self.core.gate.bindings.get().await.map_err(internal)?;
         let by_roles = cluster_scope(who, &bindings);
         if !self.core.impersonate {
@@ -92,7 +92,7 @@ impl PortalBackend {
 
     /// The watch, once it holds a first list (briefly after start-up), or as it is when the
     /// management API is failing (the last known state).
-    async fn ready_watch(&self) -> Result<&FleetWatch, AppError> {
+    pub(super) async fn ready_watch(&self) -> Result<&FleetWatch, AppError> {
         let watch = self.watch()?;
         if watch.staleness().is_none() {
             let _ = tokio::time::timeout(FIRST_LIST_WAIT, watch.clusters.wait_until_ready()).await;
@@ -167,6 +167,31 @@ impl PortalBackend {
         self.watch()
             .map(|w| w.pools_by_node(cluster))
             .unwrap_or_default()
+    }
+
+    /// The Node pools tab's rows of `c`.
+    pub(super) fn pool_rows(
+        &self,
+        c: &Cluster,
+        cluster: &ClusterRef,
+    ) -> Result<Vec<app::clusters::model::PoolRow>, AppError> {
+        let deployments: Vec<_> = self
+            .watch()?
+            .pools
+            .state()
+            .into_iter()
+            .filter(|md| {
+                md.metadata.namespace.as_deref() == Some(cluster.namespace.as_str())
+                    && md
+                        .metadata
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get(CLUSTER_NAME_LABEL))
+                        .is_some_and(|n| *n == cluster.name)
+            })
+            .collect();
+        let class = self.class_of(c);
+        Ok(pools::rows(c, &deployments, class.as_deref()))
     }
 
     /// A pod of a cluster `who` may see: the page header, the workload cluster, the pod.
@@ -270,25 +295,9 @@ impl ClustersBackend for PortalBackend {
     async fn pools(&self, by: &Principal, cluster: &ClusterRef) -> Result<PoolsTab, AppError> {
         let c = self.visible(by, cluster).await?;
         let head = self.head(by, &c).await?;
-        let deployments: Vec<_> = self
-            .watch()?
-            .pools
-            .state()
-            .into_iter()
-            .filter(|md| {
-                md.metadata.namespace.as_deref() == Some(cluster.namespace.as_str())
-                    && md
-                        .metadata
-                        .labels
-                        .as_ref()
-                        .and_then(|l| l.get(CLUSTER_NAME_LABEL))
-                        .is_some_and(|n| *n == cluster.name)
-            })
-            .collect();
-        let class = self.class_of(&c);
         Ok(PoolsTab {
             head,
-            pools: pools::rows(&c, &deployments, class.as_deref()),
+            pools: self.pool_rows(&c, cluster)?,
         })
     }
 

@@ -6,6 +6,7 @@
 mod access;
 mod activity;
 mod clusters;
+mod dashboards;
 mod metrics;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use app::access::model::{Action, ClusterRef, Principal, Target};
 use app::activity::backend::ActivityBackend;
 use app::backend::Backend;
 use app::clusters::backend::ClustersBackend;
+use app::dashboards::backend::DashboardsBackend;
 use app::error::AppError;
 use app::metrics::backend::MetricsBackend;
 
@@ -35,6 +37,7 @@ impl PortalBackend {
         provide_context::<Arc<dyn ActivityBackend>>(self.clone());
         provide_context::<Arc<dyn ClustersBackend>>(self.clone());
         provide_context::<Arc<dyn MetricsBackend>>(self.clone());
+        provide_context::<Arc<dyn DashboardsBackend>>(self.clone());
     }
 
     /// Appends to the audit log as `who`, with this request's id and client address.

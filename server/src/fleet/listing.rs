@@ -123,7 +123,7 @@ pub fn page_of(asked: &str, total: usize, size: usize) -> (usize, usize) {
 }
 
 /// `key=value` matches that tag; `key` alone matches any value of it.
-fn has_tag(row: &ClusterRow, wanted: &str) -> bool {
+pub(crate) fn has_tag(row: &ClusterRow, wanted: &str) -> bool {
     if wanted.contains('=') {
         row.tags.iter().any(|t| t == wanted)
     } else {

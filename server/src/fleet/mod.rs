@@ -13,6 +13,7 @@ pub mod quantity;
 pub mod resources;
 pub mod rows;
 pub mod versions;
+pub mod warnings;
 pub mod watch;
 pub mod workloads;
 

@@ -334,6 +334,43 @@ pub async fn read(
         .collect())
 }
 
+/// Every series' one-minute points of `cluster` in `[from_ms, to_ms)`.
+pub async fn read_all(
+    db: &Db,
+    cluster: &ClusterRef,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<(Infra, Vec<(i64, Capacity)>)>, StoreError> {
+    let rows: Vec<(String, i64, Vec<u8>)> = on_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT series, start_ms, points FROM metric_history WHERE cluster = $1 AND resolution_s = 60 \
+             AND start_ms >= $2 AND start_ms < $3 ORDER BY series, start_ms",
+        )
+        .bind(cluster.to_string())
+        .bind(floor(from_ms, HOUR_MS))
+        .bind(to_ms)
+        .fetch_all(pool)
+        .await
+    })?;
+    let mut out: BTreeMap<Infra, Vec<(i64, Capacity)>> = BTreeMap::new();
+    for (series, start, bytes) in rows {
+        let Some(infra) = Infra::from_key(&series) else {
+            continue;
+        };
+        let points = out.entry(infra).or_default();
+        for (i, p) in decode(&bytes, Resolution::Minute.slots())
+            .into_iter()
+            .enumerate()
+        {
+            let at = start + i as i64 * MINUTE_MS;
+            if at >= from_ms && at < to_ms && p.iter().any(|v| v.is_finite()) {
+                points.push((at, p));
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
 /// The pods' minutes of `cluster` from `from_ms` on, oldest first.
 pub async fn read_pods(
     db: &Db,

@@ -136,6 +136,34 @@ impl Metrics {
         collector::start(self.clone())
     }
 
+    /// Each nodes' series of `cluster` over the last `window_ms` (the cluster's, each pool's and
+    /// node's), from memory when it holds the whole window, else from the database; and the
+    /// step between points.
+    pub async fn last(
+        &self,
+        cluster: &ClusterRef,
+        window_ms: i64,
+    ) -> Result<(Vec<(recent::Infra, Vec<(i64, recent::Capacity)>)>, i64), crate::store::StoreError>
+    {
+        let now = crate::store::now_ms();
+        let from = now - window_ms;
+        let memory = self.with_recent(|r| {
+            let s = r.get(cluster)?;
+            (s.oldest_ms()? <= from).then(|| {
+                s.infra_series()
+                    .map(|i| (i.clone(), s.infra_points(i, from)))
+                    .collect::<Vec<_>>()
+            })
+        });
+        match memory {
+            Some(series) => Ok((series, self.interval.as_millis() as i64)),
+            None => Ok((
+                history::read_all(&self.db, cluster, from, now + 1).await?,
+                history::MINUTE_MS,
+            )),
+        }
+    }
+
     /// Writes every cluster's recent minutes to the database now (the collector does this each
     /// minute; tests and shutdown call it).
     pub async fn flush(

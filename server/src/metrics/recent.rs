@@ -188,6 +188,11 @@ impl ClusterSamples {
         self.containers.retain(|_, run| run.trim(first));
     }
 
+    /// The nodes' series held (cluster, pools, nodes).
+    pub fn infra_series(&self) -> impl Iterator<Item = &Infra> {
+        self.infra.keys()
+    }
+
     /// How many samples are kept.
     pub fn samples(&self) -> usize {
         self.ticks.len()

@@ -81,6 +81,21 @@ pub fn summary(e: &Entry) -> String {
             }
         }
         "sign-out" => "signed out".into(),
+        "create-dashboard" | "change-dashboard" | "delete-dashboard" => {
+            let verb = match (e.entry.action.as_str(), accepted) {
+                ("create-dashboard", true) => "created",
+                ("create-dashboard", false) => "create",
+                ("change-dashboard", true) => "changed",
+                ("change-dashboard", false) => "change",
+                (_, true) => "deleted",
+                (_, false) => "delete",
+            };
+            format!(
+                "{tried}{verb} dashboard \"{}\" ({})",
+                p["name"].as_str().unwrap_or("?"),
+                e.entry.target
+            )
+        }
         action => {
             let target = if e.entry.target == "portal" {
                 "the portal".to_string()

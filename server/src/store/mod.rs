@@ -5,6 +5,7 @@ pub mod audit_export;
 pub mod audit_filter;
 pub mod audit_view;
 pub mod audit_words;
+pub mod dashboards;
 pub mod settings;
 
 use std::path::{Path, PathBuf};
