@@ -87,7 +87,7 @@ screenshots: site server node-deps chromium
 
 ## bench: start-up time, SSR throughput against a static handler, the bundle size, kubesim at fleet scale, session + authorization cost
 bench: build postgres
-	cargo build --release -p server --example bench_server --example bench_authz --example bench_fleet
+	cargo build --release -p server --example bench_server --example bench_authz --example bench_fleet --example bench_metrics
 	bash end2end/bench.sh
 	cargo run --release -p kubesim --example bench_kubesim
 	@for db in sqlite postgres; do for mode in cached uncached; do \

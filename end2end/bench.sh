@@ -9,6 +9,7 @@ BIN=target/release/portolan
 SITE=target/site
 BENCH_SERVER="${CARGO_TARGET_DIR:-target}/release/examples/bench_server"
 BENCH_FLEET="${CARGO_TARGET_DIR:-target}/release/examples/bench_fleet"
+BENCH_METRICS="${CARGO_TARGET_DIR:-target}/release/examples/bench_metrics"
 PORT="${PORTOLAN_BENCH_PORT:-3190}"
 URL="http://127.0.0.1:$PORT"
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y wrk >/dev/null; } || {
@@ -98,6 +99,23 @@ echo "SSR /clusters (1,000 clusters, page 1): p50 $(field 50% <<<"$ssr_out"), p9
 echo "static handler, identical bytes:        p50 $(field 50% <<<"$static_out"), p99 $(field 99% <<<"$static_out"), $(field Requests/sec: <<<"$static_out") req/s"
 awk -v a="$(field Requests/sec: <<<"$ssr_out")" -v b="$(field Requests/sec: <<<"$static_out")" \
   'BEGIN { printf "ratio SSR/static: %.2f\n", a / b }'
+
+echo
+echo "== live charts: a sample reaching the SVG in the browser's DOM (Chromium, 60 s, polling every second)"
+"$BIN" serve --listen "127.0.0.1:$PORT" --database-url "sqlite://$work/live.db" --site-root "$SITE" \
+  --kubesim-speed 60 --metrics-interval 1s >/dev/null 2>>"$work/log" &
+pid=$!
+until curl -fso /dev/null "$URL/readyz"; do
+  kill -0 "$pid" 2>/dev/null || { echo "portolan exited:"; cat "$work/log"; exit 1; }
+  sleep 0.05
+done
+sleep 5
+(cd end2end && node bench-latency.mjs "$URL" 60)
+stop
+
+echo
+echo "== live charts: 1,000 viewers of one chart (server-sent events over loopback, 30 s)"
+"$BENCH_METRICS" live 1000 30 2>"$work/metrics.err" || { cat "$work/metrics.err"; exit 1; }
 
 echo
 echo "== the portal's memory watching 200 clusters / ~10,000 nodes / ~100,000 pods (kubesim in another process)"

@@ -71,6 +71,8 @@ test('the fleet pages through many clusters', async ({ page }, info) => {
 });
 
 test('each tab of a demo cluster, and a node page', async ({ page }) => {
+  // Seven pages, each with its charts.
+  test.setTimeout(60_000);
   const shell = await new DevSignIn(page).signInAs('Ada Admin');
   const fleet = new FleetPage(shell);
   await fleet.open();

@@ -5,6 +5,8 @@ import { Charts } from '../pages/charts';
 import { DevSignIn } from '../pages/signin';
 
 test('an operator makes a dashboard and a viewer opens it, also as a kiosk', async ({ page, browser }, info) => {
+  // Two people, two browsers, eight pages.
+  test.setTimeout(90_000);
   const name = `Payments ${info.project.name}`;
   const slug = `payments-${info.project.name}`;
   const shell = await new DevSignIn(page).signInAs('Otto Operator');

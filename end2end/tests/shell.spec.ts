@@ -33,13 +33,14 @@ test('the navigation leads to every section and marks where you are', async ({ p
   await expect(shell.heading).toHaveText('Home');
 });
 
-test('sections say what will be there, or ask anonymous visitors to sign in', async ({ page }) => {
+test('sections ask anonymous visitors to sign in', async ({ page }) => {
   const shell = new Shell(page);
   await shell.goto('/clusters');
   await expect(shell.main.getByRole('heading', { name: 'Sign in to see this' })).toBeVisible();
   await expect(shell.main.getByRole('link', { name: 'Sign in' })).toHaveAttribute('href', '/auth/login?next=/clusters');
   await shell.goto('/dashboards');
-  await expect(shell.main.getByRole('heading', { name: 'Dashboards are not built yet' })).toBeVisible();
+  await expect(shell.main.getByRole('heading', { name: 'Sign in to see this' })).toBeVisible();
+  await expect(shell.main.getByRole('link', { name: 'Sign in' })).toHaveAttribute('href', '/auth/login?next=/dashboards');
   await shell.goto('/activity');
   // Activity is for signed-in users: anonymous visitors are sent to sign in.
   await expect(shell.main.getByRole('heading', { name: 'Sign in to see this' })).toBeVisible();

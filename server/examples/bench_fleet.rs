@@ -29,6 +29,107 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type Error = Box<dyn std::error::Error>;
 
+/// CPU seconds (user + system) this process has used.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// The metrics collector's cost over the fleet: CPU seconds per interval beyond the watches'
+/// own, memory once an hour's samples would be held, database bytes per cluster and day.
+async fn collection(state: &server::http::AppState, db: &Db) -> Result<(), Error> {
+    let metrics = state.core.fleet.as_ref().ok_or("no fleet")?.metrics.clone();
+    let interval = metrics.interval.as_secs_f64();
+    let window = Duration::from_secs(60);
+    let c0 = cpu_seconds();
+    tokio::time::sleep(window).await;
+    let idle = (cpu_seconds() - c0) / window.as_secs_f64();
+    let rss_before = rss_mib();
+    server::store::execute_raw(db, "DELETE FROM leases WHERE name = 'metrics-collector'").await?;
+    let started = Instant::now();
+    let clusters: Vec<_> = state
+        .core
+        .fleet
+        .as_ref()
+        .ok_or("no fleet")?
+        .watch
+        .clusters
+        .state()
+        .iter()
+        .filter_map(|c| c.reference())
+        .collect();
+    loop {
+        let polled = metrics.with_recent(|r| {
+            clusters
+                .iter()
+                .filter(|c| r.get(c).is_some_and(|s| s.samples() > 0))
+                .count()
+        });
+        if polled == clusters.len() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(180) {
+            return Err(format!(
+                "only {polled} of {} clusters collected after 180 s",
+                clusters.len()
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let c1 = cpu_seconds();
+    let v1 = metrics.with_recent(|r| r.values_held());
+    let r1 = rss_mib();
+    tokio::time::sleep(window).await;
+    let busy = (cpu_seconds() - c1) / window.as_secs_f64();
+    let v2 = metrics.with_recent(|r| r.values_held());
+    let r2 = rss_mib();
+    let samples = metrics.with_recent(|r| r.get(&clusters[0]).map_or(0, |s| s.samples()));
+    // Memory per sample, from the growth over the window, projected to an hour of samples.
+    let per_value = if v2 > v1 {
+        (r2 - r1) * 1_048_576.0 / (v2 - v1) as f64
+    } else {
+        0.0
+    };
+    let hour_values = (v2 as f64) / samples.max(1) as f64 * (3600.0 / interval);
+    println!(
+        "metrics collection of 200 clusters every {interval:.0} s: {:.2} CPU seconds per interval beyond the watches' ({:.3} cores, {:.3} with collection), first full round {:.1} s after the lease was free",
+        (busy - idle) * interval,
+        idle,
+        busy,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "metrics memory: {:.0} MiB more after {samples} samples per cluster ({v2} values held, {per_value:.0} bytes each); an hour's {:.0} values ≈ {:.0} MiB",
+        r2 - rss_before,
+        hour_values,
+        hour_values * per_value.max(8.0) / 1_048_576.0
+    );
+    metrics
+        .flush(&mut server::metrics::history::Writer::default())
+        .await?;
+    let big = app::access::model::ClusterRef::new("default", "big");
+    let small = app::access::model::ClusterRef::new("default", "c001");
+    let big = server::metrics::history::bytes_per_day(db, &big)
+        .await?
+        .unwrap_or(0);
+    let small = server::metrics::history::bytes_per_day(db, &small)
+        .await?
+        .unwrap_or(0);
+    println!(
+        "metrics history per cluster and day: {:.0} KiB for the 500-node cluster, {:.0} KiB for a 48-node one (one-minute points kept 7 days, one-hour points 90)",
+        big as f64 / 1024.0,
+        small as f64 / 1024.0
+    );
+    Ok(())
+}
+
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -81,6 +182,13 @@ async fn portal(
     .config;
     let db = server::open_database(&config).await?;
     server::access::bindings::bootstrap_admin(&db, "bench-admins").await?;
+    // The metrics collector waits (another holder has its lease) until `collection` frees it, so
+    // the other figures are measured without it, as before it existed.
+    server::store::execute_raw(
+        &db,
+        "INSERT INTO leases (name, holder, expires_at_ms) VALUES ('metrics-collector', 'bench-paused', 9000000000000)",
+    )
+    .await?;
     let (state, services) =
         server::state::build(&config, db.clone(), addr, Some(Arc::new(management)))?;
     // The watches run for the life of the process.
@@ -262,7 +370,7 @@ async fn memory_mode(kubeconfig: String) -> Result<(), Error> {
     }
     let dir = tempfile::tempdir()?;
     let addr: SocketAddr = "127.0.0.1:0".parse()?;
-    let (state, _db, cookie) = portal(management.clone(), addr, "target/site", dir.path()).await?;
+    let (state, db, cookie) = portal(management.clone(), addr, "target/site", dir.path()).await?;
     let app = server::http::router(state.clone());
     let built = Instant::now();
     let watch = &state.core.fleet.as_ref().ok_or("no fleet")?.watch;
@@ -301,6 +409,7 @@ async fn memory_mode(kubeconfig: String) -> Result<(), Error> {
         nodes_watched(),
         rss_mib()
     );
+    collection(&state, &db).await?;
     // Someone opens the Pods tab of every cluster: each starts that cluster's pod watch.
     let refs: Vec<_> = watch
         .clusters

@@ -80,6 +80,15 @@ fn web(cpu: f32) -> (ContainerKey, [f32; 2]) {
     )
 }
 
+/// Writes what `recent` holds of `cluster` up to `now`, as a freshly started collector would.
+async fn write(db: &Db, cluster: &ClusterRef, recent: &Recent, now: i64) {
+    let mut writer = Writer::default();
+    let pending = writer
+        .take(cluster, recent.get(cluster).expect("samples"), now)
+        .expect("minutes to write");
+    writer.commit(db, pending).await.expect("written");
+}
+
 /// Minute means, their hour means, merging after a restart, and pruning by age.
 async fn downsampling_and_pruning(db: &Db) {
     let cluster = ClusterRef::new("ns", "c1");
@@ -99,15 +108,7 @@ async fn downsampling_and_pruning(db: &Db) {
             },
         );
     }
-    let mut writer = Writer::default();
-    let pending = writer
-        .take(
-            &cluster,
-            recent.get(&cluster).expect("samples"),
-            H + 2 * MIN + 10_000,
-        )
-        .expect("minutes to write");
-    writer.commit(db, pending).await.expect("written");
+    write(db, &cluster, &recent, H + 2 * MIN + 10_000).await;
 
     let n1 = history::read(
         db,
@@ -179,15 +180,7 @@ async fn downsampling_and_pruning(db: &Db) {
             containers: vec![],
         },
     );
-    let mut writer = Writer::default();
-    let pending = writer
-        .take(
-            &cluster,
-            later.get(&cluster).expect("samples"),
-            H + 5 * MIN + 1_000,
-        )
-        .expect("minutes to write");
-    writer.commit(db, pending).await.expect("written");
+    write(db, &cluster, &later, H + 5 * MIN + 1_000).await;
     let n1 = history::read(
         db,
         &cluster,
@@ -324,7 +317,7 @@ async fn a_slow_or_garbled_cluster_delays_no_other(db: &Db) {
     for (cluster, fault) in [
         (
             "default/staging-eus",
-            serde_json::json!({"latencyMs": 5000}),
+            serde_json::json!({"latencyMs": 8000}),
         ),
         (
             "default/ml-sea",
@@ -337,11 +330,11 @@ async fn a_slow_or_garbled_cluster_delays_no_other(db: &Db) {
     }
     let start = samples(&m, &prod());
     let staging_start = samples(&m, &staging);
-    tokio::time::sleep(Duration::from_millis(4_500)).await;
+    tokio::time::sleep(Duration::from_millis(6_500)).await;
     let polled = samples(&m, &prod()) - start;
     assert!(
-        polled >= 3,
-        "prod-weu polled {polled} times in 4.5 s while another cluster was slow"
+        polled >= 4,
+        "prod-weu polled {polled} times in 6.5 s while another cluster was slow"
     );
     assert_eq!(
         samples(&m, &staging),
@@ -350,7 +343,7 @@ async fn a_slow_or_garbled_cluster_delays_no_other(db: &Db) {
     );
     assert_eq!(
         problem(&m, &staging).as_deref(),
-        Some("the metrics API did not answer within 1 s")
+        Some("the metrics API did not answer within 5 s")
     );
     assert_eq!(
         problem(&m, &ml).as_deref(),
@@ -544,33 +537,94 @@ async fn chart_routes_answer_svg_png_streams_and_refuse_bad_input() {
     .await;
     assert_eq!(status, 400);
 
-    // The live stream: a retry hint, then the chart as an event.
-    let res = {
-        use tower::ServiceExt;
-        app.clone()
-            .oneshot(support::get(
-                &format!("{base}/cpu/stream?range=15m"),
-                Some(&admin),
-            ))
-            .await
-            .expect("answer")
-    };
-    assert_eq!(res.status(), 200);
+    // The live stream: a retry hint, then the chart as events named after its element id.
+    // The CPU chart's element id on the overview page (?range=15m).
+    let id = "chart-9964c4de9565419e";
+    let seen = read_stream(
+        &app,
+        &admin,
+        &format!("{base}/cpu/stream?range=15m"),
+        "data: <svg role=",
+    )
+    .await;
+    assert!(seen.starts_with("retry: 2000\n\n"), "{seen}");
+    assert!(
+        seen.contains(&format!("event: {id}-note\ndata: \n\nevent: {id}\nid: ")),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("\ndata: <svg role=\"img\" aria-label=\"CPU of cluster default/prod-weu"),
+        "{seen}"
+    );
+
+    // A page's charts share one stream: its addresses as c=…
+    let both = "/charts/live?c=%2Fclusters%2Fdefault%2Fprod-weu%2Fcharts%2Fcpu%3Frange%3D15m&c=%2Fclusters%2Fdefault%2Fprod-weu%2Fcharts%2Fmemory%3Frange%3D15m";
+    let seen = read_stream(&app, &admin, both, "aria-label=\"Memory of cluster").await;
+    assert!(
+        seen.contains("aria-label=\"CPU of cluster default/prod-weu, last 15 m"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("aria-label=\"Memory of cluster default/prod-weu, last 15 m"),
+        "{seen}"
+    );
+    for (path, status) in [
+        ("/charts/live", 400),
+        ("/charts/live?c=%2Fetc%2Fpasswd", 400),
+        (
+            "/charts/live?c=%2Fclusters%2Fdefault%2Fprod-weu%2Fcharts%2Fcpu%3Frange%3D9y",
+            400,
+        ),
+        // A path trick is not an address; a name that cannot be a cluster is not found.
+        (
+            "/charts/live?c=%2Fclusters%2F..%2Fprod-weu%2Fcharts%2Fcpu",
+            400,
+        ),
+        (
+            "/charts/live?c=%2Fclusters%2Fdefault%2FPROD%2Fcharts%2Fcpu",
+            404,
+        ),
+    ] {
+        let (got, _, body) = support::send(&app, support::get(path, Some(&admin))).await;
+        assert_eq!(got, status, "{path}: {body}");
+    }
+    let many: String = (0..33)
+        .map(|_| "c=%2Fclusters%2Fdefault%2Fprod-weu%2Fcharts%2Fcpu&")
+        .collect();
+    let (got, _, _) = support::send(
+        &app,
+        support::get(&format!("/charts/live?{many}"), Some(&admin)),
+    )
+    .await;
+    assert_eq!(got, 400);
+    // Cora may follow prod-weu, not ml-sea, not even beside prod-weu.
+    let mixed = "/charts/live?c=%2Fclusters%2Fdefault%2Fprod-weu%2Fcharts%2Fcpu&c=%2Fclusters%2Fdefault%2Fml-sea%2Fcharts%2Fcpu";
+    let (got, _, _) = support::send(&app, support::get(mixed, Some(&cora))).await;
+    assert_eq!(got, 404);
+    services.stop().await;
+}
+
+/// What a live stream sent until `until` appeared (at most 10 s).
+async fn read_stream(app: &axum::Router, cookie: &str, path: &str, until: &str) -> String {
+    use futures_util::StreamExt;
+    use tower::ServiceExt;
+    let res = app
+        .clone()
+        .oneshot(support::get(path, Some(cookie)))
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 200, "{path}");
     assert_eq!(res.headers()["content-type"], "text/event-stream");
     let mut body = res.into_body().into_data_stream();
     let mut seen = String::new();
     let deadline = Instant::now() + Duration::from_secs(10);
-    use futures_util::StreamExt;
-    while !seen.contains("data: <svg role=\"img\"") && Instant::now() < deadline {
+    while !seen.contains(until) && Instant::now() < deadline {
         match tokio::time::timeout(Duration::from_secs(5), body.next()).await {
             Ok(Some(Ok(chunk))) => seen.push_str(&String::from_utf8_lossy(&chunk)),
             _ => break,
         }
     }
-    assert!(seen.starts_with("retry: 2000\n\n"), "{seen}");
-    assert!(seen.contains("event: note\ndata: \n\ndata: <svg role=\"img\" aria-label=\"CPU of cluster default/prod-weu"), "{seen}");
-    drop(body);
-    services.stop().await;
+    seen
 }
 
 /// A live chart stops (saying why) once its viewer signs out, rather than showing numbers to

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::error::AppError;
+pub use model::chart_id;
 use model::*;
 
 /// The charts `charts` (comma-separated names) of a cluster, one of its pools, nodes or pods,
@@ -40,18 +41,6 @@ pub async fn read_charts(
     backend::metrics()?
         .charts(&who, &cluster, scope, charts, range)
         .await
-}
-
-/// A stable element id for a chart, from its address.
-fn chart_id(path: &str, query: &str) -> String {
-    // FNV-1a: short, and the same on the server and in the browser.
-    let hash = path
-        .bytes()
-        .chain(query.bytes())
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-    format!("chart-{hash:016x}")
 }
 
 /// Links to the same page with each time range (other query parameters kept).
@@ -94,7 +83,7 @@ pub fn Chart(chart: ChartView) -> impl IntoView {
     let id = chart_id(&chart.path, &chart.query);
     let svg_href = format!("{}.svg{}", chart.path, chart.query);
     let png_href = format!("{}.png{}", chart.path, chart.query);
-    let stream = format!("{}/stream{}", chart.path, chart.query);
+    let address = format!("{}{}", chart.path, chart.query);
     let headers = chart
         .table
         .headers
@@ -121,7 +110,7 @@ pub fn Chart(chart: ChartView) -> impl IntoView {
         <figure class="chart" id=id.clone()>
             <div class="chart-body" id=format!("{id}-svg") inner_html=chart.svg.clone()></div>
             <figcaption>
-                <LiveChart stream target=id.clone() note=chart.note.clone().unwrap_or_default() />
+                <LiveChart address target=id.clone() note=chart.note.clone().unwrap_or_default() />
                 <a href=svg_href download="" rel="external">"Download SVG"</a>
                 <a href=png_href download="" rel="external">"Download PNG"</a>
             </figcaption>
@@ -187,20 +176,22 @@ pub fn ChartPanel(
     }
 }
 
-/// Follows a chart: each new rendering arrives through server-sent events and replaces the SVG;
-/// says "Live", "Paused — reconnecting" while the connection is down (the browser retries), or
-/// that the session ended. Without JavaScript the chart stays as rendered at load.
+/// Follows a chart live: every chart of the page shares one server-sent event stream
+/// (`/charts/live?c=<address>&c=…`; browsers allow only six connections per server), whose events
+/// are named after each chart's element id and carry its new SVG. Says "Live", "Paused —
+/// reconnecting" while the browser retries, or that the session ended. Without JavaScript the
+/// chart stays as rendered at load.
 #[island]
-fn LiveChart(stream: String, target: String, note: String) -> impl IntoView {
+fn LiveChart(address: String, target: String, note: String) -> impl IntoView {
     let status = RwSignal::new(if note.is_empty() {
         "Rendered at load".to_string()
     } else {
         note.clone()
     });
     #[cfg(feature = "hydrate")]
-    live::follow(stream, target, note, status);
+    live::register(address, target, note, status);
     #[cfg(not(feature = "hydrate"))]
-    let _ = (&stream, &target);
+    let _ = (&address, &target);
     view! {
         <span class="chart-status" role="status" aria-live="polite">{move || status.get()}</span>
     }
@@ -208,58 +199,145 @@ fn LiveChart(stream: String, target: String, note: String) -> impl IntoView {
 
 #[cfg(feature = "hydrate")]
 mod live {
-    //! The browser side of a live chart: an EventSource whose messages are the chart's SVG.
+    //! The browser side of live charts: one EventSource for every chart on the page.
+
+    use std::cell::RefCell;
 
     use leptos::prelude::*;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
 
-    pub fn follow(stream: String, target: String, note: String, status: RwSignal<String>) {
-        let Ok(es) = web_sys::EventSource::new(&stream) else {
-            status.set("Live updates are not available in this browser".into());
+    struct Chart {
+        address: String,
+        target: String,
+        note: String,
+        status: RwSignal<String>,
+    }
+
+    #[derive(Default)]
+    struct Page {
+        charts: Vec<Chart>,
+        source: Option<web_sys::EventSource>,
+        /// A connect is queued (islands register one after another while the page hydrates).
+        queued: bool,
+    }
+
+    thread_local! {
+        static PAGE: RefCell<Page> = RefCell::new(Page::default());
+    }
+
+    fn each_status(set: impl Fn(&Chart) -> String) {
+        PAGE.with_borrow(|p| {
+            for c in &p.charts {
+                c.status.set(set(c));
+            }
+        });
+    }
+
+    fn live_text(c: &Chart) -> String {
+        if c.note.is_empty() {
+            "Live".into()
+        } else {
+            c.note.clone()
+        }
+    }
+
+    pub fn register(address: String, target: String, note: String, status: RwSignal<String>) {
+        let key = target.clone();
+        PAGE.with_borrow_mut(|p| {
+            p.charts.push(Chart {
+                address,
+                target,
+                note,
+                status,
+            });
+        });
+        queue_connect();
+        on_cleanup(move || {
+            PAGE.with_borrow_mut(|p| p.charts.retain(|c| c.target != key));
+            queue_connect();
+        });
+    }
+
+    /// (Re)connects once the islands being hydrated now have registered.
+    fn queue_connect() {
+        let queued = PAGE.with_borrow_mut(|p| std::mem::replace(&mut p.queued, true));
+        if !queued {
+            set_timeout(connect, std::time::Duration::ZERO);
+        }
+    }
+
+    fn connect() {
+        let (old, url) = PAGE.with_borrow_mut(|p| {
+            p.queued = false;
+            let query: Vec<String> = p
+                .charts
+                .iter()
+                .map(|c| format!("c={}", crate::ui::percent_encode_all(&c.address)))
+                .collect();
+            (
+                p.source.take(),
+                (!p.charts.is_empty()).then(|| format!("/charts/live?{}", query.join("&"))),
+            )
+        });
+        if let Some(es) = old {
+            es.close();
+        }
+        let Some(url) = url else {
             return;
         };
-        let live_text = move || {
-            if note.is_empty() {
-                "Live".to_string()
-            } else {
-                note.clone()
-            }
+        let Ok(es) = web_sys::EventSource::new(&url) else {
+            each_status(|_| "Live updates are not available in this browser".into());
+            return;
         };
-        let on_open = Closure::<dyn Fn()>::new({
-            let live_text = live_text.clone();
-            move || status.set(live_text())
+        let targets: Vec<(String, RwSignal<String>, String)> = PAGE.with_borrow(|p| {
+            p.charts
+                .iter()
+                .map(|c| (c.target.clone(), c.status, live_text(c)))
+                .collect()
         });
-        let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new({
-            let target = format!("{target}-svg");
-            move |ev: web_sys::MessageEvent| {
-                let Some(svg) = ev.data().as_string() else {
-                    return;
-                };
-                if let Some(el) = web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.get_element_by_id(&target))
-                {
-                    el.set_inner_html(&svg);
-                }
-            }
-        });
-        let on_note =
-            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-                let text = ev.data().as_string().unwrap_or_default();
-                status.set(if text.is_empty() { "Live".into() } else { text });
-            });
+        for (target, status, live) in targets {
+            let svg_target = format!("{target}-svg");
+            let on_svg =
+                Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                    let Some(svg) = ev.data().as_string() else {
+                        return;
+                    };
+                    if let Some(el) = web_sys::window()
+                        .and_then(|w| w.document())
+                        .and_then(|d| d.get_element_by_id(&svg_target))
+                    {
+                        el.set_inner_html(&svg);
+                        // When the sample shown was taken, and when it reached the page (the
+                        // latency benchmark reads both).
+                        let _ = el.set_attribute("data-sample-ms", &ev.last_event_id());
+                        let _ = el.set_attribute("data-shown-ms", &js_sys::Date::now().to_string());
+                    }
+                });
+            let on_note =
+                Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                    let text = ev.data().as_string().unwrap_or_default();
+                    status.set(if text.is_empty() { live.clone() } else { text });
+                });
+            let _ = es.add_event_listener_with_callback(&target, on_svg.as_ref().unchecked_ref());
+            let _ = es.add_event_listener_with_callback(
+                &format!("{target}-note"),
+                on_note.as_ref().unchecked_ref(),
+            );
+            on_svg.forget();
+            on_note.forget();
+        }
+        let on_open = Closure::<dyn Fn()>::new(|| each_status(live_text));
         let on_error = Closure::<dyn Fn()>::new({
             let es = es.clone();
             move || {
                 // CLOSED: the server refused (the session ended); CONNECTING: the browser retries.
                 if es.ready_state() == web_sys::EventSource::CLOSED {
-                    status.set(
-                        "Stopped — your session ended or access changed; reload the page to sign in again"
-                            .into(),
-                    );
+                    each_status(|_| {
+                        "Stopped — your session ended or access changed; reload the page to sign in again".into()
+                    });
                 } else {
-                    status.set("Paused — reconnecting".into());
+                    each_status(|_| "Paused — reconnecting".into());
                 }
             }
         });
@@ -268,25 +346,17 @@ mod live {
             move || {
                 // Not reconnecting: the numbers would stop and look current.
                 es.close();
-                status.set("Stopped — your session ended; reload the page to sign in again".into());
+                each_status(|_| {
+                    "Stopped — your session ended; reload the page to sign in again".into()
+                });
             }
         });
-        let _ = es.add_event_listener_with_callback("ended", on_ended.as_ref().unchecked_ref());
-        on_ended.forget();
         es.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        es.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        let _ = es.add_event_listener_with_callback("note", on_note.as_ref().unchecked_ref());
+        let _ = es.add_event_listener_with_callback("ended", on_ended.as_ref().unchecked_ref());
         on_open.forget();
-        on_message.forget();
         on_error.forget();
-        on_note.forget();
-        // Closed when the island goes (navigation within the page), so no stream outlives it.
-        let kept = StoredValue::new_local(es);
-        on_cleanup(move || {
-            if let Some(es) = kept.try_get_value() {
-                es.close();
-            }
-        });
+        on_ended.forget();
+        PAGE.with_borrow_mut(|p| p.source = Some(es));
     }
 }

@@ -162,6 +162,40 @@ impl ChartScope {
     }
 }
 
+/// A chart's address: `/clusters/<ns>/<name>/charts/<chart>` and `?range=…[&pool=|&node=|&pod=…]`,
+/// always written the same way, so that its element id (`chart_id`) is the same on the page and in
+/// the live stream's events.
+pub fn chart_address(
+    namespace: &str,
+    name: &str,
+    chart: ChartName,
+    range: TimeRange,
+    scope: &ChartScope,
+) -> (String, String) {
+    (
+        format!(
+            "/clusters/{}/{}/charts/{}",
+            crate::ui::percent_encode(namespace),
+            crate::ui::percent_encode(name),
+            chart.as_str()
+        ),
+        format!("?range={}{}", range.as_str(), scope.query()),
+    )
+}
+
+/// The element id of the chart at `path` + `query` ("chart-" and a hash of the address), which is
+/// also the name of its events in live streams.
+pub fn chart_id(path: &str, query: &str) -> String {
+    // FNV-1a: short, and the same on the server and in the browser.
+    let hash = path
+        .bytes()
+        .chain(query.bytes())
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("chart-{hash:016x}")
+}
+
 /// A chart's numbers as a table ("Show as table").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct ChartTable {

@@ -34,6 +34,18 @@ pub fn sign_in_href() -> String {
     format!("/auth/login?next={}", percent_encode(&here))
 }
 
+/// A value percent-encoded whole, `/`, `?`, `&` and `=` too (an address inside a query).
+pub fn percent_encode_all(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A query value percent-encoded: all but unreserved characters and `/`.
 pub fn percent_encode(v: &str) -> String {
     v.bytes()

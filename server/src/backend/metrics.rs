@@ -3,7 +3,7 @@
 use app::access::model::{ClusterRef, Principal};
 use app::error::AppError;
 use app::metrics::backend::MetricsBackend;
-use app::metrics::model::{ChartName, ChartScope, ChartView, ChartsView, TimeRange};
+use app::metrics::model::{ChartName, ChartScope, ChartView, ChartsView, TimeRange, chart_address};
 
 use super::PortalBackend;
 use crate::error::internal;
@@ -22,19 +22,9 @@ impl MetricsBackend for PortalBackend {
     ) -> Result<ChartsView, AppError> {
         kube_name("namespace", &cluster.namespace)?;
         kube_name("cluster", &cluster.name)?;
-        match &scope {
-            ChartScope::Cluster => {}
-            ChartScope::Pool(p) => kube_name("pool", p)?,
-            ChartScope::Node(n) => kube_name("node", n)?,
-            ChartScope::Pod { namespace, name } => {
-                kube_name("namespace", namespace)?;
-                kube_name("pod", name)?;
-            }
-        }
+        crate::metrics::check_scope(&scope)?;
         self.visible(by, cluster).await?;
         let metrics = self.fleet()?.metrics.clone();
-        let path_base = format!("/clusters/{}/{}/charts", cluster.namespace, cluster.name);
-        let query = format!("?range={}{}", range.as_str(), scope.query());
         let mut views = Vec::with_capacity(charts.len());
         for name in charts {
             let spec = ChartSpec {
@@ -44,11 +34,13 @@ impl MetricsBackend for PortalBackend {
                 range,
             };
             let data = chart_data(&metrics, &spec).await.map_err(internal)?;
+            let (path, query) =
+                chart_address(&cluster.namespace, &cluster.name, name, range, &scope);
             views.push(ChartView {
                 name: data.title.clone(),
                 svg: chart::svg(&data),
-                path: format!("{path_base}/{}", name.as_str()),
-                query: query.clone(),
+                path,
+                query,
                 table: table(&data),
                 note: data.note.clone(),
             });

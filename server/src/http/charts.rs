@@ -20,7 +20,6 @@ use tokio::sync::Semaphore;
 use super::AppState;
 use super::cluster_files::{answer, cluster_of, viewer};
 use crate::access::Asker;
-use crate::fleet::kube_name;
 use crate::metrics::{ChartSpec, Metrics, chart, png};
 
 /// Live chart streams open at once, portal-wide (each holds a connection and one frame).
@@ -38,6 +37,7 @@ pub fn routes() -> axum::Router<AppState> {
             "/clusters/{namespace}/{name}/charts/{chart}/stream",
             get(stream),
         )
+        .route("/charts/live", get(live))
 }
 
 #[derive(Deserialize, Default)]
@@ -55,15 +55,7 @@ fn spec_of(cluster: ClusterRef, chart: &str, q: &ChartQuery) -> Result<ChartSpec
     let chart = ChartName::parse(chart).map_err(AppError::BadRequest)?;
     let range = TimeRange::parse(&q.range).map_err(AppError::BadRequest)?;
     let scope = ChartScope::from_query(&q.pool, &q.node, &q.pod).map_err(AppError::BadRequest)?;
-    match &scope {
-        ChartScope::Cluster => {}
-        ChartScope::Pool(p) => kube_name("pool", p)?,
-        ChartScope::Node(n) => kube_name("node", n)?,
-        ChartScope::Pod { namespace, name } => {
-            kube_name("namespace", namespace)?;
-            kube_name("pod", name)?;
-        }
-    }
+    crate::metrics::check_scope(&scope)?;
     Ok(ChartSpec {
         cluster,
         chart,
@@ -144,61 +136,108 @@ async fn file(
     )
 }
 
-/// How often a live stream checks that its viewer is still signed in and may still see the cluster.
+/// How often a live stream checks that its viewer is still signed in and may still see the clusters.
 const RECHECK: Duration = Duration::from_secs(30);
+/// The most charts one live stream follows.
+const CHARTS_PER_STREAM: usize = 32;
 
-/// One viewer's live chart.
-struct Follow {
-    rx: tokio::sync::watch::Receiver<crate::metrics::live::Frame>,
-    first: bool,
-    asker: Asker,
-    state: AppState,
-    cluster: ClusterRef,
-    checked: tokio::time::Instant,
-    /// Counts against `STREAMS` while the stream lives.
-    _permit: tokio::sync::SemaphorePermit<'static>,
-}
-
-enum Next {
-    Frame(Bytes),
+/// What a live stream sends next.
+enum Item {
+    Bytes(Bytes),
     /// The last bytes: the stream ends after them.
     End(Bytes),
 }
 
-impl Follow {
-    async fn next(&mut self) -> Next {
-        if std::mem::take(&mut self.first) {
-            let current = self.rx.borrow_and_update().clone();
-            if current.seq > 0 {
-                return Next::Frame(current.bytes);
+/// Every `KEEP_ALIVE` a comment (so proxies keep the connection and drops are noticed); every
+/// `RECHECK` whether the viewer is still signed in and may still see each cluster, else the end.
+fn control(
+    state: AppState,
+    asker: Asker,
+    clusters: Vec<ClusterRef>,
+    permit: tokio::sync::SemaphorePermit<'static>,
+) -> impl futures_util::Stream<Item = Item> + Send {
+    let checked = tokio::time::Instant::now();
+    futures_util::stream::unfold(
+        (state, asker, clusters, permit, checked),
+        |(state, asker, clusters, permit, mut checked)| async move {
+            tokio::time::sleep(KEEP_ALIVE.min(RECHECK)).await;
+            if checked.elapsed() >= RECHECK {
+                checked = tokio::time::Instant::now();
+                let mut allowed = asker.still_signed_in().await;
+                for c in &clusters {
+                    allowed = allowed && viewer(&state, &asker, c).await.is_ok();
+                }
+                if !allowed {
+                    // The browser would reconnect after a plain end and get 401; this says why.
+                    let end = Item::End(Bytes::from_static(
+                        b"event: ended\ndata: the session ended or access to this cluster changed\n\n",
+                    ));
+                    return Some((end, (state, asker, clusters, permit, checked)));
+                }
             }
-        }
-        if self.checked.elapsed() >= RECHECK {
-            self.checked = tokio::time::Instant::now();
-            let allowed = self.asker.still_signed_in().await
-                && viewer(&self.state, &self.asker, &self.cluster)
-                    .await
-                    .is_ok();
-            if !allowed {
-                // The browser would reconnect after a plain end and get 401; this says why first.
-                return Next::End(Bytes::from_static(
-                    b"event: ended\ndata: the session ended or access to this cluster changed\n\n",
-                ));
-            }
-        }
-        let recheck_at = self.checked + RECHECK;
-        tokio::select! {
-            changed = self.rx.changed() => match changed {
-                Ok(()) => Next::Frame(self.rx.borrow_and_update().bytes.clone()),
-                Err(_) => Next::End(Bytes::new()),
-            },
-            () = tokio::time::sleep(KEEP_ALIVE) => Next::Frame(Bytes::from_static(b": keep-alive\n\n")),
-            () = tokio::time::sleep_until(recheck_at) => Next::Frame(Bytes::new()),
-        }
-    }
+            let ping = Item::Bytes(Bytes::from_static(b": keep-alive\n\n"));
+            Some((ping, (state, asker, clusters, permit, checked)))
+        },
+    )
 }
 
-/// `GET …/charts/<chart>/stream`: the chart as server-sent events, a new SVG whenever it changes.
+/// The live stream of `specs` (each already allowed): their current frames, then each new one.
+fn follow(state: &AppState, asker: Asker, specs: Vec<ChartSpec>) -> Result<Response, AppError> {
+    use futures_util::StreamExt;
+    let metrics = metrics_of(state)?;
+    let permit = STREAMS.try_acquire().map_err(|_| {
+        AppError::Unavailable("live charts (too many are being followed at once)".into())
+    })?;
+    let mut clusters: Vec<ClusterRef> = specs.iter().map(|s| s.cluster.clone()).collect();
+    clusters.sort();
+    clusters.dedup();
+    let charts = specs.into_iter().map(|spec| {
+        let rx = metrics.live.subscribe(&metrics, spec);
+        futures_util::stream::unfold((rx, true), |(mut rx, first)| async move {
+            if first {
+                let current = rx.borrow_and_update().clone();
+                if current.seq > 0 {
+                    return Some((Item::Bytes(current.bytes), (rx, false)));
+                }
+            }
+            rx.changed().await.ok()?;
+            let bytes = rx.borrow_and_update().bytes.clone();
+            Some((Item::Bytes(bytes), (rx, false)))
+        })
+        .boxed()
+    });
+    let frames = futures_util::stream::select_all(charts);
+    // Reconnect two seconds after a drop (the browser's default is three).
+    let start =
+        futures_util::stream::once(async { Item::Bytes(Bytes::from_static(b"retry: 2000\n\n")) });
+    let body = start
+        .chain(futures_util::stream::select(
+            frames,
+            control(state.clone(), asker, clusters, permit),
+        ))
+        .scan(false, |ended, item| {
+            let out = match item {
+                _ if *ended => None,
+                Item::Bytes(b) => Some(Ok::<Bytes, Infallible>(b)),
+                Item::End(b) => {
+                    *ended = true;
+                    Some(Ok(b))
+                }
+            };
+            std::future::ready(out)
+        })
+        .take_until(tokio::time::sleep(STREAM_LIFETIME));
+    let mut res = (StatusCode::OK, Body::from_stream(body)).into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// `GET …/charts/<chart>/stream`: one chart as server-sent events, a new SVG whenever it changes.
 async fn stream(
     State(state): State<AppState>,
     asker: Asker,
@@ -210,45 +249,80 @@ async fn stream(
             let cluster = cluster_of(namespace, name)?;
             viewer(&state, &asker, &cluster).await?;
             let spec = spec_of(cluster, &chart, &q)?;
-            let metrics = metrics_of(&state)?;
-            let permit = STREAMS.try_acquire().map_err(|_| {
-                AppError::Unavailable("live charts (too many are being followed at once)".into())
-            })?;
-            let rx = metrics.live.subscribe(&metrics, spec.clone());
-            let start = futures_util::stream::once(async {
-                // Reconnect two seconds after a drop (the browser's default is three).
-                Ok::<Bytes, Infallible>(Bytes::from_static(b"retry: 2000\n\n"))
-            });
-            let follow = Follow {
-                rx,
-                first: true,
-                asker,
-                state: state.clone(),
-                cluster: spec.cluster,
-                checked: tokio::time::Instant::now(),
-                _permit: permit,
-            };
-            let frames = futures_util::stream::unfold(Some(follow), |follow| async move {
-                let mut f = follow?;
-                let next = f.next().await;
-                let keep = matches!(next, Next::Frame(_));
-                let bytes = match next {
-                    Next::Frame(b) | Next::End(b) => b,
-                };
-                Some((Ok(bytes), keep.then_some(f)))
-            });
-            use futures_util::StreamExt;
-            let body = start
-                .chain(frames)
-                .take_until(tokio::time::sleep(STREAM_LIFETIME));
-            let mut res = (StatusCode::OK, Body::from_stream(body)).into_response();
-            let headers = res.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/event-stream"),
-            );
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            Ok(res)
+            follow(&state, asker, vec![spec])
+        }
+        .await,
+    )
+}
+
+/// The chart an address names (`/clusters/<ns>/<name>/charts/<chart>?range=…`).
+fn spec_of_address(address: &str) -> Result<ChartSpec, AppError> {
+    let bad = || {
+        AppError::BadRequest(format!(
+            "\"{}\" is not a chart's address: /clusters/<namespace>/<name>/charts/<chart>?range=…",
+            address.chars().take(80).collect::<String>()
+        ))
+    };
+    if !address.starts_with('/') || address.len() > 512 {
+        return Err(bad());
+    }
+    let url = url::Url::parse(&format!("http://portal{address}")).map_err(|_| bad())?;
+    // Kubernetes names need no escapes: a segment with one fails the name checks below.
+    let segments: Vec<String> = url
+        .path_segments()
+        .ok_or_else(bad)?
+        .map(str::to_string)
+        .collect();
+    let [clusters, namespace, name, charts, chart] = segments.as_slice() else {
+        return Err(bad());
+    };
+    if clusters != "clusters" || charts != "charts" {
+        return Err(bad());
+    }
+    let mut q = ChartQuery::default();
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "range" => q.range = v.into_owned(),
+            "pool" => q.pool = v.into_owned(),
+            "node" => q.node = v.into_owned(),
+            "pod" => q.pod = v.into_owned(),
+            _ => return Err(bad()),
+        }
+    }
+    spec_of(cluster_of(namespace.clone(), name.clone())?, chart, &q)
+}
+
+/// `GET /charts/live?c=<address>&c=…`: every chart of a page in one stream of server-sent events
+/// (browsers keep at most six connections per server); each chart's events are named after its
+/// element id. Every chart must be one the caller may see: one they may not is "not found".
+async fn live(
+    State(state): State<AppState>,
+    asker: Asker,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    answer(
+        async {
+            let addresses: Vec<String> = pairs
+                .into_iter()
+                .filter(|(k, _)| k == "c")
+                .map(|(_, v)| v)
+                .collect();
+            if addresses.is_empty() || addresses.len() > CHARTS_PER_STREAM {
+                return Err(AppError::BadRequest(format!(
+                    "name 1 to {CHARTS_PER_STREAM} charts, each as c=<its address>"
+                )));
+            }
+            let mut specs = Vec::with_capacity(addresses.len());
+            let mut allowed: Vec<ClusterRef> = Vec::new();
+            for address in &addresses {
+                let spec = spec_of_address(address)?;
+                if !allowed.contains(&spec.cluster) {
+                    viewer(&state, &asker, &spec.cluster).await?;
+                    allowed.push(spec.cluster.clone());
+                }
+                specs.push(spec);
+            }
+            follow(&state, asker, specs)
         }
         .await,
     )

@@ -21,7 +21,10 @@ use crate::store::now_ms;
 
 /// Clusters polled at once.
 const CONCURRENCY: usize = 16;
-/// The longest one cluster's poll may take (shorter when the interval is).
+/// How long one cluster's poll may take: the interval, but at least `POLL_TIMEOUT_MIN` (a busy
+/// API server answers a large list in seconds; a poll still running is skipped, not doubled) and
+/// at most `POLL_TIMEOUT_MAX`.
+const POLL_TIMEOUT_MIN: Duration = Duration::from_secs(5);
 const POLL_TIMEOUT_MAX: Duration = Duration::from_secs(10);
 /// How often the history is written.
 const FLUSH_EVERY: Duration = Duration::from_secs(60);
@@ -40,7 +43,7 @@ async fn poll_loop(metrics: Arc<Metrics>, lease: Lease) {
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
     let busy: Arc<Mutex<HashSet<ClusterRef>>> = Arc::default();
-    let timeout = metrics.interval.min(POLL_TIMEOUT_MAX);
+    let timeout = metrics.interval.clamp(POLL_TIMEOUT_MIN, POLL_TIMEOUT_MAX);
     loop {
         tick.tick().await;
         let holds = match lease.acquire().await {

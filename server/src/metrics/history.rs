@@ -421,17 +421,28 @@ pub async fn prune(db: &Db, now_ms: i64) -> Result<u64, StoreError> {
     Ok(done)
 }
 
-/// Bytes of history stored for `cluster` (rows' payloads), for the size benchmark.
-pub async fn stored_bytes(db: &Db, cluster: &ClusterRef) -> Result<i64, StoreError> {
-    let n: Option<i64> = on_pool!(db, pool => {
-        sqlx::query_scalar(
-            "SELECT CAST(SUM(LENGTH(points) + LENGTH(series) + LENGTH(cluster) + 16) AS BIGINT) FROM metric_history WHERE cluster = $1",
+/// Bytes one day of `cluster`'s history takes in the database (payload and keys of its rows): its
+/// one-minute rows of one stored hour times 24, plus a one-hour row per series. For the size
+/// benchmark; `None` while nothing is stored.
+pub async fn bytes_per_day(db: &Db, cluster: &ClusterRef) -> Result<Option<i64>, StoreError> {
+    let row: (Option<i64>, Option<i64>, Option<i64>) = on_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT CAST(SUM(LENGTH(points) + LENGTH(series) + LENGTH(cluster) + 16) AS BIGINT), \
+                    CAST(COUNT(DISTINCT start_ms) AS BIGINT), CAST(COUNT(DISTINCT series) AS BIGINT) \
+             FROM metric_history WHERE cluster = $1 AND resolution_s = 60",
         )
         .bind(cluster.to_string())
         .fetch_one(pool)
         .await
     })?;
-    Ok(n.unwrap_or(0))
+    let (Some(bytes), Some(hours), Some(series)) = row else {
+        return Ok(None);
+    };
+    if hours == 0 {
+        return Ok(None);
+    }
+    let hour_row = 24 * 16 + 48;
+    Ok(Some(bytes / hours * 24 + series * hour_row))
 }
 
 #[cfg(test)]

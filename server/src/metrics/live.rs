@@ -31,17 +31,27 @@ pub struct Hub {
 /// The longest a chart waits for a change before rendering again (its time axis moves on).
 const REFRESH_MAX: Duration = Duration::from_secs(60);
 
-/// Frames `svg` (and the note) as server-sent events.
-pub fn frame(note: Option<&str>, svg: &str) -> Bytes {
-    let mut out = String::with_capacity(svg.len() + svg.len() / 20 + 64);
-    out.push_str("event: note\ndata: ");
+/// Frames `svg` (and the note) as server-sent events named after the chart's element id
+/// (`<id>-note`, then `<id>` with the SVG), so one stream carries every chart of a page. The event
+/// id is the time of the cluster's latest sample (when its poll began, ms since the epoch), so a
+/// viewer can tell how old what it shows is.
+pub fn frame(chart: &str, note: Option<&str>, svg: &str, sample_ms: Option<i64>) -> Bytes {
+    let mut out = String::with_capacity(svg.len() + svg.len() / 20 + 128);
+    out.push_str("event: ");
+    out.push_str(chart);
+    out.push_str("-note\ndata: ");
     // A note is one line; anything else would end the event early.
     out.extend(
         note.unwrap_or_default()
             .chars()
             .filter(|c| *c != '\n' && *c != '\r'),
     );
-    out.push_str("\n\n");
+    out.push_str("\n\nevent: ");
+    out.push_str(chart);
+    out.push('\n');
+    if let Some(ms) = sample_ms {
+        out.push_str(&format!("id: {ms}\n"));
+    }
     for line in svg.lines() {
         out.push_str("data: ");
         out.push_str(line);
@@ -75,12 +85,22 @@ impl Hub {
 
 async fn render_loop(metrics: Arc<Metrics>, spec: ChartSpec, tx: watch::Sender<Frame>) {
     let mut changes = metrics.changes(&spec.cluster);
+    let (path, query) = app::metrics::model::chart_address(
+        &spec.cluster.namespace,
+        &spec.cluster.name,
+        spec.chart,
+        spec.range,
+        &spec.scope,
+    );
+    let id = app::metrics::model::chart_id(&path, &query);
     let mut seq = 0u64;
     let mut last = Bytes::new();
     loop {
         match super::chart_data(&metrics, &spec).await {
             Ok(data) => {
-                let bytes = frame(data.note.as_deref(), &chart::svg(&data));
+                let sample =
+                    metrics.with_recent(|r| r.get(&spec.cluster).and_then(|s| s.latest_ms()));
+                let bytes = frame(&id, data.note.as_deref(), &chart::svg(&data), sample);
                 if bytes != last {
                     seq += 1;
                     last = bytes.clone();
@@ -113,12 +133,14 @@ mod tests {
     #[test]
     fn a_frame_is_a_note_event_then_one_data_line_per_svg_line() {
         let f = super::frame(
+            "chart-1",
             Some("No data since 12:00:00 UTC\nsneaky"),
             "<svg>\n<g/>\n</svg>",
+            Some(42),
         );
         assert_eq!(
             &f[..],
-            b"event: note\ndata: No data since 12:00:00 UTCsneaky\n\ndata: <svg>\ndata: <g/>\ndata: </svg>\n\n"
+            b"event: chart-1-note\ndata: No data since 12:00:00 UTCsneaky\n\nevent: chart-1\nid: 42\ndata: <svg>\ndata: <g/>\ndata: </svg>\n\n"
         );
     }
 }

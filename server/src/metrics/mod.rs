@@ -32,6 +32,21 @@ pub use view::{chart_data, table};
 /// The lease's name in the database.
 pub const LEASE: &str = "metrics-collector";
 
+/// Checks the names in a chart's scope: anything that cannot be a Kubernetes name is "not found"
+/// (and never reaches a query or a path).
+pub fn check_scope(scope: &ChartScope) -> Result<(), app::error::AppError> {
+    use crate::fleet::kube_name;
+    match scope {
+        ChartScope::Cluster => Ok(()),
+        ChartScope::Pool(p) => kube_name("pool", p),
+        ChartScope::Node(n) => kube_name("node", n),
+        ChartScope::Pod { namespace, name } => {
+            kube_name("namespace", namespace)?;
+            kube_name("pod", name)
+        }
+    }
+}
+
 /// One chart of one cluster: what the address names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ChartSpec {
