@@ -31,19 +31,21 @@ const FLUSH_EVERY: Duration = Duration::from_secs(60);
 /// How often old history is deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
+/// How often the lease is renewed (a third of its lifetime, whatever the poll interval).
+const RENEW_EVERY: Duration = Duration::from_secs(5);
+
 pub fn start(metrics: Arc<Metrics>) -> Vec<JoinHandle<()>> {
     let lease = Lease::new(metrics.db.clone(), LEASE);
-    let polls = tokio::spawn(poll_loop(metrics.clone(), lease.clone()));
+    let holds = tokio::spawn(lease_loop(metrics.clone(), lease));
+    let polls = tokio::spawn(poll_loop(metrics.clone()));
     let writes = tokio::spawn(write_loop(metrics));
-    vec![polls, writes]
+    vec![holds, polls, writes]
 }
 
-async fn poll_loop(metrics: Arc<Metrics>, lease: Lease) {
-    let mut tick = tokio::time::interval(metrics.interval);
+/// Takes or renews the lease every `RENEW_EVERY`; this replica collects while it holds it.
+async fn lease_loop(metrics: Arc<Metrics>, lease: Lease) {
+    let mut tick = tokio::time::interval(RENEW_EVERY);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let permits = Arc::new(Semaphore::new(CONCURRENCY));
-    let busy: Arc<Mutex<HashSet<ClusterRef>>> = Arc::default();
-    let timeout = metrics.interval.clamp(POLL_TIMEOUT_MIN, POLL_TIMEOUT_MAX);
     loop {
         tick.tick().await;
         let holds = match lease.acquire().await {
@@ -61,7 +63,18 @@ async fn poll_loop(metrics: Arc<Metrics>, lease: Lease) {
                 "metrics collector role changed"
             );
         }
-        if !holds {
+    }
+}
+
+async fn poll_loop(metrics: Arc<Metrics>) {
+    let mut tick = tokio::time::interval(metrics.interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let permits = Arc::new(Semaphore::new(CONCURRENCY));
+    let busy: Arc<Mutex<HashSet<ClusterRef>>> = Arc::default();
+    let timeout = metrics.interval.clamp(POLL_TIMEOUT_MIN, POLL_TIMEOUT_MAX);
+    loop {
+        tick.tick().await;
+        if !metrics.is_collecting() {
             metrics.changed_all();
             continue;
         }
