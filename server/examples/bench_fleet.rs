@@ -335,7 +335,14 @@ async fn page_mode(addr: SocketAddr, site_root: String) -> Result<(), Error> {
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    server::http::serve(listener, app, stop, Duration::from_secs(5)).await?;
+    server::http::serve(
+        listener,
+        app,
+        stop,
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+    )
+    .await?;
     sim.stop().await;
     Ok(())
 }

@@ -52,6 +52,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    server::http::serve(listener, app, stop, Duration::from_secs(5)).await?;
+    server::http::serve(
+        listener,
+        app,
+        stop,
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+    )
+    .await?;
     Ok(())
 }

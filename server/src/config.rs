@@ -160,6 +160,11 @@ pub struct Config {
     #[arg(long, env = "PORTOLAN_METRICS_INTERVAL", default_value = "15s", value_parser = metrics_interval, global = true)]
     pub metrics_interval: std::time::Duration,
 
+    /// How long a client may accept nothing of a response before its connection is closed
+    /// (a live chart viewer that stopped reading; e.g. 30s; 1s to 10m).
+    #[arg(long, env = "PORTOLAN_WRITE_TIMEOUT", default_value = "30s", value_parser = write_timeout, global = true)]
+    pub write_timeout: std::time::Duration,
+
     /// Time after sign-in after which a session ends however active it is (e.g. 12h; 1m to 30d).
     #[arg(long, env = "PORTOLAN_SESSION_MAX", default_value = "12h", value_parser = session_max, global = true)]
     pub session_max: std::time::Duration,
@@ -229,6 +234,10 @@ fn metrics_interval(raw: &str) -> Result<std::time::Duration, String> {
     duration_in(raw, 1, 600)
 }
 
+fn write_timeout(raw: &str) -> Result<std::time::Duration, String> {
+    duration_in(raw, 1, 600)
+}
+
 fn session_max(raw: &str) -> Result<std::time::Duration, String> {
     duration_in(raw, 60, 30 * 86_400)
 }
@@ -274,6 +283,7 @@ impl fmt::Debug for Config {
             .field("session_idle", &self.session_idle)
             .field("session_max", &self.session_max)
             .field("metrics_interval", &self.metrics_interval)
+            .field("write_timeout", &self.write_timeout)
             .field("site_root", &self.site_root)
             .finish()
     }

@@ -138,6 +138,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         http::router(state),
         shutdown_signal(),
         SHUTDOWN_GRACE,
+        config.write_timeout,
     )
     .await
     .map_err(StartupError::Serve)?;

@@ -21,17 +21,6 @@ async fn page(app: &axum::Router, cookie: &str, path: &str) -> (u16, String) {
     (status.as_u16(), body)
 }
 
-/// Polls `check` every 100 ms for up to 30 s.
-async fn until<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    for _ in 0..300 {
-        if let Some(found) = check().await {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what} did not happen within 30 s");
-}
-
 /// The fleet table's row of `name` (its HTML), when the page lists it.
 fn row_of<'a>(html: &'a str, name: &str) -> Option<&'a str> {
     let link = format!(">{name}</a>");
@@ -53,7 +42,7 @@ fn all_ready(row: &str) -> bool {
 
 /// Waits until every demo cluster is Healthy with all its nodes counted, and returns the page.
 async fn healthy_fleet(app: &axum::Router, cookie: &str) -> String {
-    until("the demo fleet is healthy", async || {
+    support::until("the demo fleet is healthy", 30, async || {
         let (status, html) = page(app, cookie, "/clusters").await;
         assert_eq!(status, 200);
         ["prod-weu", "staging-eus", "ml-sea"]
@@ -184,7 +173,7 @@ async fn a_node_going_not_ready_degrades_its_cluster_only_and_recovers() {
         )
         .await
         .expect("labelled");
-    let html = until("prod-weu shows the NotReady node", async || {
+    let html = support::until("prod-weu shows the NotReady node", 30, async || {
         let (_, html) = page(&app, &admin, "/clusters").await;
         row_of(&html, "prod-weu")
             .is_some_and(|r| {
@@ -349,7 +338,7 @@ async fn a_broken_kubeconfig_secret_makes_that_cluster_unreachable_and_no_other(
         )
         .await
         .expect("broken");
-    let html = until("staging-eus is unreachable", async || {
+    let html = support::until("staging-eus is unreachable", 30, async || {
         let (_, html) = page(&app, &admin, "/clusters").await;
         row_of(&html, "staging-eus")
             .is_some_and(|r| r.contains("badge-unreachable") && r.contains("is not a kubeconfig"))
@@ -372,7 +361,7 @@ async fn a_broken_kubeconfig_secret_makes_that_cluster_unreachable_and_no_other(
         )
         .await
         .expect("exec");
-    until("the exec kubeconfig is refused", async || {
+    support::until("the exec kubeconfig is refused", 30, async || {
         let (_, html) = page(&app, &admin, "/clusters").await;
         row_of(&html, "staging-eus")
             .is_some_and(|r| r.contains("asks to run a command"))
@@ -385,7 +374,7 @@ async fn a_broken_kubeconfig_secret_makes_that_cluster_unreachable_and_no_other(
         .delete("staging-eus-kubeconfig", &Default::default())
         .await
         .expect("deleted");
-    until("the missing Secret is reported", async || {
+    support::until("the missing Secret is reported", 30, async || {
         let (_, html) = page(&app, &admin, "/clusters").await;
         row_of(&html, "staging-eus")
             .is_some_and(|r| {
@@ -441,7 +430,7 @@ async fn pages_keep_the_last_known_fleet_while_the_api_fails_and_recover() {
         "the last known fleet is still listed"
     );
     sim.faults().clear();
-    until("the page recovers", async || {
+    support::until("the page recovers", 30, async || {
         let (_, html) = page(&app, &admin, "/clusters").await;
         (!html.contains("stale since")).then_some(())
     })
@@ -458,7 +447,7 @@ async fn pods_show_crash_loops_and_their_logs_tail_previous_and_follow() {
 
     let client = workload_client(&management, "staging-eus").await;
     let pods: Api<Pod> = Api::namespaced(client, "kube-system");
-    let coredns = until("coredns runs", async || {
+    let coredns = support::until("coredns runs", 30, async || {
         let list = pods
             .list(&ListParams::default().labels("k8s-app=kube-dns"))
             .await
@@ -485,7 +474,7 @@ async fn pods_show_crash_loops_and_their_logs_tail_previous_and_follow() {
     .expect("labelled");
 
     let base = format!("/clusters/default/staging-eus/pods/kube-system/{name}");
-    let pod_page = until("the pod page shows the crash loop", async || {
+    let pod_page = support::until("the pod page shows the crash loop", 30, async || {
         let (_, html) = page(&app, &admin, &base).await;
         html.contains("CrashLoopBackOff").then_some(html)
     })

@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use k8s_openapi::api::core::v1::{Node, Pod, Secret};
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use server::store::Db;
@@ -18,17 +16,6 @@ async fn call(
 ) -> (u16, serde_json::Value) {
     let (status, json) = support::call(app, cookie, path, form).await;
     (status.as_u16(), json)
-}
-
-/// Polls `check` every 200 ms for up to 60 s.
-async fn until<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    for _ in 0..300 {
-        if let Some(found) = check().await {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{what} did not happen within 60 s");
 }
 
 async fn workload(management: &server::fleet::Management, name: &str) -> kube::Client {
@@ -131,7 +118,7 @@ async fn dashboards_for_teams(db: &Db) {
     );
 
     // A viewer opens it at its address: prod-weu's tile with its nodes.
-    let view = until("prod-weu's tile counts its nodes", async || {
+    let view = support::until("prod-weu's tile counts its nodes", 60, async || {
         let (status, json) = call(
             &app,
             &viewer,
@@ -209,7 +196,7 @@ async fn dashboards_for_teams(db: &Db) {
     )
     .await
     .expect("labelled");
-    let warnings = until("the warnings name the node and the pod", async || {
+    let warnings = support::until("the warnings name the node and the pod", 60, async || {
         let (_, json) = call(
             &app,
             &viewer,

@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use app::access::model::ClusterRef;
 use app::error::AppError;
 use server::fleet::resources::{Cluster, ClusterClass, Machine, MachineDeployment};
@@ -35,21 +33,11 @@ fn round_trips<K: serde::de::DeserializeOwned + serde::Serialize>(items: &[serde
     }
 }
 
-async fn until<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    for _ in 0..200 {
-        if let Some(found) = check().await {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what} did not happen within 20 s");
-}
-
 #[tokio::test]
 async fn typed_objects_read_what_the_portal_uses_and_keep_the_rest() {
     let (sim, management) = demo().await;
     // Machines appear once the control planes are up (seconds at this speed).
-    until("machines appear", async || {
+    support::until("machines appear", 20, async || {
         let machines = raw(&management, "machines").await;
         machines
             .iter()
@@ -92,7 +80,7 @@ async fn typed_objects_read_what_the_portal_uses_and_keep_the_rest() {
         ["default/ml-sea", "default/prod-weu", "default/staging-eus"]
     );
 
-    let deployments = until("prod-weu's pools exist", async || {
+    let deployments = support::until("prod-weu's pools exist", 20, async || {
         let found = pools::list(&management, &prod).await.expect("pools");
         (found.len() == 2).then_some(found)
     })
@@ -161,7 +149,7 @@ async fn the_watch_follows_the_fleet_and_keeps_the_last_state_when_the_api_goes_
     copy.metadata.uid = None;
     copy.status = None;
     clusters::create(&management, &copy).await.expect("created");
-    until("the watch sees the new cluster", async || {
+    support::until("the watch sees the new cluster", 20, async || {
         let names = watch.cluster_names().await?;
         names.iter().any(|c| c.name == "staging-copy").then_some(())
     })
@@ -169,7 +157,7 @@ async fn the_watch_follows_the_fleet_and_keeps_the_last_state_when_the_api_goes_
 
     // The API goes away: the last known state stays, and says since when it is stale.
     sim.stop().await;
-    let stale = until("the watch notices", async || watch.staleness()).await;
+    let stale = support::until("the watch notices", 20, async || watch.staleness()).await;
     assert!(!stale.reason.is_empty());
     let kept = watch.cluster_names().await.expect("still known");
     assert_eq!(kept.len(), 4, "{kept:?}");

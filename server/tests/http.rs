@@ -448,6 +448,7 @@ async fn shutdown_lets_in_flight_requests_finish() {
             let _ = stop_rx.await;
         },
         Duration::from_secs(10),
+        Duration::from_secs(30),
     ));
 
     let request = tokio::spawn(support::http_get(addr, "/slow"));

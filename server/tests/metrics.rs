@@ -40,18 +40,6 @@ fn metrics_of(state: &server::http::AppState) -> Arc<Metrics> {
     state.core.fleet.as_ref().expect("a fleet").metrics.clone()
 }
 
-/// Polls `check` every 100 ms for up to `secs` seconds.
-async fn until<T>(what: &str, secs: u64, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if let Some(found) = check() {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what} did not happen within {secs} s");
-}
-
 fn samples(m: &Metrics, cluster: &ClusterRef) -> usize {
     m.with_recent(|r| r.get(cluster).map_or(0, |s| s.samples()))
 }
@@ -225,7 +213,7 @@ async fn collection_and_restart_keep_history(db: &Db) {
     let (_sim, management) = support::kubesim_demo(60.0).await;
     let (state, services) = portal(db, &management);
     let m = metrics_of(&state);
-    until("prod-weu is collected three times", 60, || {
+    support::until("prod-weu is collected three times", 60, async || {
         (samples(&m, &prod()) >= 3).then_some(())
     })
     .await;
@@ -307,7 +295,7 @@ async fn a_slow_or_garbled_cluster_delays_no_other(db: &Db) {
     let m = metrics_of(&state);
     let staging = ClusterRef::new("default", "staging-eus");
     let ml = ClusterRef::new("default", "ml-sea");
-    until("every cluster is collected", 60, || {
+    support::until("every cluster is collected", 60, async || {
         [prod(), staging.clone(), ml.clone()]
             .iter()
             .all(|c| samples(&m, c) >= 1)
@@ -375,7 +363,7 @@ async fn the_lease_passes_to_the_other_portal(db: &Db) {
     let (_sim, management) = support::kubesim_demo(60.0).await;
     let (a_state, a_services) = portal(db, &management);
     let a = metrics_of(&a_state);
-    until("the first portal collects", 10, || {
+    support::until("the first portal collects", 10, async || {
         a.is_collecting().then_some(())
     })
     .await;
@@ -390,13 +378,13 @@ async fn the_lease_passes_to_the_other_portal(db: &Db) {
     // The collector dies without a word (its tasks stop; the lease is not given back).
     a_services.stop().await;
     let died = Instant::now();
-    until("the second portal takes over", 30, || {
+    support::until("the second portal takes over", 30, async || {
         b.is_collecting().then_some(())
     })
     .await;
     let took = died.elapsed();
     assert!(took <= Duration::from_secs(30), "took over after {took:?}");
-    until("the second portal collects", 10, || {
+    support::until("the second portal collects", 10, async || {
         (samples(&b, &prod()) >= 1).then_some(())
     })
     .await;
@@ -421,7 +409,7 @@ async fn chart_routes_answer_svg_png_streams_and_refuse_bad_input() {
     let app = server::http::router(state);
     let admin = support::dev_session(db, "admin").await;
     let cora = support::dev_session(db, "cluster-admin").await;
-    until("prod-weu is collected", 60, || {
+    support::until("prod-weu is collected", 60, async || {
         (samples(&m, &prod()) >= 2).then_some(())
     })
     .await;
@@ -639,7 +627,7 @@ async fn a_live_chart_ends_when_its_viewer_signs_out() {
     let m = metrics_of(&state);
     let app = server::http::router(state);
     let viewer = support::dev_session(db, "viewer").await;
-    until("prod-weu is collected", 60, || {
+    support::until("prod-weu is collected", 60, async || {
         (samples(&m, &prod()) >= 1).then_some(())
     })
     .await;
@@ -682,5 +670,99 @@ async fn a_live_chart_ends_when_its_viewer_signs_out() {
         "{}",
         &seen[seen.len().saturating_sub(300)..]
     );
+    services.stop().await;
+}
+
+/// A live stream whose viewer reads nothing: the portal closes the connection once a write has
+/// waited for the write timeout, and the stream's slot is free again. A person holds at most
+/// `STREAMS_PER_PERSON` streams; the next is refused with the reason.
+#[tokio::test]
+async fn a_viewer_that_never_reads_is_dropped_and_a_person_holds_at_most_32_streams() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tower::ServiceExt;
+    let t = support::sqlite().await;
+    let db = &t.db;
+    let (_sim, management) = support::kubesim_demo(60.0).await;
+    let (state, services) = portal(db, &management);
+    let m = metrics_of(&state);
+    let app = server::http::router(state);
+    let operator = support::dev_session(db, "operator").await;
+    support::until("prod-weu is collected", 60, async || {
+        (samples(&m, &prod()) >= 1).then_some(())
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let serving = tokio::spawn(server::http::serve(
+        listener,
+        app.clone(),
+        std::future::pending(),
+        Duration::from_secs(1),
+        Duration::from_secs(1),
+    ));
+
+    // Every chart of prod-weu in every range: each new sample sends all twenty again.
+    let mut query = Vec::new();
+    for chart in ["cpu", "memory", "top-cpu", "top-memory"] {
+        for range in ["15m", "1h", "6h", "24h", "7d"] {
+            query.push(format!(
+                "c=%2Fclusters%2Fdefault%2Fprod-weu%2Fcharts%2F{chart}%3Frange%3D{range}"
+            ));
+        }
+    }
+    let live = format!("/charts/live?{}", query.join("&"));
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    // A small receive buffer, so the portal's side fills soon.
+    socket.set_recv_buffer_size(4096).expect("buffer size");
+    let mut stalled = socket.connect(addr).await.expect("connect");
+    stalled
+        .write_all(
+            format!("GET {live} HTTP/1.1\r\nHost: {addr}\r\nCookie: {operator}\r\n\r\n").as_bytes(),
+        )
+        .await
+        .expect("request");
+    let mut head = [0u8; 12];
+    stalled.read_exact(&mut head).await.expect("status line");
+    assert_eq!(&head, b"HTTP/1.1 200");
+
+    // 31 more streams of this person are allowed, the 33rd is not.
+    let open = |path: String| {
+        let app = app.clone();
+        let cookie = operator.clone();
+        async move {
+            app.oneshot(support::get(&path, Some(&cookie)))
+                .await
+                .expect("answer")
+        }
+    };
+    let one = "/clusters/default/prod-weu/charts/cpu/stream?range=15m".to_string();
+    let mut held = Vec::new();
+    for _ in 0..31 {
+        let res = open(one.clone()).await;
+        assert_eq!(res.status(), 200);
+        held.push(res);
+    }
+    let (status, _, body) = support::send(&app, support::get(&one, Some(&operator))).await;
+    assert_eq!(status, 503);
+    assert!(
+        body.contains("32 portal pages follow them for you already"),
+        "{body}"
+    );
+
+    // The stalled viewer is dropped (it reads nothing from here on), which frees its slot.
+    let freed = support::until("the stalled stream's slot is free", 60, async || {
+        let res = open(one.clone()).await;
+        (res.status() == 200).then_some(res)
+    })
+    .await;
+    drop(freed);
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut rest)).await;
+    // End of stream or a reset: either way closed; a timeout means it is still open.
+    assert!(read.is_ok(), "the portal closed the stalled connection");
+    drop(held);
+    serving.abort();
     services.stop().await;
 }

@@ -3,11 +3,12 @@
 // Each asks the gate, then whether the caller may see the cluster: one they may not see answers
 // 404, exactly like one that does not exist. Live streams share one rendering per chart.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
-use app::access::model::ClusterRef;
+use app::access::model::{ClusterRef, Principal};
 use app::error::AppError;
 use app::metrics::model::{ChartName, ChartScope, TimeRange};
 use axum::body::{Body, Bytes};
@@ -24,6 +25,15 @@ use crate::metrics::{ChartSpec, Metrics, chart, png};
 
 /// Live chart streams open at once, portal-wide (each holds a connection and one frame).
 static STREAMS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(4096));
+/// Live chart streams one person may hold open: a page opens one, so this counts tabs and wall
+/// screens, and keeps one account from taking the portal-wide slots of everyone else.
+pub const STREAMS_PER_PERSON: usize = 32;
+/// Open streams by the subject of who follows them.
+static STREAMS_BY_PERSON: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Mutex::default);
+/// PNG charts rasterised at once: each takes a core for milliseconds; more wait their turn.
+static RASTERS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
+/// How long a PNG waits for its turn before the answer is "try again".
+const RASTER_WAIT: Duration = Duration::from_secs(5);
 /// A live stream ends after this long; the browser reconnects by itself.
 const STREAM_LIFETIME: Duration = Duration::from_secs(3600);
 /// A comment sent when nothing else was, so proxies keep the connection and drops are noticed.
@@ -111,6 +121,13 @@ async fn file(
                 .map_err(crate::error::internal)?;
             let svg = chart::svg(&data);
             let (body, content_type) = if ext == "png" {
+                let _turn = tokio::time::timeout(RASTER_WAIT, RASTERS.acquire())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .ok_or_else(|| {
+                        AppError::Unavailable("the PNG of this chart (many are being made)".into())
+                    })?;
                 // Rasterising takes milliseconds of CPU: off the request threads.
                 let png = tokio::task::spawn_blocking(move || png::png(&svg))
                     .await
@@ -141,6 +158,45 @@ const RECHECK: Duration = Duration::from_secs(30);
 /// The most charts one live stream follows.
 const CHARTS_PER_STREAM: usize = 32;
 
+/// One of a person's live streams, counted while it lives.
+struct PersonSlot(String);
+
+impl PersonSlot {
+    fn take(subject: &str) -> Result<PersonSlot, AppError> {
+        let mut open = STREAMS_BY_PERSON
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = open.entry(subject.to_string()).or_default();
+        if *n >= STREAMS_PER_PERSON {
+            return Err(AppError::Unavailable(format!(
+                "live charts in another page ({STREAMS_PER_PERSON} portal pages follow them for you already; close some)"
+            )));
+        }
+        *n += 1;
+        Ok(PersonSlot(subject.to_string()))
+    }
+}
+
+impl Drop for PersonSlot {
+    fn drop(&mut self) {
+        let mut open = STREAMS_BY_PERSON
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.0) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.0);
+            }
+        }
+    }
+}
+
+/// What a stream holds while it lives: its portal-wide and its person's slot.
+struct Slots {
+    _portal: tokio::sync::SemaphorePermit<'static>,
+    _person: PersonSlot,
+}
+
 /// What a live stream sends next.
 enum Item {
     Bytes(Bytes),
@@ -154,12 +210,12 @@ fn control(
     state: AppState,
     asker: Asker,
     clusters: Vec<ClusterRef>,
-    permit: tokio::sync::SemaphorePermit<'static>,
+    slots: Slots,
 ) -> impl futures_util::Stream<Item = Item> + Send {
     let checked = tokio::time::Instant::now();
     futures_util::stream::unfold(
-        (state, asker, clusters, permit, checked),
-        |(state, asker, clusters, permit, mut checked)| async move {
+        (state, asker, clusters, slots, checked),
+        |(state, asker, clusters, slots, mut checked)| async move {
             tokio::time::sleep(KEEP_ALIVE.min(RECHECK)).await;
             if checked.elapsed() >= RECHECK {
                 checked = tokio::time::Instant::now();
@@ -172,22 +228,33 @@ fn control(
                     let end = Item::End(Bytes::from_static(
                         b"event: ended\ndata: the session ended or access to this cluster changed\n\n",
                     ));
-                    return Some((end, (state, asker, clusters, permit, checked)));
+                    return Some((end, (state, asker, clusters, slots, checked)));
                 }
             }
             let ping = Item::Bytes(Bytes::from_static(b": keep-alive\n\n"));
-            Some((ping, (state, asker, clusters, permit, checked)))
+            Some((ping, (state, asker, clusters, slots, checked)))
         },
     )
 }
 
-/// The live stream of `specs` (each already allowed): their current frames, then each new one.
-fn follow(state: &AppState, asker: Asker, specs: Vec<ChartSpec>) -> Result<Response, AppError> {
+/// The live stream of `specs` (each already allowed to `who`): their current frames, then each
+/// new one.
+fn follow(
+    state: &AppState,
+    asker: Asker,
+    who: &Principal,
+    specs: Vec<ChartSpec>,
+) -> Result<Response, AppError> {
     use futures_util::StreamExt;
     let metrics = metrics_of(state)?;
-    let permit = STREAMS.try_acquire().map_err(|_| {
+    let person = PersonSlot::take(&who.subject)?;
+    let portal = STREAMS.try_acquire().map_err(|_| {
         AppError::Unavailable("live charts (too many are being followed at once)".into())
     })?;
+    let slots = Slots {
+        _portal: portal,
+        _person: person,
+    };
     let mut clusters: Vec<ClusterRef> = specs.iter().map(|s| s.cluster.clone()).collect();
     clusters.sort();
     clusters.dedup();
@@ -213,7 +280,7 @@ fn follow(state: &AppState, asker: Asker, specs: Vec<ChartSpec>) -> Result<Respo
     let body = start
         .chain(futures_util::stream::select(
             frames,
-            control(state.clone(), asker, clusters, permit),
+            control(state.clone(), asker, clusters, slots),
         ))
         .scan(false, |ended, item| {
             let out = match item {
@@ -247,9 +314,9 @@ async fn stream(
     answer(
         async {
             let cluster = cluster_of(namespace, name)?;
-            viewer(&state, &asker, &cluster).await?;
+            let who = viewer(&state, &asker, &cluster).await?;
             let spec = spec_of(cluster, &chart, &q)?;
-            follow(&state, asker, vec![spec])
+            follow(&state, asker, &who, vec![spec])
         }
         .await,
     )
@@ -314,15 +381,17 @@ async fn live(
             }
             let mut specs = Vec::with_capacity(addresses.len());
             let mut allowed: Vec<ClusterRef> = Vec::new();
+            let mut who = None;
             for address in &addresses {
                 let spec = spec_of_address(address)?;
                 if !allowed.contains(&spec.cluster) {
-                    viewer(&state, &asker, &spec.cluster).await?;
+                    who = Some(viewer(&state, &asker, &spec.cluster).await?);
                     allowed.push(spec.cluster.clone());
                 }
                 specs.push(spec);
             }
-            follow(&state, asker, specs)
+            let who = who.ok_or_else(|| AppError::BadRequest("name at least one chart".into()))?;
+            follow(&state, asker, &who, specs)
         }
         .await,
     )

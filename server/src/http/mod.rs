@@ -8,6 +8,7 @@ mod guards;
 mod headers;
 mod health;
 mod hosts;
+mod stall;
 
 use std::future::Future;
 use std::sync::{Arc, LazyLock};
@@ -161,18 +162,20 @@ fn request_span(req: &Request<Body>) -> tracing::Span {
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish
-/// (bounded by `grace`, so a stuck client cannot hold the process forever).
+/// (bounded by `grace`, so a stuck client cannot hold the process forever). A connection whose
+/// peer accepts nothing of a response for `write_timeout` is closed.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
+    write_timeout: Duration,
 ) -> std::io::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     // Without TCP_NODELAY, a response written in two parts (headers, then body) waits for the
     // client's delayed ACK: about 40 ms per request on keep-alive connections.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
+    let listener = stall::StallingListener::new(listener, write_timeout).tap_io(|io| {
+        if let Err(err) = io.get_ref().set_nodelay(true) {
             tracing::debug!(error = %err, "could not set TCP_NODELAY");
         }
     });

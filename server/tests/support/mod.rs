@@ -356,3 +356,15 @@ pub async fn text(res: axum::response::Response) -> String {
         .expect("body");
     String::from_utf8(bytes.to_vec()).expect("utf-8")
 }
+
+/// Polls `check` every 100 ms until it finds something, for at most `secs` seconds.
+pub async fn until<T>(what: &str, secs: u64, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if let Some(found) = check().await {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen within {secs} s");
+}
