@@ -93,6 +93,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("clusters/:namespace/:name/pods/:pod_namespace/:pod") view=clusters::PodPage ssr=SsrMode::Async />
                             <Route path=path!("clusters/:namespace/:name/pods/:pod_namespace/:pod/logs") view=clusters::LogsPage ssr=SsrMode::Async />
                             <Route path=path!("clusters/:namespace/:name/events") view=clusters::EventsTabPage ssr=SsrMode::Async />
+                            <Route path=path!("clusters/:namespace/:name/tags") view=clusters::TagsPage ssr=SsrMode::Async />
                             <Route path=path!("dashboards") view=dashboards::DashboardsPage ssr=SsrMode::Async />
                             <Route path=path!("dashboards/new") view=dashboards::NewDashboardPage ssr=SsrMode::Async />
                             <Route path=path!("dashboards/:slug") view=dashboards::DashboardPage ssr=SsrMode::Async />

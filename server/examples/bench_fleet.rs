@@ -84,20 +84,20 @@ async fn collection(state: &server::http::AppState, db: &Db) -> Result<(), Error
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     let c1 = cpu_seconds();
-    let v1 = metrics.with_recent(|r| r.values_held());
     let r1 = rss_mib();
     tokio::time::sleep(window).await;
     let busy = (cpu_seconds() - c1) / window.as_secs_f64();
     let v2 = metrics.with_recent(|r| r.values_held());
     let r2 = rss_mib();
     let samples = metrics.with_recent(|r| r.get(&clusters[0]).map_or(0, |s| s.samples()));
-    // Memory per sample, from the growth over the window, projected to an hour of samples.
-    let per_value = if v2 > v1 {
-        (r2 - r1) * 1_048_576.0 / (v2 - v1) as f64
-    } else {
-        0.0
-    };
-    let hour_values = (v2 as f64) / samples.max(1) as f64 * (3600.0 / interval);
+    // Memory of the samples counted from capacities (the process's growth also holds the
+    // scrapes' transient buffers, kept by the allocator), projected to an hour: the names and
+    // tables stay, the values grow by one pair of f32 per series and tick.
+    let heap = metrics.with_recent(|r| r.heap_bytes()) as f64;
+    let per_tick = v2 as f64 / samples.max(1) as f64 * std::mem::size_of::<[f32; 2]>() as f64;
+    let fixed = (heap - per_tick * samples as f64).max(0.0);
+    let hour_ticks = 3600.0 / interval;
+    let mib = |b: f64| b / 1_048_576.0;
     println!(
         "metrics collection of 200 clusters every {interval:.0} s: {:.2} CPU seconds per interval beyond the watches' ({:.3} cores, {:.3} with collection), first full round {:.1} s after the lease was free",
         (busy - idle) * interval,
@@ -106,10 +106,13 @@ async fn collection(state: &server::http::AppState, db: &Db) -> Result<(), Error
         started.elapsed().as_secs_f64()
     );
     println!(
-        "metrics memory: {:.0} MiB more after {samples} samples per cluster ({v2} values held, {per_value:.0} bytes each); an hour's {:.0} values ≈ {:.0} MiB",
+        "metrics memory after {samples} samples per cluster ({v2} values): samples {:.1} MiB ({:.1} MiB of names and tables, {:.0} KiB per tick); an hour ({hour_ticks:.0} ticks) ≈ {:.0} MiB; the process grew {:.0} MiB (scrape buffers included; {:.0} MiB after the window began)",
+        mib(heap),
+        mib(fixed),
+        per_tick / 1024.0,
+        mib(fixed + per_tick * hour_ticks),
         r2 - rss_before,
-        hour_values,
-        hour_values * per_value.max(8.0) / 1_048_576.0
+        r2 - r1
     );
     metrics
         .flush(&mut server::metrics::history::Writer::default())

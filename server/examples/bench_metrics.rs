@@ -1,8 +1,9 @@
 //! Live-chart benchmark (run by `make bench` through `end2end/bench.sh`): 1,000 viewers of one chart.
 //
 // `bench_metrics live [viewers] [seconds]`: the portal over an in-process demo kubesim (60×), polling
-// every second, served on loopback; a session from the development sign-in; `viewers` clients
-// follow `/clusters/default/prod-weu/charts/cpu/stream` over plain HTTP/1.1. Reports the portal
+// every second, served on loopback; a session from the development sign-in for the probe, and one
+// session per viewer (each a different person, as a person may follow at most 32 streams); `viewers`
+// clients follow `/clusters/default/prod-weu/charts/cpu/stream` over plain HTTP/1.1. Reports the portal
 // process's memory and CPU per viewer, how many renderings there were and how many each viewer
 // missed, and how old each frame's sample was when it arrived (from the event id).
 
@@ -123,7 +124,8 @@ async fn live(viewers: usize, seconds: u64) -> Result<(), Error> {
     ])?
     .config;
     let db = server::open_database(&config).await?;
-    let (state, services) = server::state::build(&config, db, addr, Some(Arc::new(management)))?;
+    let (state, services) =
+        server::state::build(&config, db.clone(), addr, Some(Arc::new(management)))?;
     let metrics = state.core.fleet.as_ref().ok_or("no fleet")?.metrics.clone();
     let app = server::http::router(state);
     tokio::spawn(async move {
@@ -163,9 +165,10 @@ async fn live(viewers: usize, seconds: u64) -> Result<(), Error> {
     let (_, cpu_idle) = usage();
     let idle_cpu_per_s = (cpu_idle - cpu0) / t0.elapsed().as_secs_f64();
 
+    let cookies = viewer_cookies(&db, viewers).await?;
     let tallies: Vec<Arc<Tally>> = (0..viewers).map(|_| Arc::new(Tally::default())).collect();
-    for t in &tallies {
-        tokio::spawn(follow(addr, path.clone(), cookie.clone(), t.clone(), None));
+    for (t, c) in tallies.iter().zip(cookies) {
+        tokio::spawn(follow(addr, path.clone(), c, t.clone(), None));
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
     let connected = tallies
@@ -221,6 +224,32 @@ async fn live(viewers: usize, seconds: u64) -> Result<(), Error> {
 }
 
 /// Signs in through the development sign-in as the viewer and returns `name=value`.
+/// Sessions of `n` different viewers (in `developers`, whom the development sign-in made viewers):
+/// a person follows at most 32 live streams, and 1,000 viewers are 1,000 people.
+async fn viewer_cookies(db: &server::store::Db, n: usize) -> Result<Vec<String>, Error> {
+    let store = Arc::new(server::auth::store::PortalSessionStore::new(db));
+    let mut cookies = Vec::with_capacity(n);
+    for i in 0..n {
+        let session = tower_sessions::Session::new(
+            None,
+            store.clone(),
+            Some(tower_sessions::Expiry::OnInactivity(
+                tower_sessions::cookie::time::Duration::HOUR,
+            )),
+        );
+        let who = app::access::model::Principal {
+            subject: format!("bench-viewer-{i}"),
+            name: format!("Viewer {i}"),
+            groups: vec!["developers".into()],
+        };
+        server::auth::sign_in(&session, who).await?;
+        session.save().await?;
+        let id = session.id().ok_or("a stored session has an id")?;
+        cookies.push(format!("{}={id}", server::auth::COOKIE));
+    }
+    Ok(cookies)
+}
+
 async fn dev_cookie(addr: std::net::SocketAddr) -> Result<String, Error> {
     let mut tcp = TcpStream::connect(addr).await?;
     let body = "identity=viewer";

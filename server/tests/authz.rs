@@ -75,6 +75,13 @@ const MATRIX: &[Entry] = &[
         allowed: [false, true, true, true, true],
         exists: true,
     },
+    // Tags: admins of the cluster (Cora at prod-weu), saved unchanged so each call succeeds.
+    Entry {
+        path: "/api/clusters/tags",
+        body: "namespace=default&name=prod-weu&was=team%3Dpayments&tags=team%3Dpayments",
+        allowed: [false, false, false, true, true],
+        exists: true,
+    },
     Entry {
         path: "/api/clusters/overview?namespace=default&name=prod-weu",
         body: "",

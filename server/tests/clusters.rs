@@ -585,3 +585,195 @@ async fn unknown_names_are_404_pages_inside_the_frame() {
     }
     sim.stop().await;
 }
+
+/// The tags of a cluster: checked on the server (each rule its message, nothing written, the
+/// attempt recorded), saved into the portal's annotation with the per-key ones folded in, never
+/// over a change made meanwhile, refused to viewers and to admins of another cluster.
+#[tokio::test]
+async fn tags_are_checked_saved_and_never_written_over_a_change_made_meanwhile() {
+    let db = support::sqlite().await;
+    let (app, sim, management) = support::portal_at_speed(&db.db, &[], SPEED).await;
+    let admin = support::dev_session(&db.db, "admin").await;
+    let viewer = support::dev_session(&db.db, "viewer").await;
+    let cora = support::dev_session(&db.db, "cluster-admin").await;
+    healthy_fleet(&app, &admin).await;
+    let clusters: Api<server::fleet::resources::Cluster> =
+        Api::namespaced(management.client(), "default");
+    let annotations = async |name: &str| {
+        clusters
+            .get(name)
+            .await
+            .expect("cluster")
+            .metadata
+            .annotations
+            .unwrap_or_default()
+    };
+    let save = |cluster: &str, was: &str, tags: &str| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("namespace", "default")
+            .append_pair("name", cluster)
+            .append_pair("was", was)
+            .append_pair("tags", tags)
+            .finish()
+    };
+    let before = annotations("staging-eus").await;
+    assert_eq!(
+        before.get("portolan.dev/team").map(String::as_str),
+        Some("shop")
+    );
+
+    // Bad input: a field message, a 400, nothing written, the attempt in the activity log.
+    for (tags, message) in [
+        ("team", "tags: line 1: \"team\" is not key=value"),
+        (
+            "team=<script>",
+            "tags: the value of \"team\" has \"<\" or \">\": markup is not a tag value",
+        ),
+        (
+            "bad key=x",
+            "tags: the key \"bad key\" has \" \": keys are letters, digits, \".\", \"_\", \"/\" and \"-\"",
+        ),
+    ] {
+        let (status, json) = support::call(
+            &app,
+            &admin,
+            "/api/clusters/tags",
+            Some(&save("staging-eus", "team=shop", tags)),
+        )
+        .await;
+        assert_eq!(status, 400, "{tags}");
+        assert_eq!(json["BadRequest"].as_str(), Some(message), "{tags}");
+    }
+    let many: Vec<String> = (0..51).map(|i| format!("k{i}=v")).collect();
+    let (status, json) = support::call(
+        &app,
+        &admin,
+        "/api/clusters/tags",
+        Some(&save("staging-eus", "team=shop", &many.join("\n"))),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        json["BadRequest"].as_str(),
+        Some("tags: too many tags: a cluster carries at most 50")
+    );
+    assert_eq!(annotations("staging-eus").await, before);
+    let failed = server::store::audit::recent(&db.db, 50).await.expect("log");
+    let tried: Vec<(&str, &str)> = failed
+        .iter()
+        .filter(|e| e.entry.action == "edit-tags")
+        .map(|e| (e.entry.outcome.as_str(), e.entry.target.as_str()))
+        .collect();
+    assert_eq!(tried, vec![("failed", "cluster/default/staging-eus"); 4]);
+
+    // A good save: the JSON annotation holds every tag, the per-key one is gone.
+    let (status, _) = support::call(
+        &app,
+        &admin,
+        "/api/clusters/tags",
+        Some(&save(
+            "staging-eus",
+            "team=shop",
+            "team=shop\nexample.com/cost-center=R&D 42",
+        )),
+    )
+    .await;
+    assert!(status.as_u16() < 400, "{status}");
+    let after = annotations("staging-eus").await;
+    assert_eq!(after.get("portolan.dev/team"), None);
+    assert_eq!(
+        after.get("portolan.dev/tags").map(String::as_str),
+        Some(r#"{"example.com/cost-center":"R&D 42","team":"shop"}"#)
+    );
+    let entry = server::store::audit::recent(&db.db, 1)
+        .await
+        .expect("log")
+        .remove(0);
+    assert_eq!(entry.entry.action, "edit-tags");
+    assert_eq!(
+        entry.entry.parameters,
+        serde_json::json!({"before": ["team=shop"], "after": ["example.com/cost-center=R&D 42", "team=shop"]})
+    );
+
+    // Someone else changes them meanwhile: the form's save is a 409 with what they are now.
+    let other = serde_json::json!({"metadata": {"annotations": {"portolan.dev/tags": r#"{"team":"billing"}"#}}});
+    clusters
+        .patch(
+            "staging-eus",
+            &PatchParams::default(),
+            &Patch::Merge(&other),
+        )
+        .await
+        .expect("patched");
+    let (status, json) = support::call(
+        &app,
+        &admin,
+        "/api/clusters/tags",
+        Some(&save(
+            "staging-eus",
+            "example.com/cost-center=R&D 42\nteam=shop",
+            "team=mine",
+        )),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(
+        json["Conflict"]["message"].as_str(),
+        Some("tags changed since you opened this: review and save again"),
+        "{json}"
+    );
+    assert_eq!(json["Conflict"]["current"].as_str(), Some("team=billing"));
+    assert_eq!(
+        annotations("staging-eus")
+            .await
+            .get("portolan.dev/tags")
+            .map(String::as_str),
+        Some(r#"{"team":"billing"}"#)
+    );
+
+    // Viewers may not; an admin of prod-weu only may not touch staging-eus (not found: unseen).
+    let (status, _) = support::call(
+        &app,
+        &viewer,
+        "/api/clusters/tags",
+        Some(&save("staging-eus", "team=billing", "team=x")),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = support::call(
+        &app,
+        &cora,
+        "/api/clusters/tags",
+        Some(&save("staging-eus", "team=billing", "team=x")),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        annotations("staging-eus")
+            .await
+            .get("portolan.dev/tags")
+            .map(String::as_str),
+        Some(r#"{"team":"billing"}"#)
+    );
+    // An admin of prod-weu only may change prod-weu's.
+    let (status, _) = support::call(
+        &app,
+        &cora,
+        "/api/clusters/tags",
+        Some(&save(
+            "prod-weu",
+            "team=payments",
+            "team=payments\nenv=prod",
+        )),
+    )
+    .await;
+    assert!(status.as_u16() < 400, "{status}");
+    assert_eq!(
+        annotations("prod-weu")
+            .await
+            .get("portolan.dev/tags")
+            .map(String::as_str),
+        Some(r#"{"env":"prod","team":"payments"}"#)
+    );
+    sim.stop().await;
+}

@@ -61,6 +61,8 @@ pub enum Action {
     PauseUpgrade,
     CreateCluster,
     DeleteCluster,
+    /// Change a cluster's tags (they place it in fleet filters and team dashboards).
+    EditTags,
     CreatePool,
     DeletePool,
     /// The cluster's admin kubeconfig: it carries the cluster's admin credentials.
@@ -69,7 +71,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ViewClusters,
         Action::ViewDashboards,
         Action::ManageDashboards,
@@ -79,6 +81,7 @@ impl Action {
         Action::PauseUpgrade,
         Action::CreateCluster,
         Action::DeleteCluster,
+        Action::EditTags,
         Action::CreatePool,
         Action::DeletePool,
         Action::DownloadKubeconfig,
@@ -95,6 +98,7 @@ impl Action {
             | Action::ManageDashboards => Role::Operator,
             Action::CreateCluster
             | Action::DeleteCluster
+            | Action::EditTags
             | Action::CreatePool
             | Action::DeletePool
             | Action::DownloadKubeconfig
@@ -109,6 +113,7 @@ impl Action {
             | Action::StartUpgrade
             | Action::PauseUpgrade
             | Action::DeleteCluster
+            | Action::EditTags
             | Action::CreatePool
             | Action::DeletePool
             | Action::DownloadKubeconfig => Reach::Cluster,
@@ -131,6 +136,7 @@ impl Action {
             Action::PauseUpgrade => "pause-upgrade",
             Action::CreateCluster => "create-cluster",
             Action::DeleteCluster => "delete-cluster",
+            Action::EditTags => "edit-tags",
             Action::CreatePool => "create-pool",
             Action::DeletePool => "delete-pool",
             Action::DownloadKubeconfig => "download-kubeconfig",

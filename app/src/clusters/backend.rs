@@ -17,6 +17,15 @@ pub trait ClustersBackend: Send + Sync + 'static {
         by: &Principal,
         cluster: &ClusterRef,
     ) -> Result<ClusterOverview, AppError>;
+    /// Replaces the tags (`by` is an admin of the cluster, checked by the caller). `was` and
+    /// `tags` are the form's `key=value` lines: what it showed, and what to save.
+    async fn save_tags(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        was: &str,
+        tags: &str,
+    ) -> Result<(), AppError>;
     async fn pools(&self, by: &Principal, cluster: &ClusterRef) -> Result<PoolsTab, AppError>;
     async fn nodes(&self, by: &Principal, cluster: &ClusterRef) -> Result<NodesTab, AppError>;
     async fn node(

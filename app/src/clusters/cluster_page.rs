@@ -6,10 +6,12 @@ use leptos_router::hooks::use_params_map;
 
 use super::fleet_page::health_cell;
 use super::model::*;
-use super::{cluster_events, cluster_node, cluster_nodes, cluster_pools, read_overview};
+use super::{SaveTags, cluster_events, cluster_node, cluster_nodes, cluster_pools, read_overview};
+use crate::error::AppError;
 use crate::metrics::ChartPanel;
 use crate::metrics::model::{ChartName, ChartScope};
 use crate::ui::{Badge, Column, DataTable, DetailsList, EmptyState, Loaded};
+use leptos::form::ActionForm;
 
 /// A path parameter of the current route (empty when absent).
 pub(super) fn param(name: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'static {
@@ -127,7 +129,12 @@ pub fn ClusterPage() -> impl IntoView {
     view! {
         <Loaded resource=data loading="Loading the cluster…" show=move |o: ClusterOverview| {
             let r = o.row.clone();
-            let tags = if r.tags.is_empty() { "none".to_string() } else { r.tags.join(", ") };
+            let tags_text = if r.tags.is_empty() { "none".to_string() } else { r.tags.join(", ") };
+            let edit = o.head.may_edit_tags.then(|| {
+                let href = cluster_href(&o.head.namespace, &o.head.name, "tags");
+                view! { " " <a class="button secondary small" href=href rel="external">"Edit tags"</a> }
+            });
+            let tags = view! { <span class="wrap">{tags_text}</span> {edit} };
             let created = match &o.created_by {
                 Some(by) => format!("{} ({} ago) by {by}", r.created, r.age),
                 None => format!("{} ({} ago)", r.created, r.age),
@@ -345,3 +352,60 @@ pub fn EventsTabPage() -> impl IntoView {
 }
 
 pub(super) use events_table as events_of;
+
+/// `/clusters/<namespace>/<name>/tags`: the cluster's tags as `key=value` lines, for its admins.
+#[component]
+pub fn TagsPage() -> impl IntoView {
+    let cluster = cluster_in_address();
+    let data = Resource::new(cluster, |(ns, name)| read_overview(ns, name));
+    view! {
+        <Loaded resource=data loading="Loading the cluster…" show=move |o: ClusterOverview| {
+            let form = if o.head.may_edit_tags {
+                view! { <TagsForm namespace=o.head.namespace.clone() name=o.head.name.clone() tags=o.row.tags.clone() /> }.into_any()
+            } else {
+                view! { <p class="muted">"Changing tags needs the admin role for this cluster; ask an administrator for access."</p> }.into_any()
+            };
+            view! {
+                <ClusterFrame head=o.head.clone() tab="">
+                    <h2>"Edit tags"</h2>
+                    <p class="muted">"Tags place the cluster in the fleet's filters and in team dashboards."</p>
+                    {form}
+                </ClusterFrame>
+            }
+        } />
+    }
+}
+
+/// The tags form: what it showed goes with it, so a change made meanwhile is not overwritten.
+#[component]
+fn TagsForm(namespace: String, name: String, tags: Vec<String>) -> impl IntoView {
+    let save = ServerAction::<SaveTags>::new();
+    let text = super::tags::to_text(&tags);
+    let back = cluster_href(&namespace, &name, "");
+    view! {
+        <ActionForm action=save attr:class="tags-form" attr:aria-label="Tags" attr:data-native="">
+            <input type="hidden" name="namespace" value=namespace />
+            <input type="hidden" name="name" value=name />
+            <input type="hidden" name="was" value=text.clone() />
+            <label for="tags-field">"Tags"</label>
+            <textarea id="tags-field" name="tags" rows="8" placeholder="team=payments" aria-describedby="tags-hint">{text}</textarea>
+            <small id="tags-hint" class="hint">"key=value, one per line. At most 50 tags; keys up to 128 letters, digits, \".\", \"_\", \"/\" or \"-\"; values up to 256 characters, no markup."</small>
+            <div class="form-actions">
+                <button type="submit" disabled=move || save.pending().get()>"Save tags"</button>
+                " " <a class="button secondary" href=back rel="external">"Cancel"</a>
+            </div>
+        </ActionForm>
+        {move || save.value().get().and_then(|r| r.err()).map(|e| {
+            let now = match &e {
+                AppError::Conflict { current: Some(c), .. } => Some(if c.is_empty() { "none".to_string() } else { c.replace('\n', ", ") }),
+                _ => None,
+            };
+            view! {
+                <div class="form-error" role="alert">
+                    <p>{e.to_string()}</p>
+                    {now.map(|n| view! { <p>"They are now: " {n}</p> })}
+                </div>
+            }
+        })}
+    }
+}

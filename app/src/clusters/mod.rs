@@ -12,8 +12,11 @@ mod cluster_page;
 mod fleet_page;
 pub mod model;
 mod pod_pages;
+pub mod tags;
 
-pub use cluster_page::{ClusterPage, EventsTabPage, NodePage, NodesTabPage, PoolsTabPage};
+pub use cluster_page::{
+    ClusterPage, EventsTabPage, NodePage, NodesTabPage, PoolsTabPage, TagsPage,
+};
 pub use fleet_page::ClustersPage;
 pub use pod_pages::{LogsPage, PodPage, PodsTabPage};
 
@@ -86,6 +89,27 @@ pub async fn fleet(
 pub async fn read_overview(namespace: String, name: String) -> Result<ClusterOverview, AppError> {
     let (who, cluster) = viewer_of(&namespace, &name).await?;
     backend::clusters()?.overview(&who, &cluster).await
+}
+
+/// Replaces a cluster's tags (admins of it) with `tags` (`key=value` lines), unless they are no
+/// longer `was` (what the form showed): then a 409 with the current ones. Then back to Overview.
+#[server(endpoint = "clusters/tags")]
+pub async fn save_tags(
+    namespace: String,
+    name: String,
+    #[server(default)] was: String,
+    #[server(default)] tags: String,
+) -> Result<(), AppError> {
+    use crate::access::model::{Action, Target};
+    let cluster = cluster_ref(&namespace, &name)?;
+    let who = crate::backend::backend()?
+        .authorize(Action::EditTags, Target::Cluster(cluster.clone()))
+        .await?;
+    backend::clusters()?
+        .save_tags(&who, &cluster, &was, &tags)
+        .await?;
+    leptos_axum::redirect(&cluster_href(&cluster.namespace, &cluster.name, ""));
+    Ok(())
 }
 
 #[server(endpoint = "clusters/pools", input = leptos::server_fn::codec::GetUrl)]

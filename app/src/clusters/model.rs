@@ -269,6 +269,8 @@ pub struct ClusterHead {
     pub stale: Option<String>,
     /// May the caller download the admin kubeconfig (cluster admins only)?
     pub may_download_kubeconfig: bool,
+    /// May the caller change the tags (cluster admins only)?
+    pub may_edit_tags: bool,
 }
 
 /// The Overview tab.

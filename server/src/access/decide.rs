@@ -124,6 +124,7 @@ mod tests {
         (Action::PauseUpgrade,    ["...", "...", "YYY", "YYY", ".Y.", ".Y."]),
         (Action::CreateCluster,   ["...", "...", "...", "YYY", "...", "..."]),
         (Action::DeleteCluster,   ["...", "...", "...", "YYY", ".Y.", "..."]),
+        (Action::EditTags,        ["...", "...", "...", "YYY", ".Y.", "..."]),
         (Action::CreatePool,      ["...", "...", "...", "YYY", ".Y.", "..."]),
         (Action::DeletePool,      ["...", "...", "...", "YYY", ".Y.", "..."]),
         (Action::DownloadKubeconfig, ["...", "...", "...", "YYY", ".Y.", "..."]),

@@ -135,6 +135,13 @@ impl PortalBackend {
                 &Target::Cluster(reference.clone()),
             )
             .is_allowed(),
+            may_edit_tags: may(
+                who,
+                &bindings,
+                Action::EditTags,
+                &Target::Cluster(reference.clone()),
+            )
+            .is_allowed(),
             namespace: reference.namespace,
             name: reference.name,
         })
@@ -290,6 +297,16 @@ impl ClustersBackend for PortalBackend {
                 .and_then(|s| s.phase.clone())
                 .unwrap_or_default(),
         })
+    }
+
+    async fn save_tags(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        was: &str,
+        tags: &str,
+    ) -> Result<(), AppError> {
+        self.change_tags(by, cluster, was, tags).await
     }
 
     async fn pools(&self, by: &Principal, cluster: &ClusterRef) -> Result<PoolsTab, AppError> {

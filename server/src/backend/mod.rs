@@ -8,6 +8,7 @@ mod activity;
 mod clusters;
 mod dashboards;
 mod metrics;
+mod tags;
 
 use std::sync::Arc;
 

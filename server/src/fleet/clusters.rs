@@ -64,3 +64,22 @@ pub async fn create(management: &Management, cluster: &Cluster) -> Result<Cluste
     )
     .await
 }
+
+/// Merges `patch` (a JSON merge patch) into `cluster`; with `metadata.resourceVersion` in it the
+/// write happens only if nothing changed since that version (else `FleetError` with 409).
+pub async fn merge(
+    management: &Management,
+    cluster: &ClusterRef,
+    patch: &serde_json::Value,
+) -> Result<Cluster, FleetError> {
+    let api: Api<Cluster> = Api::namespaced(management.client(), &cluster.namespace);
+    within(
+        &format!("change cluster {cluster}"),
+        api.patch(
+            &cluster.name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(patch),
+        ),
+    )
+    .await
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use app::access::model::ClusterRef;
 use app::clusters::model::{ClusterRow, age};
 use k8s_openapi::api::core::v1::Node;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
 use super::health::{NodesSeen, health};
 use super::resources::{CLUSTER_NAME_LABEL, Cluster, ClusterClass};
@@ -16,9 +16,13 @@ use super::watch::FleetWatch;
 use super::workloads::Reach;
 
 /// Labels and annotations under this prefix are a cluster's tags (`portolan.dev/team: payments`
-/// shows as `team=payments`), except the ones below, which have their own columns.
+/// shows as `team=payments`, as `kubectl annotate` or GitOps may write them), except the ones
+/// below, which have their own columns or hold the tags the portal writes.
 pub const TAG_PREFIX: &str = "portolan.dev/";
-const NOT_TAGS: [&str; 2] = ["region", "description"];
+const NOT_TAGS: [&str; 3] = ["region", "description", "tags"];
+/// The annotation the portal writes tags to: a JSON object of key → value. Tag keys may hold
+/// `/` and 128 characters, which an annotation's name may not; its tags win over per-key ones.
+pub const TAGS_ANNOTATION: &str = "portolan.dev/tags";
 /// Where a cluster's region is written (a label), if its topology does not say.
 pub const REGION_LABEL: &str = "portolan.dev/region";
 
@@ -116,22 +120,52 @@ pub fn region(cluster: &Cluster) -> String {
         .unwrap_or_default()
 }
 
-/// `key=value` tags, sorted.
-pub fn tags(cluster: &Cluster) -> Vec<String> {
+/// The per-key tag labels and annotations (`portolan.dev/<key>`), by their full names.
+pub fn per_key_tags(meta: &ObjectMeta) -> (Vec<String>, Vec<String>) {
+    let names = |map: &Option<std::collections::BTreeMap<String, String>>| -> Vec<String> {
+        map.iter()
+            .flatten()
+            .filter(|(k, _)| {
+                k.strip_prefix(TAG_PREFIX)
+                    .is_some_and(|key| !NOT_TAGS.contains(&key))
+            })
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    (names(&meta.labels), names(&meta.annotations))
+}
+
+/// `(key, value)` tags, sorted by key: the per-key labels and annotations, then the JSON
+/// annotation over them. A JSON annotation that does not parse adds nothing.
+pub fn tag_pairs(cluster: &Cluster) -> Vec<(String, String)> {
     let meta = &cluster.metadata;
-    let mut tags: Vec<String> = meta
+    let mut tags: std::collections::BTreeMap<String, String> = meta
         .labels
         .iter()
         .chain(meta.annotations.iter())
         .flatten()
         .filter_map(|(k, v)| {
             let key = k.strip_prefix(TAG_PREFIX)?;
-            (!NOT_TAGS.contains(&key)).then(|| format!("{key}={v}"))
+            (!NOT_TAGS.contains(&key)).then(|| (key.to_string(), v.clone()))
         })
         .collect();
-    tags.sort();
-    tags.dedup();
-    tags
+    if let Some(written) = meta
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(TAGS_ANNOTATION))
+        .and_then(|j| serde_json::from_str::<std::collections::BTreeMap<String, String>>(j).ok())
+    {
+        tags.extend(written);
+    }
+    tags.into_iter().collect()
+}
+
+/// `key=value` tags, sorted.
+pub fn tags(cluster: &Cluster) -> Vec<String> {
+    tag_pairs(cluster)
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect()
 }
 
 /// The topology version, if the cluster has one.

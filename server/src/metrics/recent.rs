@@ -37,6 +37,14 @@ impl Infra {
         }
     }
 
+    /// Bytes of its name on the heap.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Infra::Cluster => 0,
+            Infra::Pool(n) | Infra::Node(n) => n.len(),
+        }
+    }
+
     pub fn from_key(key: &str) -> Option<Infra> {
         match key.split_once('/') {
             None if key == "cluster" => Some(Infra::Cluster),
@@ -292,6 +300,31 @@ impl ClusterSamples {
         self.ticks.back().copied()
     }
 
+    /// The heap bytes this holds, counted from capacities (for the memory benchmark): what the
+    /// samples cost apart from the allocator's own bookkeeping and transient scrape buffers.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        // A hashbrown entry: the pair and one control byte.
+        let infra = self.infra.capacity() * (size_of::<(Infra, Run<Capacity>)>() + 1)
+            + self
+                .infra
+                .iter()
+                .map(|(k, r)| k.heap_bytes() + r.values.capacity() * size_of::<Capacity>())
+                .sum::<usize>();
+        let containers = self.containers.capacity() * (size_of::<(ContainerKey, Run<Usage>)>() + 1)
+            + self
+                .containers
+                .iter()
+                .map(|(k, r)| {
+                    k.namespace.len()
+                        + k.pod.len()
+                        + k.container.len()
+                        + r.values.capacity() * size_of::<Usage>()
+                })
+                .sum::<usize>();
+        self.ticks.capacity() * size_of::<i64>() + infra + containers
+    }
+
     /// How many values are held (for the memory benchmark).
     pub fn values_held(&self) -> usize {
         self.infra.values().map(|r| r.values.len()).sum::<usize>()
@@ -366,6 +399,11 @@ impl Recent {
             .map(ClusterSamples::values_held)
             .sum()
     }
+
+    /// The heap bytes of every cluster's samples (see [`ClusterSamples::heap_bytes`]).
+    pub fn heap_bytes(&self) -> usize {
+        self.clusters.values().map(ClusterSamples::heap_bytes).sum()
+    }
 }
 
 #[cfg(test)]
@@ -390,6 +428,24 @@ mod tests {
             },
             [cpu, 100.0],
         )
+    }
+
+    #[test]
+    fn heap_bytes_count_every_value_held() {
+        // 1,000 ticks of one node (its cluster, pool and node series: 16 bytes each), one
+        // container (8 bytes) and the tick times (8 bytes), 64 bytes a tick: at least 64,000
+        // bytes, and at most twice that (capacities double) plus the tables.
+        let mut s = ClusterSamples::default();
+        for i in 0..1000 {
+            s.record(&Scrape {
+                at_ms: i * 1000,
+                nodes: vec![node("a", "p1", 1.0, 1.0)],
+                containers: vec![container("web-1", 1.0)],
+            });
+        }
+        assert_eq!(s.values_held(), 4000);
+        let held = s.heap_bytes();
+        assert!((64_000..=140_000).contains(&held), "{held}");
     }
 
     #[test]

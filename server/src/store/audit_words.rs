@@ -96,6 +96,33 @@ pub fn summary(e: &Entry) -> String {
                 e.entry.target
             )
         }
+        "edit-tags" => {
+            let list = |v: &Value| {
+                let tags: Vec<&str> = v
+                    .as_array()
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                if tags.is_empty() {
+                    "none".to_string()
+                } else {
+                    tags.join(", ")
+                }
+            };
+            let cluster = e
+                .entry
+                .target
+                .strip_prefix("cluster/")
+                .unwrap_or(&e.entry.target);
+            if accepted {
+                format!(
+                    "changed the tags of {cluster} from {} to {}",
+                    list(&p["before"]),
+                    list(&p["after"])
+                )
+            } else {
+                format!("tried to change the tags of {cluster}")
+            }
+        }
         action => {
             let target = if e.entry.target == "portal" {
                 "the portal".to_string()
