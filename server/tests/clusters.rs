@@ -608,13 +608,17 @@ async fn tags_are_checked_saved_and_never_written_over_a_change_made_meanwhile()
             .annotations
             .unwrap_or_default()
     };
-    let save = |cluster: &str, was: &str, tags: &str| {
-        url::form_urlencoded::Serializer::new(String::new())
+    let written = async |name: &str| annotations(name).await.get("portolan.dev/tags").cloned();
+    // The form's post: the cluster, the tags it showed, the tags to save.
+    let put = async |cookie: &str, cluster: &str, was: &str, tags: &str| {
+        let form = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("namespace", "default")
             .append_pair("name", cluster)
             .append_pair("was", was)
             .append_pair("tags", tags)
-            .finish()
+            .finish();
+        let (status, json) = support::call(&app, cookie, "/api/clusters/tags", Some(&form)).await;
+        (status.as_u16(), json)
     };
     let before = annotations("staging-eus").await;
     assert_eq!(
@@ -623,6 +627,7 @@ async fn tags_are_checked_saved_and_never_written_over_a_change_made_meanwhile()
     );
 
     // Bad input: a field message, a 400, nothing written, the attempt in the activity log.
+    let many: Vec<String> = (0..51).map(|i| format!("k{i}=v")).collect();
     for (tags, message) in [
         ("team", "tags: line 1: \"team\" is not key=value"),
         (
@@ -633,30 +638,15 @@ async fn tags_are_checked_saved_and_never_written_over_a_change_made_meanwhile()
             "bad key=x",
             "tags: the key \"bad key\" has \" \": keys are letters, digits, \".\", \"_\", \"/\" and \"-\"",
         ),
+        (
+            &many.join("\n"),
+            "tags: too many tags: a cluster carries at most 50",
+        ),
     ] {
-        let (status, json) = support::call(
-            &app,
-            &admin,
-            "/api/clusters/tags",
-            Some(&save("staging-eus", "team=shop", tags)),
-        )
-        .await;
+        let (status, json) = put(&admin, "staging-eus", "team=shop", tags).await;
         assert_eq!(status, 400, "{tags}");
         assert_eq!(json["BadRequest"].as_str(), Some(message), "{tags}");
     }
-    let many: Vec<String> = (0..51).map(|i| format!("k{i}=v")).collect();
-    let (status, json) = support::call(
-        &app,
-        &admin,
-        "/api/clusters/tags",
-        Some(&save("staging-eus", "team=shop", &many.join("\n"))),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert_eq!(
-        json["BadRequest"].as_str(),
-        Some("tags: too many tags: a cluster carries at most 50")
-    );
     assert_eq!(annotations("staging-eus").await, before);
     let failed = server::store::audit::recent(&db.db, 50).await.expect("log");
     let tried: Vec<(&str, &str)> = failed
@@ -667,18 +657,14 @@ async fn tags_are_checked_saved_and_never_written_over_a_change_made_meanwhile()
     assert_eq!(tried, vec![("failed", "cluster/default/staging-eus"); 4]);
 
     // A good save: the JSON annotation holds every tag, the per-key one is gone.
-    let (status, _) = support::call(
-        &app,
+    let (status, _) = put(
         &admin,
-        "/api/clusters/tags",
-        Some(&save(
-            "staging-eus",
-            "team=shop",
-            "team=shop\nexample.com/cost-center=R&D 42",
-        )),
+        "staging-eus",
+        "team=shop",
+        "team=shop\nexample.com/cost-center=R&D 42",
     )
     .await;
-    assert!(status.as_u16() < 400, "{status}");
+    assert!(status < 400, "{status}");
     let after = annotations("staging-eus").await;
     assert_eq!(after.get("portolan.dev/team"), None);
     assert_eq!(
@@ -696,7 +682,8 @@ async fn tags_are_checked_saved_and_never_written_over_a_change_made_meanwhile()
     );
 
     // Someone else changes them meanwhile: the form's save is a 409 with what they are now.
-    let other = serde_json::json!({"metadata": {"annotations": {"portolan.dev/tags": r#"{"team":"billing"}"#}}});
+    let billing = Some(r#"{"team":"billing"}"#.to_string());
+    let other = serde_json::json!({"metadata": {"annotations": {"portolan.dev/tags": billing}}});
     clusters
         .patch(
             "staging-eus",
@@ -705,17 +692,8 @@ async fn tags_are_checked_saved_and_never_written_over_a_change_made_meanwhile()
         )
         .await
         .expect("patched");
-    let (status, json) = support::call(
-        &app,
-        &admin,
-        "/api/clusters/tags",
-        Some(&save(
-            "staging-eus",
-            "example.com/cost-center=R&D 42\nteam=shop",
-            "team=mine",
-        )),
-    )
-    .await;
+    let shown = "example.com/cost-center=R&D 42\nteam=shop";
+    let (status, json) = put(&admin, "staging-eus", shown, "team=mine").await;
     assert_eq!(status, 409);
     assert_eq!(
         json["Conflict"]["message"].as_str(),
@@ -723,56 +701,30 @@ async fn tags_are_checked_saved_and_never_written_over_a_change_made_meanwhile()
         "{json}"
     );
     assert_eq!(json["Conflict"]["current"].as_str(), Some("team=billing"));
-    assert_eq!(
-        annotations("staging-eus")
-            .await
-            .get("portolan.dev/tags")
-            .map(String::as_str),
-        Some(r#"{"team":"billing"}"#)
-    );
+    assert_eq!(written("staging-eus").await, billing);
 
-    // Viewers may not; an admin of prod-weu only may not touch staging-eus (not found: unseen).
-    let (status, _) = support::call(
-        &app,
-        &viewer,
-        "/api/clusters/tags",
-        Some(&save("staging-eus", "team=billing", "team=x")),
-    )
-    .await;
-    assert_eq!(status, 403);
-    let (status, _) = support::call(
-        &app,
-        &cora,
-        "/api/clusters/tags",
-        Some(&save("staging-eus", "team=billing", "team=x")),
-    )
-    .await;
-    assert_eq!(status, 403);
+    // Viewers may not, nor may an admin of prod-weu only touch staging-eus; she may prod-weu.
     assert_eq!(
-        annotations("staging-eus")
+        put(&viewer, "staging-eus", "team=billing", "team=x")
             .await
-            .get("portolan.dev/tags")
-            .map(String::as_str),
-        Some(r#"{"team":"billing"}"#)
+            .0,
+        403
     );
-    // An admin of prod-weu only may change prod-weu's.
-    let (status, _) = support::call(
-        &app,
+    assert_eq!(
+        put(&cora, "staging-eus", "team=billing", "team=x").await.0,
+        403
+    );
+    assert_eq!(written("staging-eus").await, billing);
+    let (status, _) = put(
         &cora,
-        "/api/clusters/tags",
-        Some(&save(
-            "prod-weu",
-            "team=payments",
-            "team=payments\nenv=prod",
-        )),
+        "prod-weu",
+        "team=payments",
+        "team=payments\nenv=prod",
     )
     .await;
-    assert!(status.as_u16() < 400, "{status}");
+    assert!(status < 400, "{status}");
     assert_eq!(
-        annotations("prod-weu")
-            .await
-            .get("portolan.dev/tags")
-            .map(String::as_str),
+        written("prod-weu").await.as_deref(),
         Some(r#"{"env":"prod","team":"payments"}"#)
     );
     sim.stop().await;

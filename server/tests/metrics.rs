@@ -40,6 +40,21 @@ fn metrics_of(state: &server::http::AppState) -> Arc<Metrics> {
     state.core.fleet.as_ref().expect("a fleet").metrics.clone()
 }
 
+/// The router of a portal over `db` polling every second, once prod-weu has `samples` samples.
+async fn collecting(
+    db: &Db,
+    management: &server::fleet::Management,
+    samples_wanted: usize,
+) -> (axum::Router, Arc<Metrics>, Services) {
+    let (state, services) = portal(db, management);
+    let m = metrics_of(&state);
+    support::until("prod-weu is collected", 60, async || {
+        (samples(&m, &prod()) >= samples_wanted).then_some(())
+    })
+    .await;
+    (server::http::router(state), m, services)
+}
+
 fn samples(m: &Metrics, cluster: &ClusterRef) -> usize {
     m.with_recent(|r| r.get(cluster).map_or(0, |s| s.samples()))
 }
@@ -404,15 +419,9 @@ async fn chart_routes_answer_svg_png_streams_and_refuse_bad_input() {
     let t = support::sqlite().await;
     let db = &t.db;
     let (_sim, management) = support::kubesim_demo(60.0).await;
-    let (state, services) = portal(db, &management);
-    let m = metrics_of(&state);
-    let app = server::http::router(state);
+    let (app, _, services) = collecting(db, &management, 2).await;
     let admin = support::dev_session(db, "admin").await;
     let cora = support::dev_session(db, "cluster-admin").await;
-    support::until("prod-weu is collected", 60, async || {
-        (samples(&m, &prod()) >= 2).then_some(())
-    })
-    .await;
 
     let base = "/clusters/default/prod-weu/charts";
     let (status, headers, body) = support::send(
@@ -623,14 +632,8 @@ async fn a_live_chart_ends_when_its_viewer_signs_out() {
     let t = support::sqlite().await;
     let db = &t.db;
     let (_sim, management) = support::kubesim_demo(60.0).await;
-    let (state, services) = portal(db, &management);
-    let m = metrics_of(&state);
-    let app = server::http::router(state);
+    let (app, _, services) = collecting(db, &management, 1).await;
     let viewer = support::dev_session(db, "viewer").await;
-    support::until("prod-weu is collected", 60, async || {
-        (samples(&m, &prod()) >= 1).then_some(())
-    })
-    .await;
     let res = {
         use tower::ServiceExt;
         app.clone()
@@ -683,14 +686,8 @@ async fn a_viewer_that_never_reads_is_dropped_and_a_person_holds_at_most_32_stre
     let t = support::sqlite().await;
     let db = &t.db;
     let (_sim, management) = support::kubesim_demo(60.0).await;
-    let (state, services) = portal(db, &management);
-    let m = metrics_of(&state);
-    let app = server::http::router(state);
+    let (app, _, services) = collecting(db, &management, 1).await;
     let operator = support::dev_session(db, "operator").await;
-    support::until("prod-weu is collected", 60, async || {
-        (samples(&m, &prod()) >= 1).then_some(())
-    })
-    .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
