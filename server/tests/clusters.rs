@@ -702,6 +702,21 @@ async fn tags_are_checked_saved_and_never_written_over_a_change_made_meanwhile()
     );
     assert_eq!(json["Conflict"]["current"].as_str(), Some("team=billing"));
     assert_eq!(written("staging-eus").await, billing);
+    // Keys in another order than their lines ("a" before "a.b", but "a.b=1" before "a=2"): what
+    // the form showed still matches what the cluster holds.
+    assert!(
+        put(&admin, "staging-eus", "team=billing", "a=2\na.b=1")
+            .await
+            .0
+            < 400
+    );
+    assert!(
+        put(&admin, "staging-eus", "a=2\na.b=1", "team=billing")
+            .await
+            .0
+            < 400
+    );
+    assert_eq!(written("staging-eus").await, billing);
 
     // Viewers may not, nor may an admin of prod-weu only touch staging-eus; she may prod-weu.
     assert_eq!(

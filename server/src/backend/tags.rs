@@ -52,6 +52,18 @@ fn patch(
     json!({ "metadata": metadata })
 }
 
+/// Tags as a form's text, in a form that compares whatever the order or spacing: its non-empty
+/// lines trimmed and sorted (the form and the cluster may order `a=1` and `a.b=2` differently).
+fn comparable(text: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.sort_unstable();
+    lines
+}
+
 impl PortalBackend {
     pub(super) async fn change_tags(
         &self,
@@ -72,18 +84,12 @@ impl PortalBackend {
                 return Err(AppError::BadRequest(format!("tags: {why}")));
             }
         };
-        let mut shown: Vec<String> = was
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect();
-        shown.sort();
+        let shown = comparable(was);
         let management = self.management(by)?;
         for attempt in 1..=ATTEMPTS {
             let current = clusters::require(&management, cluster).await?;
             let before = tag_pairs(&current);
-            if lines(&before) != shown {
+            if comparable(&lines(&before).join("\n")) != shown {
                 return Err(AppError::Conflict {
                     message: CHANGED.into(),
                     current: Some(lines(&before).join("\n")),
