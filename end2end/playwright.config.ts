@@ -82,8 +82,8 @@ export default defineConfig({
   projects: [
     { name: 'js', use: { javaScriptEnabled: true } },
     // The tests that disturb the shared test IdP run once, with JavaScript.
-    // Live charts across a restart are JavaScript's alone.
-    { name: 'nojs', use: { javaScriptEnabled: false }, testIgnore: /oidc-chaos|charts-live/ },
+    // Live charts across a restart are JavaScript's alone, and axe runs as a script in the page.
+    { name: 'nojs', use: { javaScriptEnabled: false }, testIgnore: /oidc-chaos|charts-live|a11y/ },
   ],
   webServer: [
     // The demo fleet runs 30 times faster than real time, so that it is up within seconds, and
