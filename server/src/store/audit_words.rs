@@ -219,4 +219,28 @@ mod tests {
             "was refused scale-pool on cluster/default/prod-weu"
         );
     }
+
+    #[test]
+    fn tag_changes_say_before_and_after() {
+        assert_eq!(
+            summary(&entry(
+                "edit-tags",
+                Outcome::Accepted,
+                json!({"before": ["team=shop"], "after": ["env=prod", "team=shop"]})
+            )),
+            "changed the tags of default/prod-weu from team=shop to env=prod, team=shop"
+        );
+        assert_eq!(
+            summary(&entry(
+                "edit-tags",
+                Outcome::Accepted,
+                json!({"before": [], "after": ["team=shop"]})
+            )),
+            "changed the tags of default/prod-weu from none to team=shop"
+        );
+        assert_eq!(
+            summary(&entry("edit-tags", Outcome::Failed, json!({}))),
+            "tried to change the tags of default/prod-weu"
+        );
+    }
 }
