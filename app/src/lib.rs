@@ -1,4 +1,6 @@
 //! Portolan's user interface: the HTML shell, the route table, and the hydration entry point.
+// The wizard's views are deeply nested types; the compiler's default depth is too small for them.
+#![recursion_limit = "256"]
 
 pub mod access;
 pub mod activity;
@@ -85,6 +87,7 @@ pub fn App() -> impl IntoView {
                         <Routes fallback=NotFound>
                             <Route path=path!("") view=home::HomePage ssr=SsrMode::Async />
                             <Route path=path!("clusters") view=clusters::ClustersPage ssr=SsrMode::Async />
+                            <Route path=path!("clusters/new") view=clusters::NewClusterPage ssr=SsrMode::Async />
                             <Route path=path!("clusters/:namespace/:name") view=clusters::ClusterPage ssr=SsrMode::Async />
                             <Route path=path!("clusters/:namespace/:name/pools") view=clusters::PoolsTabPage ssr=SsrMode::Async />
                             <Route path=path!("clusters/:namespace/:name/nodes") view=clusters::NodesTabPage ssr=SsrMode::Async />
@@ -94,6 +97,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("clusters/:namespace/:name/pods/:pod_namespace/:pod/logs") view=clusters::LogsPage ssr=SsrMode::Async />
                             <Route path=path!("clusters/:namespace/:name/events") view=clusters::EventsTabPage ssr=SsrMode::Async />
                             <Route path=path!("clusters/:namespace/:name/tags") view=clusters::TagsPage ssr=SsrMode::Async />
+                            <Route path=path!("clusters/:namespace/:name/delete") view=clusters::DeletePage ssr=SsrMode::Async />
                             <Route path=path!("dashboards") view=dashboards::DashboardsPage ssr=SsrMode::Async />
                             <Route path=path!("dashboards/new") view=dashboards::NewDashboardPage ssr=SsrMode::Async />
                             <Route path=path!("dashboards/:slug") view=dashboards::DashboardPage ssr=SsrMode::Async />

@@ -227,6 +227,14 @@ pub fn internal(err: StoreError) -> AppError {
     AppError::Internal { request_id }
 }
 
+/// The same for anything else that should not fail (the session store, serialising an object we
+/// built): logged with what was being done, reported by request id.
+pub fn unexpected(doing: &str, err: impl std::fmt::Display) -> AppError {
+    let request_id = app::backend::request_id();
+    tracing::error!(%request_id, error = %err, "could not {doing}");
+    AppError::Internal { request_id }
+}
+
 /// The HTTP status a server function's error is reported with (server functions answer 500 by
 /// default, whatever went wrong).
 pub fn app_error_status(err: &AppError) -> StatusCode {

@@ -26,6 +26,32 @@ pub trait ClustersBackend: Send + Sync + 'static {
         was: &str,
         tags: &str,
     ) -> Result<(), AppError>;
+    /// The creation wizard at `step` (`by` may create clusters, checked by the caller).
+    async fn wizard(
+        &self,
+        by: &Principal,
+        step: super::wizard::draft::Step,
+    ) -> Result<super::wizard::WizardView, AppError>;
+    /// What is wrong with `name` for a new cluster in `namespace`, taken included.
+    async fn name_problem(
+        &self,
+        by: &Principal,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<String>, AppError>;
+    /// What deleting the cluster destroys, or how far its deletion is (`by` is an admin of it).
+    async fn deletion(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+    ) -> Result<DeletionView, AppError>;
+    /// Deletes the cluster when `confirm` is its name.
+    async fn delete_cluster(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        confirm: &str,
+    ) -> Result<(), AppError>;
     async fn pools(&self, by: &Principal, cluster: &ClusterRef) -> Result<PoolsTab, AppError>;
     async fn nodes(&self, by: &Principal, cluster: &ClusterRef) -> Result<NodesTab, AppError>;
     async fn node(

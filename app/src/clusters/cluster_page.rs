@@ -6,7 +6,10 @@ use leptos_router::hooks::use_params_map;
 
 use super::fleet_page::health_cell;
 use super::model::*;
-use super::{SaveTags, cluster_events, cluster_node, cluster_nodes, cluster_pools, read_overview};
+use super::{
+    DeleteCluster, SaveTags, cluster_events, cluster_node, cluster_nodes, cluster_pools,
+    read_deletion, read_overview,
+};
 use crate::error::AppError;
 use crate::metrics::ChartPanel;
 use crate::metrics::model::{ChartName, ChartScope};
@@ -147,7 +150,18 @@ pub fn ClusterPage() -> impl IntoView {
                 (Some(a), Some(b)) => format!("{a} of {b} ready"),
                 _ => "not known".to_string(),
             };
+            // While it is being made (nodes joining one by one), the page follows by reloading.
+            let following = matches!(r.health.health, Health::Provisioning | Health::Scaling | Health::Deleting);
+            let delete = o.head.may_delete.then(|| {
+                let href = cluster_href(&o.head.namespace, &o.head.name, "delete");
+                view! {
+                    <h2>"Delete"</h2>
+                    <p class="muted">"Deleting removes the cluster, its node pools and nodes, and everything running on it."</p>
+                    <p><a class="button danger" href=href rel="external">"Delete cluster"</a></p>
+                }
+            });
             view! {
+                {following.then(|| view! { <leptos_meta::Meta http_equiv="refresh" content="3" /> })}
                 <ClusterFrame head=o.head.clone() tab="">
                     <h2>"Overview"</h2>
                     <DetailsList label="Cluster" items=vec![
@@ -167,6 +181,7 @@ pub fn ClusterPage() -> impl IntoView {
                         scope=ChartScope::Cluster charts=vec![ChartName::Cpu, ChartName::Memory] />
                     <h2>"Conditions"</h2>
                     {conditions_table(o.conditions.clone(), "Conditions")}
+                    {delete}
                 </ClusterFrame>
             }
         } />
@@ -407,5 +422,103 @@ fn TagsForm(namespace: String, name: String, tags: Vec<String>) -> impl IntoView
                 </div>
             }
         })}
+    }
+}
+
+/// `/clusters/<namespace>/<name>/delete`: what deleting destroys and the typed-name confirmation;
+/// once begun, the progress (the page reloads itself) until the Cluster is gone.
+#[component]
+pub fn DeletePage() -> impl IntoView {
+    let cluster = cluster_in_address();
+    let data = Resource::new(cluster, |(ns, name)| read_deletion(ns, name));
+    view! {
+        <Loaded resource=data loading="Loading the cluster…" show=move |d: DeletionView| {
+            let whole = format!("{}/{}", d.namespace, d.name);
+            let body = if d.gone {
+                view! {
+                    <Title text=format!("{} deleted", d.name) />
+                    <section class="empty-state" aria-label="Deleted" role="status">
+                        <h2>"There is no cluster " {whole.clone()}</h2>
+                        <p class="muted">"It has been deleted, or your roles do not let you see it."</p>
+                        <p><a href="/clusters" rel="external">"Back to the clusters"</a></p>
+                    </section>
+                }
+                .into_any()
+            } else if d.deleting {
+                let progress = if d.progress.is_empty() { "Waiting for Cluster API to remove it".to_string() } else { d.progress.clone() };
+                let nodes = d.nodes.map_or("not known".to_string(), |n| n.to_string());
+                view! {
+                    <leptos_meta::Meta http_equiv="refresh" content="2" />
+                    <Title text=format!("Deleting {}", d.name) />
+                    <section class="deletion" aria-label="Deletion progress" role="status">
+                        <h2>"Deleting " {whole.clone()}</h2>
+                        <p><span class="spinner" aria-hidden="true"></span> {progress}</p>
+                        <p>"Nodes left: " {nodes}</p>
+                        <p class="muted">"This page follows the deletion until the cluster is gone."</p>
+                    </section>
+                }
+                .into_any()
+            } else {
+                view! { <DeleteForm d=d.clone() /> }.into_any()
+            };
+            view! {
+                <header class="page-header">
+                    <p class="eyebrow"><a href="/clusters" rel="external">"Clusters"</a> " / " {d.namespace.clone()}</p>
+                    <h1>"Delete " {d.name.clone()}</h1>
+                </header>
+                {body}
+            }
+        } />
+    }
+}
+
+/// What will be destroyed, and the name to type.
+#[component]
+fn DeleteForm(d: DeletionView) -> impl IntoView {
+    let delete = ServerAction::<DeleteCluster>::new();
+    let pools = if d.pools.is_empty() {
+        view! { <li>"no node pools"</li> }.into_any()
+    } else {
+        d.pools
+            .iter()
+            .map(|(pool, nodes)| view! { <li>"node pool " <strong>{pool.clone()}</strong> " (" {nodes.clone()} ")"</li> })
+            .collect_view()
+            .into_any()
+    };
+    let nodes = d
+        .nodes
+        .map_or("its nodes (how many is not known)".to_string(), |n| {
+            format!("{n} node{}", if n == 1 { "" } else { "s" })
+        });
+    let pods = d.pods_running.map_or(
+        "every pod running on it (the workload cluster cannot be reached to count them)"
+            .to_string(),
+        |n| format!("{n} running pod{}", if n == 1 { "" } else { "s" }),
+    );
+    let back = cluster_href(&d.namespace, &d.name, "");
+    view! {
+        <Title text=format!("Delete {}", d.name) />
+        <section class="danger-zone" aria-labelledby="destroy-h">
+            <h2 id="destroy-h">"This destroys"</h2>
+            <ul>
+                {pools}
+                <li>{nodes}</li>
+                <li>{pods}</li>
+                <li>"the cluster's control plane, its kubeconfig and everything stored in it"</li>
+            </ul>
+            <p>"It cannot be undone."</p>
+        </section>
+        <ActionForm action=delete attr:class="delete-form" attr:aria-label="Delete cluster" attr:data-native="">
+            <input type="hidden" name="namespace" value=d.namespace.clone() />
+            <input type="hidden" name="name" value=d.name.clone() />
+            <label for="confirm-field">"Type the cluster's name to confirm"</label>
+            <input id="confirm-field" name="confirm" autocomplete="off" spellcheck="false" required aria-describedby="confirm-hint" />
+            <small id="confirm-hint" class="hint">"Type " <code>{d.name.clone()}</code> " exactly."</small>
+            <div class="form-actions">
+                <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete cluster"</button>
+                " " <a class="button secondary" href=back rel="external">"Cancel"</a>
+            </div>
+        </ActionForm>
+        {move || delete.value().get().and_then(|r| r.err()).map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
     }
 }

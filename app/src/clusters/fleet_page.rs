@@ -41,7 +41,19 @@ pub fn ClustersPage() -> impl IntoView {
         <PageHeader title="Clusters" subtitle="Every Kubernetes cluster of the fleet, its version, size and health." />
         <Loaded resource=view loading="Loading clusters…" show=move |v: FleetView| {
             let q = query();
+            let create = if v.may_create {
+                view! { <p class="page-actions"><a class="button" href="/clusters/new" rel="external">"Create cluster"</a></p> }.into_any()
+            } else {
+                view! {
+                    <p class="page-actions">
+                        <button type="button" disabled aria-describedby="create-needs">"Create cluster"</button>
+                        " " <small id="create-needs" class="hint">"Creating clusters needs the portal-wide admin role."</small>
+                    </p>
+                }
+                .into_any()
+            };
             view! {
+                {create}
                 {v.stale.clone().map(|s| view! { <p class="stale-notice" role="status">{s}</p> })}
                 <HealthCounts view=v.clone() query=q.clone() />
                 <Filters view=v.clone() query=q.clone() />

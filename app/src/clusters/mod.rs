@@ -13,12 +13,14 @@ mod fleet_page;
 pub mod model;
 mod pod_pages;
 pub mod tags;
+pub mod wizard;
 
 pub use cluster_page::{
-    ClusterPage, EventsTabPage, NodePage, NodesTabPage, PoolsTabPage, TagsPage,
+    ClusterPage, DeletePage, EventsTabPage, NodePage, NodesTabPage, PoolsTabPage, TagsPage,
 };
 pub use fleet_page::ClustersPage;
 pub use pod_pages::{LogsPage, PodPage, PodsTabPage};
+pub use wizard::NewClusterPage;
 
 use leptos::prelude::*;
 
@@ -109,6 +111,37 @@ pub async fn save_tags(
         .save_tags(&who, &cluster, &was, &tags)
         .await?;
     leptos_axum::redirect(&cluster_href(&cluster.namespace, &cluster.name, ""));
+    Ok(())
+}
+
+/// What deleting the cluster destroys, then how far its deletion is (admins of it).
+#[server(endpoint = "clusters/deletion", input = leptos::server_fn::codec::GetUrl)]
+pub async fn read_deletion(namespace: String, name: String) -> Result<DeletionView, AppError> {
+    use crate::access::model::{Action, Target};
+    let cluster = cluster_ref(&namespace, &name)?;
+    let who = crate::backend::backend()?
+        .authorize(Action::DeleteCluster, Target::Cluster(cluster.clone()))
+        .await?;
+    backend::clusters()?.deletion(&who, &cluster).await
+}
+
+/// Deletes the cluster when `confirm` is its name (admins of it); then its Delete page shows the
+/// progress.
+#[server(endpoint = "clusters/delete")]
+pub async fn delete_cluster(
+    namespace: String,
+    name: String,
+    #[server(default)] confirm: String,
+) -> Result<(), AppError> {
+    use crate::access::model::{Action, Target};
+    let cluster = cluster_ref(&namespace, &name)?;
+    let who = crate::backend::backend()?
+        .authorize(Action::DeleteCluster, Target::Cluster(cluster.clone()))
+        .await?;
+    backend::clusters()?
+        .delete_cluster(&who, &cluster, &confirm)
+        .await?;
+    leptos_axum::redirect(&cluster_href(&cluster.namespace, &cluster.name, "delete"));
     Ok(())
 }
 

@@ -236,6 +236,8 @@ pub struct FleetView {
     pub versions: Vec<String>,
     /// "stale since 14:02:11 UTC — <reason>" while the management API is not answering.
     pub stale: Option<String>,
+    /// May the caller create clusters (portal-wide admins)?
+    pub may_create: bool,
 }
 
 /// The tabs of a cluster page, in order: (path segment, label).
@@ -271,6 +273,27 @@ pub struct ClusterHead {
     pub may_download_kubeconfig: bool,
     /// May the caller change the tags (cluster admins only)?
     pub may_edit_tags: bool,
+    /// May the caller delete the cluster (cluster admins only)?
+    pub may_delete: bool,
+}
+
+/// The Delete page: what deleting destroys, then how far the deletion is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionView {
+    pub namespace: String,
+    pub name: String,
+    /// There is no such cluster (any more), or the caller cannot see it: the same answer.
+    pub gone: bool,
+    /// Deletion has begun (the Cluster has a deletion timestamp).
+    pub deleting: bool,
+    /// `(pool, nodes)` of each node pool.
+    pub pools: Vec<(String, String)>,
+    pub nodes: Option<u32>,
+    /// Pods running on the workload cluster, when it can be reached.
+    pub pods_running: Option<usize>,
+    pub phase: String,
+    /// What the deletion is doing now ("Deleting 3 machines").
+    pub progress: String,
 }
 
 /// The Overview tab.

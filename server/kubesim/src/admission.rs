@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::catalog::parse_version;
+use crate::catalog::{AUTOSCALER_MAX, AUTOSCALER_MIN, LIMITS_ANNOTATION, parse_version};
 use crate::resources::{self, id};
 use crate::schemas::Schemas;
 use crate::status::{ApiError, Cause};
@@ -207,6 +207,7 @@ fn cluster(store: &Store, new: &Value, old: Option<&Value>, causes: &mut Vec<Cau
             ));
         }
     }
+    check_limits(&class, topology, &pools, causes);
     let defs = class["spec"]["variables"]
         .as_array()
         .cloned()
@@ -223,6 +224,69 @@ fn cluster(store: &Store, new: &Value, old: Option<&Value>, causes: &mut Vec<Cau
             .unwrap_or_default();
         let path = format!("spec.topology.workers.machineDeployments[{i}].variables.overrides");
         check_variables(&defs, &overrides, &path, false, causes);
+    }
+}
+
+/// The class's limits (its `portolan.dev/limits` annotation): control plane sizes, pools per
+/// cluster, nodes per pool, the autoscaler's bounds included.
+fn check_limits(class: &Value, topology: &Value, pools: &[Value], causes: &mut Vec<Cause>) {
+    let Some(limits) = class["metadata"]["annotations"][LIMITS_ANNOTATION]
+        .as_str()
+        .and_then(|a| serde_json::from_str::<Value>(a).ok())
+    else {
+        return;
+    };
+    let sizes: Vec<i64> = limits["controlPlaneReplicas"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_i64)
+        .collect();
+    if let Some(n) = topology["controlPlane"]["replicas"].as_i64()
+        && !sizes.is_empty()
+        && !sizes.contains(&n)
+    {
+        let allowed: Vec<String> = sizes.iter().map(i64::to_string).collect();
+        causes.push(Cause::new(
+            "spec.topology.controlPlane.replicas",
+            format!(
+                "Unsupported value: {n}: supported values: {}",
+                allowed.join(", ")
+            ),
+        ));
+    }
+    if let Some(most) = limits["maxPools"].as_u64()
+        && pools.len() as u64 > most
+    {
+        causes.push(Cause::new(
+            "spec.topology.workers.machineDeployments",
+            format!("Too many: {}: must have at most {most} items", pools.len()),
+        ));
+    }
+    let Some(most) = limits["maxNodesPerPool"].as_i64() else {
+        return;
+    };
+    for (i, md) in pools.iter().enumerate() {
+        let path = format!("spec.topology.workers.machineDeployments[{i}]");
+        if let Some(n) = md["replicas"].as_i64()
+            && n > most
+        {
+            causes.push(Cause::new(
+                format!("{path}.replicas"),
+                format!("Invalid value: {n}: must be at most {most} (the ClusterClass's limit)"),
+            ));
+        }
+        for key in [AUTOSCALER_MIN, AUTOSCALER_MAX] {
+            let Some(text) = md["metadata"]["annotations"][key].as_str() else {
+                continue;
+            };
+            if !text.parse::<i64>().is_ok_and(|n| (0..=most).contains(&n)) {
+                causes.push(Cause::new(
+                    format!("{path}.metadata.annotations[{key}]"),
+                    format!("Invalid value: \"{text}\": must be a whole number from 0 to {most}"),
+                ));
+            }
+        }
     }
 }
 

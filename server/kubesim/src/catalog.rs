@@ -118,6 +118,13 @@ pub const VM_SIZES_ANNOTATION: &str = "portolan.dev/vm-sizes";
 /// Autoscaler bounds on a pool's topology metadata (the Cluster API autoscaler's own annotations).
 pub const AUTOSCALER_MIN: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size";
 pub const AUTOSCALER_MAX: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size";
+/// The annotation on the ClusterClass carrying its limits (JSON object): `maxNodesPerPool`,
+/// `maxPools` and the allowed `controlPlaneReplicas`. Cluster API has no field for them.
+pub const LIMITS_ANNOTATION: &str = "portolan.dev/limits";
+/// Nodes in one pool, pools in one cluster, and the control plane sizes etcd quorum allows.
+pub const MAX_NODES_PER_POOL: i64 = 1000;
+pub const MAX_POOLS: usize = 100;
+pub const CONTROL_PLANE_REPLICAS: &[i64] = &[1, 3, 5];
 pub const DEFER_UPGRADE: &str = "topology.cluster.x-k8s.io/defer-upgrade";
 pub const CLASS_NAME: &str = "managed-k8s";
 pub const WORKER_CLASS: &str = "default-worker";
@@ -145,6 +152,8 @@ pub fn cluster_class(namespace: &str) -> Value {
         "kind": "ClusterClass",
         "metadata": {"name": CLASS_NAME, "namespace": namespace, "annotations": {
             VM_SIZES_ANNOTATION: serde_json::to_string(&sizes).unwrap_or_default(),
+            LIMITS_ANNOTATION: json!({"maxNodesPerPool": MAX_NODES_PER_POOL, "maxPools": MAX_POOLS,
+                "controlPlaneReplicas": CONTROL_PLANE_REPLICAS}).to_string(),
             "portolan.dev/description": "Managed Kubernetes on the kubesim cloud"}},
         "spec": {
             "controlPlane": template("KubesimControlPlaneTemplate", "managed-control-plane"),

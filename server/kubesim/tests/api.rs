@@ -260,6 +260,20 @@ async fn patches_status_subresource_and_cluster_validation() {
             json!({"spec": {"topology": {"variables": [{"name": "region", "value": "mars-north"}]}}}),
             "spec.topology.variables[region].value",
         ),
+        // The class's limits (its portolan.dev/limits annotation).
+        (
+            json!({"spec": {"topology": {"workers": {"machineDeployments": [{"class": "default-worker", "name": "pool1", "replicas": 1001}]}}}}),
+            "spec.topology.workers.machineDeployments[0].replicas",
+        ),
+        (
+            json!({"spec": {"topology": {"controlPlane": {"replicas": 2}}}}),
+            "spec.topology.controlPlane.replicas",
+        ),
+        (
+            json!({"spec": {"topology": {"workers": {"machineDeployments": [{"class": "default-worker", "name": "pool1", "replicas": 2,
+                "metadata": {"annotations": {"cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size": "5000"}}}]}}}}),
+            "spec.topology.workers.machineDeployments[0].metadata.annotations[cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size]",
+        ),
     ] {
         match api
             .patch("patchy", &pp, &Patch::Merge(&bad))

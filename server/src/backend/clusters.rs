@@ -142,6 +142,13 @@ impl PortalBackend {
                 &Target::Cluster(reference.clone()),
             )
             .is_allowed(),
+            may_delete: may(
+                who,
+                &bindings,
+                Action::DeleteCluster,
+                &Target::Cluster(reference.clone()),
+            )
+            .is_allowed(),
             namespace: reference.namespace,
             name: reference.name,
         })
@@ -245,7 +252,11 @@ impl ClustersBackend for PortalBackend {
         let scope = self.scope(by).await?;
         let all = watch.rows();
         let visible: Vec<&ClusterRow> = all.iter().filter(|r| scope.sees_row(r)).collect();
-        listing::view(&visible, &query, stale_text(watch)).map_err(|e| AppError::BadRequest(e.0))
+        let mut view = listing::view(&visible, &query, stale_text(watch))
+            .map_err(|e| AppError::BadRequest(e.0))?;
+        let bindings = self.core.gate.bindings.get().await.map_err(internal)?;
+        view.may_create = may(by, &bindings, Action::CreateCluster, &Target::Portal).is_allowed();
+        Ok(view)
     }
 
     async fn overview(
@@ -307,6 +318,40 @@ impl ClustersBackend for PortalBackend {
         tags: &str,
     ) -> Result<(), AppError> {
         self.change_tags(by, cluster, was, tags).await
+    }
+
+    async fn wizard(
+        &self,
+        by: &Principal,
+        step: app::clusters::wizard::draft::Step,
+    ) -> Result<app::clusters::wizard::WizardView, AppError> {
+        self.wizard_view(by, step).await
+    }
+
+    async fn name_problem(
+        &self,
+        by: &Principal,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<String>, AppError> {
+        self.name_check(by, namespace, name).await
+    }
+
+    async fn deletion(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+    ) -> Result<DeletionView, AppError> {
+        self.deletion_view(by, cluster).await
+    }
+
+    async fn delete_cluster(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        confirm: &str,
+    ) -> Result<(), AppError> {
+        self.delete(by, cluster, confirm).await
     }
 
     async fn pools(&self, by: &Principal, cluster: &ClusterRef) -> Result<PoolsTab, AppError> {

@@ -7,8 +7,12 @@ mod access;
 mod activity;
 mod clusters;
 mod dashboards;
+mod delete;
 mod metrics;
 mod tags;
+mod wizard;
+
+pub use wizard::{Posted, Submitted};
 
 use std::sync::Arc;
 

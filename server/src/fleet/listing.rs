@@ -105,6 +105,7 @@ pub fn view(
         regions,
         versions,
         stale,
+        may_create: false,
     })
 }
 

@@ -9,6 +9,7 @@ mod headers;
 mod health;
 mod hosts;
 mod stall;
+mod wizard;
 
 use std::future::Future;
 use std::sync::{Arc, LazyLock};
@@ -128,6 +129,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/activity/{file}", get(export::export))
         .merge(cluster_files::routes())
         .merge(charts::routes())
+        .merge(wizard::routes())
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell.clone())
         .fallback_service(assets)

@@ -123,6 +123,36 @@ pub fn summary(e: &Entry) -> String {
                 format!("tried to change the tags of {cluster}")
             }
         }
+        "create-cluster" | "delete-cluster" if e.entry.outcome != Outcome::Denied => {
+            let cluster = e
+                .entry
+                .target
+                .strip_prefix("cluster/")
+                .unwrap_or(&e.entry.target);
+            let creating = e.entry.action == "create-cluster";
+            match (creating, accepted) {
+                (true, true) => {
+                    let topology = &p["after"]["spec"]["topology"];
+                    let pools = topology["workers"]["machineDeployments"]
+                        .as_array()
+                        .map_or(0, Vec::len);
+                    format!(
+                        "created cluster {cluster} (Kubernetes {}, {pools} node pool{})",
+                        topology["version"].as_str().unwrap_or("?"),
+                        if pools == 1 { "" } else { "s" }
+                    )
+                }
+                (true, false) => format!(
+                    "tried to create cluster {cluster}: {}",
+                    e.entry.reason.as_deref().unwrap_or("refused")
+                ),
+                (false, true) => format!("deleted cluster {cluster}"),
+                (false, false) => format!(
+                    "tried to delete cluster {cluster}: {}",
+                    e.entry.reason.as_deref().unwrap_or("refused")
+                ),
+            }
+        }
         action => {
             let target = if e.entry.target == "portal" {
                 "the portal".to_string()
@@ -241,6 +271,30 @@ mod tests {
         assert_eq!(
             summary(&entry("edit-tags", Outcome::Failed, json!({}))),
             "tried to change the tags of default/prod-weu"
+        );
+    }
+
+    #[test]
+    fn creations_and_deletions_name_the_cluster() {
+        let created = json!({"after": {"spec": {"topology": {"version": "v1.34.2",
+            "workers": {"machineDeployments": [{"name": "system"}, {"name": "apps"}]}}}}});
+        assert_eq!(
+            summary(&entry("create-cluster", Outcome::Accepted, created)),
+            "created cluster default/prod-weu (Kubernetes v1.34.2, 2 node pools)"
+        );
+        let mut failed = entry("create-cluster", Outcome::Failed, json!({}));
+        failed.entry.reason = Some("Cluster name is required.".into());
+        assert_eq!(
+            summary(&failed),
+            "tried to create cluster default/prod-weu: Cluster name is required."
+        );
+        assert_eq!(
+            summary(&entry("delete-cluster", Outcome::Accepted, json!({}))),
+            "deleted cluster default/prod-weu"
+        );
+        assert_eq!(
+            summary(&entry("create-cluster", Outcome::Denied, json!({}))),
+            "was refused create-cluster on cluster/default/prod-weu"
         );
     }
 }
