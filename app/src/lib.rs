@@ -135,6 +135,7 @@ fn leave_native_forms_to_the_browser() {
             .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
         if let Some(form) = form.filter(|f| f.has_attribute("data-native")) {
             ev.prevent_default();
+            keep_submitter(&ev, &form);
             // `submit()` sends the form without another submit event.
             let _ = form.submit();
         }
@@ -148,6 +149,37 @@ fn leave_native_forms_to_the_browser() {
     }
     // Lives as long as the page.
     on_submit.forget();
+}
+
+/// `submit()` leaves out the button that was pressed (the wizard's Back, Add node pool, Create all
+/// carry `go=…`): its name and value go along as a hidden field instead.
+#[cfg(feature = "hydrate")]
+fn keep_submitter(ev: &web_sys::Event, form: &web_sys::HtmlFormElement) {
+    use wasm_bindgen::JsCast;
+    let Some(button) = js_sys::Reflect::get(ev, &"submitter".into())
+        .ok()
+        .and_then(|b| b.dyn_into::<web_sys::Element>().ok())
+    else {
+        return;
+    };
+    let Some(name) = button.get_attribute("name").filter(|n| !n.is_empty()) else {
+        return;
+    };
+    let value = button.get_attribute("value").unwrap_or_default();
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    // One carried field per form: a second press replaces the first's.
+    if let Ok(Some(old)) = form.query_selector("input[data-submitter]") {
+        old.remove();
+    }
+    if let Ok(field) = document.create_element("input") {
+        let _ = field.set_attribute("type", "hidden");
+        let _ = field.set_attribute("name", &name);
+        let _ = field.set_attribute("value", &value);
+        let _ = field.set_attribute("data-submitter", "");
+        let _ = form.append_child(&field);
+    }
 }
 
 /// Sets `body[data-hydrated]` when it comes to life. Islands hydrate in document order, one after
