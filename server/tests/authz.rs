@@ -82,6 +82,32 @@ const MATRIX: &[Entry] = &[
         allowed: [false, false, false, true, true],
         exists: true,
     },
+    // Creating clusters is portal-wide: an admin of one cluster may not.
+    Entry {
+        path: "/api/clusters/wizard?step=basics",
+        body: "",
+        allowed: [false, false, false, false, true],
+        exists: true,
+    },
+    Entry {
+        path: "/api/clusters/name-check?namespace=default&name=new-one",
+        body: "",
+        allowed: [false, false, false, false, true],
+        exists: true,
+    },
+    // Deleting: admins of the cluster; the delete itself names a cluster that does not exist.
+    Entry {
+        path: "/api/clusters/deletion?namespace=default&name=prod-weu",
+        body: "",
+        allowed: [false, false, false, true, true],
+        exists: true,
+    },
+    Entry {
+        path: "/api/clusters/delete",
+        body: "namespace=default&name=no-such-cluster&confirm=no-such-cluster",
+        allowed: [false, false, false, false, true],
+        exists: false,
+    },
     Entry {
         path: "/api/clusters/overview?namespace=default&name=prod-weu",
         body: "",
