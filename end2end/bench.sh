@@ -101,6 +101,13 @@ awk -v a="$(field Requests/sec: <<<"$ssr_out")" -v b="$(field Requests/sec: <<<"
   'BEGIN { printf "ratio SSR/static: %.2f\n", a / b }'
 
 echo
+echo "== creation wizard: step transitions, step pages and name checks, server time (200 rounds, target p99 <= 50 ms)"
+start "$work/wizard.db"
+sleep 2
+(cd end2end && node bench-wizard.mjs "$URL" 200)
+stop
+
+echo
 echo "== live charts: a sample reaching the SVG in the browser's DOM (Chromium, 60 s, polling every second)"
 "$BIN" serve --listen "127.0.0.1:$PORT" --database-url "sqlite://$work/live.db" --site-root "$SITE" \
   --kubesim-speed 60 --metrics-interval 1s >/dev/null 2>>"$work/log" &

@@ -5,9 +5,7 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use kube::api::{Api, DynamicObject};
+use kube::api::Api;
 use serde_json::{Value, json};
 
 const SPEED: f64 = 60.0;
@@ -28,25 +26,17 @@ fn capi_crds() -> std::path::PathBuf {
 /// A portal whose management cluster is a demo kubesim that validates Clusters with the official
 /// CRDs (and the ClusterClass's own rules), and a client for the test's own reads.
 async fn portal(db: &server::store::Db) -> (axum::Router, kubesim::Sim, server::fleet::Management) {
-    let sim = kubesim::Sim::start(kubesim::SimOptions {
-        demo: true,
-        speed: SPEED,
-        crd_dir: Some(capi_crds()),
-        ..kubesim::SimOptions::default()
-    })
-    .await
-    .expect("kubesim");
-    let management = server::fleet::Management::from_yaml(sim.kubeconfig(), "test kubesim")
-        .await
-        .expect("management client");
-    let state = server::app_state_with(
-        &support::config(&[]),
-        db.clone(),
-        "127.0.0.1:3000".parse().expect("addr"),
-        Some(Arc::new(management.clone())),
+    support::portal_on(
+        db,
+        &[],
+        kubesim::SimOptions {
+            demo: true,
+            speed: SPEED,
+            crd_dir: Some(capi_crds()),
+            ..kubesim::SimOptions::default()
+        },
     )
-    .expect("valid configuration");
-    (server::http::router(state), sim, management)
+    .await
 }
 
 /// One step's form posted as the browser posts it: status, `Location`, body.
@@ -194,17 +184,8 @@ async fn every_preset_makes_the_cluster_shown_as_yaml_and_the_official_crds_acce
     let (app, _sim, management) = portal(&db.db).await;
     let admin = support::dev_session(&db.db, "admin").await;
     let schemas = kubesim::schemas::Schemas::from_crd_dir(&capi_crds()).expect("CRDs load");
-    let clusters: Api<DynamicObject> = Api::namespaced_with(
-        management.client(),
-        "default",
-        &kube::api::ApiResource {
-            group: "cluster.x-k8s.io".into(),
-            version: "v1beta2".into(),
-            api_version: "cluster.x-k8s.io/v1beta2".into(),
-            kind: "Cluster".into(),
-            plural: "clusters".into(),
-        },
-    );
+    let clusters: Api<server::fleet::resources::Cluster> =
+        Api::namespaced(management.client(), "default");
 
     // (preset, name, control plane, pools as (name, replicas, vmSize, autoscaler bounds), zones).
     let cases = [

@@ -267,13 +267,19 @@ pub fn get(path: &str, cookie: Option<&str>) -> http::Request<axum::body::Body> 
 /// A fresh kubesim with the demo fleet (simulated time `speed` times real time) and a kube-rs
 /// client for it as the management cluster; keep the `Sim` alive while the client is used.
 pub async fn kubesim_demo(speed: f64) -> (kubesim::Sim, server::fleet::Management) {
-    let sim = kubesim::Sim::start(kubesim::SimOptions {
+    kubesim_with(kubesim::SimOptions {
         demo: true,
         speed,
         ..kubesim::SimOptions::default()
     })
     .await
-    .expect("kubesim");
+}
+
+/// A fresh kubesim started with `options`, and a kube-rs client for it as the management cluster.
+pub async fn kubesim_with(
+    options: kubesim::SimOptions,
+) -> (kubesim::Sim, server::fleet::Management) {
+    let sim = kubesim::Sim::start(options).await.expect("kubesim");
     let management = server::fleet::Management::from_yaml(sim.kubeconfig(), "test kubesim")
         .await
         .expect("management client");
@@ -301,7 +307,26 @@ pub async fn portal_at_speed(
     flags: &[&str],
     speed: f64,
 ) -> (axum::Router, kubesim::Sim, server::fleet::Management) {
-    let (sim, management) = kubesim_demo(speed).await;
+    portal_on(
+        db,
+        flags,
+        kubesim::SimOptions {
+            demo: true,
+            speed,
+            ..kubesim::SimOptions::default()
+        },
+    )
+    .await
+}
+
+/// The portal over `db` (with `flags`) and a fresh kubesim started with `options`, with a
+/// management client for the test's own calls; keep the `Sim` alive while either is used.
+pub async fn portal_on(
+    db: &Db,
+    flags: &[&str],
+    options: kubesim::SimOptions,
+) -> (axum::Router, kubesim::Sim, server::fleet::Management) {
+    let (sim, management) = kubesim_with(options).await;
     let state = server::app_state_with(
         &config(flags),
         db.clone(),

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::cost::{self, Cost};
 use super::draft::PoolDraft;
-use super::offering::Offering;
+use super::offering::{Offering, VmSize};
 use super::rules::FieldError;
 
 /// The message for `field` among `errors`, for the field's description.
@@ -129,24 +129,24 @@ pub fn NameField(
     }
 }
 
-/// Every node pool's fields and the cost estimate, which follows the sliders as they move.
+/// The cost estimate of the Node pools step. Server-rendered from the draft; with JavaScript it
+/// follows the form as it is edited (slider, number, autoscale bounds, VM size) and keeps each
+/// slider and the number beside it together. The fields themselves are plain server-rendered HTML
+/// (`pools.rs`): only this, not the form, is in the browser's bundle.
 #[island]
-pub fn PoolsEditor(
-    pools: Vec<PoolDraft>,
-    offering: Offering,
-    errors: Vec<FieldError>,
-) -> impl IntoView {
-    let state = RwSignal::new(pools.clone());
-    let for_cost = offering.clone();
-    let estimate = Memo::new(move |_| cost::estimate(&state.get(), &for_cost));
-    let total = pools.len();
-    let fieldsets = pools
-        .into_iter()
-        .enumerate()
-        .map(|(i, p)| pool_fields(i, p, total, &offering, &errors, state))
-        .collect::<Vec<AnyView>>();
+pub fn LiveCost(pools: Vec<PoolDraft>, sizes: Vec<VmSize>) -> impl IntoView {
+    let count = pools.len();
+    let state = RwSignal::new(pools);
+    let prices = StoredValue::new(Offering {
+        vm_sizes: sizes,
+        ..Offering::default()
+    });
+    let estimate = Memo::new(move |_| prices.with_value(|o| cost::estimate(&state.get(), o)));
+    #[cfg(feature = "hydrate")]
+    follow_the_form(count, state);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = count;
     view! {
-        {fieldsets}
         <section class="cost" aria-label="Estimated monthly cost" aria-live="polite">
             <h3>"Estimated monthly cost"</h3>
             {move || cost_table(&estimate.get())}
@@ -154,163 +154,68 @@ pub fn PoolsEditor(
     }
 }
 
-/// One pool's fieldset; its count, bounds and size write into `state`.
-fn pool_fields(
-    i: usize,
-    p: PoolDraft,
-    total: usize,
-    offering: &Offering,
-    errors: &[FieldError],
-    state: RwSignal<Vec<PoolDraft>>,
-) -> AnyView {
-    let f = |field: &str| format!("pool.{i}.{field}");
-    let id = |field: &str| field_id(&f(field));
-    // Only an error that is there describes its field (a reference to nothing is invalid ARIA).
-    let described =
-        |field: &str| message_for(errors, &f(field)).map(|_| format!("{}-error", id(field)));
-    let invalid = |field: &str| message_for(errors, &f(field)).is_some().then_some("true");
-    let limit = offering.limits.max_nodes_per_pool;
-    let set = move |apply: fn(&mut PoolDraft, String), value: String| {
-        state.update(|pools| {
-            if let Some(p) = pools.get_mut(i) {
-                apply(p, value);
+/// Reads the pools' fields (by their ids) into `state` on every edit, and moves a slider's twin.
+#[cfg(feature = "hydrate")]
+fn follow_the_form(count: usize, state: RwSignal<Vec<PoolDraft>>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let on_edit = Closure::<dyn Fn(web_sys::Event)>::new(move |ev: web_sys::Event| {
+        let property = |id: &str, name: &str| {
+            document
+                .get_element_by_id(id)
+                .and_then(|el| js_sys::Reflect::get(&el, &name.into()).ok())
+        };
+        let text = |id: String| {
+            property(&id, "value")
+                .and_then(|v| v.as_string())
+                .unwrap_or_default()
+        };
+        if let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        {
+            let id = target.id();
+            let twin = id
+                .strip_suffix("-count_slider")
+                .map(|p| format!("{p}-count"))
+                .or_else(|| {
+                    id.strip_suffix("-count")
+                        .map(|p| format!("{p}-count_slider"))
+                });
+            if let (Some(twin), Ok(value)) = (
+                twin.and_then(|t| document.get_element_by_id(&t)),
+                js_sys::Reflect::get(&target, &"value".into()),
+            ) {
+                let _ = js_sys::Reflect::set(&twin, &"value".into(), &value);
             }
-        });
-    };
-    let count =
-        move || state.with(|pools| pools.get(i).map(|p| p.count.clone()).unwrap_or_default());
-    let mut families: Vec<&str> = Vec::new();
-    for s in &offering.vm_sizes {
-        if !families.contains(&s.family.as_str()) {
-            families.push(&s.family);
         }
-    }
-    let sizes = families
-        .into_iter()
-        .map(|family| {
-            let options = offering
-                .vm_sizes
-                .iter()
-                .filter(|s| s.family == family)
-                .map(|s| {
-                    let selected = s.name == p.vm_size;
-                    view! { <option value=s.name.clone() selected=selected>{s.label()}</option> }
+        state.set(
+            (0..count)
+                .map(|i| {
+                    let id = |f: &str| field_id(&format!("pool.{i}.{f}"));
+                    PoolDraft {
+                        name: text(id("name")),
+                        vm_size: text(id("vm_size")),
+                        count: text(id("count")),
+                        autoscale: property(&id("autoscale"), "checked")
+                            .and_then(|v| v.as_bool())
+                            .unwrap_or(false),
+                        min: text(id("min")),
+                        max: text(id("max")),
+                        ..PoolDraft::default()
+                    }
                 })
-                .collect_view();
-            let label = if family == "gpu" {
-                "GPU".to_string()
-            } else {
-                family.to_string()
-            };
-            view! { <optgroup label=label>{options}</optgroup> }
-        })
-        .collect_view();
-    let zones = offering
-        .zones
-        .iter()
-        .map(|z| {
-            let checked = p.zones.contains(z);
-            view! { <label class="check"><input type="checkbox" name=f("zones") value=z.clone() checked=checked />" Zone " {z.clone()}</label> }
-        })
-        .collect_view();
-    let images = offering
-        .os_images
-        .iter()
-        .map(|img| {
-            let selected = *img == p.os_image;
-            view! { <option value=img.clone() selected=selected>{img.clone()}</option> }
-        })
-        .collect_view();
-    let legend = if p.name.is_empty() {
-        format!("Pool {}", i + 1)
-    } else {
-        format!("Pool {}: {}", i + 1, p.name)
-    };
-    let remove = (total > 1).then(|| {
-        view! {
-            <button type="submit" name="go" value=format!("remove-pool-{i}") class="secondary small">
-                "Remove pool " {p.name.clone()}
-            </button>
-        }
+                .collect(),
+        );
     });
-    let system = p.mode == "system";
-    view! {
-        <fieldset class="pool" id=format!("pool-{i}")>
-            <legend>{legend}</legend>
-            <div class="pool-grid">
-                {view! { <div class="field">
-                    <label for=id("name")>"Pool name"</label>
-                    <input id=id("name") name=f("name") value=p.name.clone() maxlength="12" autocomplete="off"
-                        aria-describedby=described("name") aria-invalid=invalid("name") />
-                    {field_error(errors, &f("name"))}
-                </div>
-                <div class="field">
-                    <label for=id("mode")>"Mode"</label>
-                    <select id=id("mode") name=f("mode") aria-describedby=described("mode")>
-                        <option value="system" selected=system>"System"</option>
-                        <option value="user" selected=!system>"User"</option>
-                    </select>
-                    {field_error(errors, &f("mode"))}
-                </div> }.into_any()}
-                {view! { <div class="field wide">
-                    <label for=id("vm_size")>"VM size"</label>
-                    <select id=id("vm_size") name=f("vm_size") aria-describedby=described("vm_size") aria-invalid=invalid("vm_size")
-                        on:change=move |ev| set(|p, v| p.vm_size = v, event_target_value(&ev))>
-                        {sizes}
-                    </select>
-                    {field_error(errors, &f("vm_size"))}
-                </div>
-                <fieldset class="field zones" aria-describedby=described("zones")>
-                    <legend>"Availability zones"</legend>
-                    {zones}
-                    {field_error(errors, &f("zones"))}
-                </fieldset>
-                <div class="field">
-                    <label for=id("os_image")>"OS image"</label>
-                    <select id=id("os_image") name=f("os_image") aria-describedby=described("os_image")>{images}</select>
-                    {field_error(errors, &f("os_image"))}
-                </div> }.into_any()}
-                {view! { <div class="field wide count">
-                    <label for=id("count_slider")>"Node count"</label>
-                    <div class="slider-row">
-                        <input type="range" id=id("count_slider") name=f("count_slider") min="0" max=limit.to_string()
-                            value=p.count.clone() prop:value=count
-                            on:input=move |ev| set(|p, v| p.count = v, event_target_value(&ev)) />
-                        <input type="number" id=id("count") name=f("count") min="0" max=limit.to_string() aria-label="Node count"
-                            value=p.count.clone() prop:value=count inputmode="numeric"
-                            aria-describedby=described("count") aria-invalid=invalid("count")
-                            on:input=move |ev| set(|p, v| p.count = v, event_target_value(&ev)) />
-                    </div>
-                    {field_error(errors, &f("count"))}
-                </div>
-                <div class="field wide autoscale">
-                    <label class="check"><input type="checkbox" name=f("autoscale") checked=p.autoscale
-                        on:change=move |ev| { let on = event_target_checked(&ev); state.update(|pools| if let Some(p) = pools.get_mut(i) { p.autoscale = on; }); } />
-                        " Autoscale between a minimum and a maximum"</label>
-                    <label for=id("min")>"Minimum nodes"</label>
-                    <input type="number" id=id("min") name=f("min") min="0" max=limit.to_string() value=p.min.clone()
-                        aria-describedby=described("min") aria-invalid=invalid("min")
-                        on:input=move |ev| set(|p, v| p.min = v, event_target_value(&ev)) />
-                    <label for=id("max")>"Maximum nodes"</label>
-                    <input type="number" id=id("max") name=f("max") min="1" max=limit.to_string() value=p.max.clone()
-                        aria-describedby=described("max") aria-invalid=invalid("max")
-                        on:input=move |ev| set(|p, v| p.max = v, event_target_value(&ev)) />
-                    {field_error(errors, &f("min"))}
-                    {field_error(errors, &f("max"))}
-                </div> }.into_any()}
-                {view! { <div class="field">
-                    <label for=id("labels")>"Node labels"</label>
-                    <textarea id=id("labels") name=f("labels") rows="3" placeholder="workload=web" aria-describedby=described("labels")>{p.labels.clone()}</textarea>
-                    {field_error(errors, &f("labels"))}
-                </div>
-                <div class="field">
-                    <label for=id("taints")>"Taints"</label>
-                    <textarea id=id("taints") name=f("taints") rows="3" placeholder="dedicated=gpu:NoSchedule" aria-describedby=described("taints")>{p.taints.clone()}</textarea>
-                    {field_error(errors, &f("taints"))}
-                </div> }.into_any()}
-            </div>
-            {remove}
-        </fieldset>
+    if let Some(window) = web_sys::window() {
+        for kind in ["input", "change"] {
+            let _ = window.add_event_listener_with_callback(kind, on_edit.as_ref().unchecked_ref());
+        }
     }
-    .into_any()
+    // Lives as long as the page.
+    on_edit.forget();
 }

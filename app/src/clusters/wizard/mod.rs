@@ -7,6 +7,7 @@ pub mod draft;
 mod islands;
 pub mod offering;
 mod page;
+mod pools;
 pub mod rules;
 
 pub use page::NewClusterPage;

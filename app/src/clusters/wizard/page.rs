@@ -6,7 +6,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::cost;
 use super::draft::{Preset, Step};
-use super::islands::{NameField, PoolsEditor, cost_table, field_error, field_id, message_for};
+use super::islands::{LiveCost, NameField, cost_table, field_error, field_id, message_for};
+use super::pools::pools_fields;
 use super::rules::{self, FieldError};
 use super::{WizardView, read_wizard};
 use crate::clusters::tags;
@@ -59,7 +60,8 @@ fn Wizard(w: WizardView) -> impl IntoView {
     let fields = match step {
         Step::Basics => basics(&w).into_any(),
         Step::Pools => view! {
-            <PoolsEditor pools=w.draft.pools.clone() offering=w.offering.clone() errors=w.errors.clone() />
+            {pools_fields(&w.draft.pools, &w.offering, &w.errors)}
+            <LiveCost pools=w.draft.pools.clone() sizes=w.offering.vm_sizes.clone() />
             {field_error(&w.errors, "pools")}
             <p><button type="submit" name="go" value="add-pool" class="secondary">"Add node pool"</button></p>
         }
