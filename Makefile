@@ -85,7 +85,7 @@ screenshots: site server node-deps chromium
 	cd end2end && PORTOLAN_SCREENSHOTS=1 PORTOLAN_BIN=$(BIN) PORTOLAN_SITE_ROOT=$(SITE) \
 	  npx playwright test --project js -g 'README screenshots'
 
-## bench: start-up time, SSR throughput against a static handler, the bundle size, kubesim at fleet scale, session + authorization cost
+## bench: start-up time, SSR throughput against a static handler, the bundle size, the wizard's step times, kubesim at fleet scale, session + authorization cost
 bench: build postgres
 	cargo build --release -p server --example bench_server --example bench_authz --example bench_fleet --example bench_metrics
 	bash end2end/bench.sh

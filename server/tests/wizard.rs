@@ -406,6 +406,26 @@ async fn bad_posts_are_refused_field_by_field_recorded_and_create_nothing() {
 
     basics(&app, &admin, "wiz-bad", "dev-test", "1").await;
     let view = wizard(&app, &admin, "pools").await;
+    // Adding and removing pools keeps the step (and what was typed in the others).
+    let mut form = pools_form(&view, &[(0, "count", "2")]);
+    form.push(("go".into(), "add-pool".into()));
+    let (status, to, _) = post_owned(&app, &admin, "pools", &form).await;
+    assert_eq!(
+        (status, to.as_str()),
+        (303, "/clusters/new?step=pools#pool-1")
+    );
+    let two = wizard(&app, &admin, "pools").await;
+    let pools = &two["draft"]["pools"];
+    assert_eq!(
+        (&pools[0]["count"], &pools[1]["name"], &pools[1]["mode"]),
+        (&json!("2"), &json!("pool2"), &json!("user"))
+    );
+    let mut form = pools_form(&two, &[]);
+    form.push(("go".into(), "remove-pool-1".into()));
+    let (status, to, _) = post_owned(&app, &admin, "pools", &form).await;
+    assert_eq!((status, to.as_str()), (303, "/clusters/new?step=pools"));
+    let view = wizard(&app, &admin, "pools").await;
+    assert_eq!(view["draft"]["pools"].as_array().map(Vec::len), Some(1));
     for (change, message) in [
         (
             vec![(0, "count", "-1")],

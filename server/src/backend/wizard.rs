@@ -267,7 +267,12 @@ impl PortalBackend {
                         ..PoolDraft::default()
                     });
                 }
-                format!("{}#pool-{}", Step::Pools.href(), draft.pools.len())
+                // The new pool's fieldset (`pool-<index>`).
+                format!(
+                    "{}#pool-{}",
+                    Step::Pools.href(),
+                    draft.pools.len().saturating_sub(1)
+                )
             }
             Go::RemovePool(i) => {
                 if i < draft.pools.len() {
