@@ -7,8 +7,8 @@ pub const MAX_KEY: usize = 128;
 /// The longest value, in characters.
 pub const MAX_VALUE: usize = 256;
 
-/// What is wrong with a tags field, in words for the person who typed it.
-fn shown(text: &str) -> String {
+/// At most 40 characters of what was typed, control characters shown as �.
+pub(crate) fn shown(text: &str) -> String {
     let mut s: String = text.chars().take(40).collect();
     if text.chars().count() > 40 {
         s.push('…');

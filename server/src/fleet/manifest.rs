@@ -6,15 +6,13 @@ use app::clusters::wizard::offering::Offering;
 use app::clusters::wizard::rules;
 use serde_json::{Map, Value, json};
 
+use super::pools::{AUTOSCALER_MAX, AUTOSCALER_MIN};
 use super::resources::Cluster;
 use super::rows::{REGION_LABEL, TAGS_ANNOTATION};
 
 /// The annotation carrying the draft a cluster was created from (a second Create of the same
 /// draft finds it).
 pub const DRAFT_ANNOTATION: &str = "portolan.dev/wizard-draft";
-/// The Cluster API autoscaler's bounds on a pool.
-pub const AUTOSCALER_MIN: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size";
-pub const AUTOSCALER_MAX: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size";
 
 fn var(name: &str, value: Value) -> Value {
     json!({"name": name, "value": value})

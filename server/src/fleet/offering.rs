@@ -5,11 +5,10 @@ use app::clusters::wizard::offering::{Limits, Offering, VersionChoice, VmSize};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::pools::VM_SIZES_ANNOTATION;
 use super::resources::ClusterClass;
 use super::versions::{Version, offered};
 
-/// The class annotation listing VM sizes with vCPU, memory, GPUs and hourly price (JSON).
-pub const VM_SIZES_ANNOTATION: &str = "portolan.dev/vm-sizes";
 /// The class annotation with its limits (JSON: maxNodesPerPool, maxPools, controlPlaneReplicas).
 pub const LIMITS_ANNOTATION: &str = "portolan.dev/limits";
 

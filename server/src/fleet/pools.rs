@@ -47,10 +47,11 @@ where
     Ok(items)
 }
 
-/// The class annotation listing VM sizes (`[{name, vcpu, memoryGiB, gpu}, …]`).
+/// The class annotation listing VM sizes (`[{name, family, vcpu, memoryGiB, gpu, pricePerHour}, …]`).
 pub const VM_SIZES_ANNOTATION: &str = "portolan.dev/vm-sizes";
-const AUTOSCALER_MIN: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size";
-const AUTOSCALER_MAX: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size";
+/// The Cluster API autoscaler's bounds on a pool.
+pub const AUTOSCALER_MIN: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size";
+pub const AUTOSCALER_MAX: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size";
 
 /// "4 vCPU, 16 GiB" (", 1 GPU") for a VM size, from the class's catalogue; empty when unknown.
 pub fn vm_shape(class: Option<&super::resources::ClusterClass>, size: &str) -> String {

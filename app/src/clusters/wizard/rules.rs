@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::draft::{Draft, PoolDraft, Preset, Step};
 use super::offering::Offering;
-use crate::clusters::tags;
+use crate::clusters::tags::{self, shown};
 
 /// A problem with one field (`name`, `pool.1.count`, `tags` …), in words naming the field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -379,19 +379,6 @@ pub fn taints(text: &str) -> Result<Vec<String>, String> {
         out.push(line.to_string());
     }
     Ok(out)
-}
-
-/// At most 40 characters of what was typed, control characters shown as �.
-fn shown(text: &str) -> String {
-    let mut s: String = text
-        .chars()
-        .take(40)
-        .map(|c| if c.is_control() { '�' } else { c })
-        .collect();
-    if text.chars().count() > 40 {
-        s.push('…');
-    }
-    s
 }
 
 /// A checked pool's node count and, when it autoscales, its minimum and maximum.
