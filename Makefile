@@ -85,10 +85,11 @@ screenshots: site server node-deps chromium
 	cd end2end && PORTOLAN_SCREENSHOTS=1 PORTOLAN_BIN=$(BIN) PORTOLAN_SITE_ROOT=$(SITE) \
 	  npx playwright test --project js -g 'README screenshots'
 
-## bench: start-up time, SSR throughput against a static handler, the bundle size, the wizard's step times, kubesim at fleet scale, session + authorization cost
+## bench: start-up time, SSR throughput against a static handler, the bundle size, the wizard's step times, kubesim at fleet scale, session + authorization cost, Apply → patch accepted and the operation follower
 bench: build postgres
-	cargo build --release -p server --example bench_server --example bench_authz --example bench_fleet --example bench_metrics
+	cargo build --release -p server --example bench_server --example bench_authz --example bench_fleet --example bench_metrics --example bench_operations
 	bash end2end/bench.sh
+	$(CARGO_TARGET_DIR)/release/examples/bench_operations 200
 	cargo run --release -p kubesim --example bench_kubesim
 	@for db in sqlite postgres; do for mode in cached uncached; do \
 	  $(CARGO_TARGET_DIR)/release/examples/bench_authz $$db $$mode 10; done; done

@@ -11,6 +11,7 @@ pub mod dashboards;
 pub mod error;
 pub mod home;
 pub mod metrics;
+pub mod operations;
 pub mod status;
 pub mod theme;
 pub mod ui;
@@ -104,6 +105,8 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("dashboards/:slug/edit") view=dashboards::DashboardEditPage ssr=SsrMode::Async />
                             <Route path=path!("access") view=access::AccessPage ssr=SsrMode::Async />
                             <Route path=path!("activity") view=activity::ActivityPage ssr=SsrMode::Async />
+                            <Route path=path!("operations") view=operations::OperationsPage ssr=SsrMode::Async />
+                            <Route path=path!("operations/:id") view=operations::OperationPage ssr=SsrMode::Async />
                         </Routes>
                     </ErrorBoundary>
                 </main>

@@ -74,6 +74,46 @@ export class Kubesim {
     }
   }
 
+  /** A running copy of a demo cluster named `name`, with a user pool `work` of `workNodes` beside
+   *  its system pool (kubesim provisions it: its nodes join one by one). */
+  async createCluster(name: string, workNodes: number) {
+    const template = await this.call('GET', `${CAPI}/default/clusters/staging-eus`);
+    const pools = template.spec.topology.workers.machineDeployments;
+    const work = {
+      ...pools[0],
+      name: 'work',
+      replicas: workNodes,
+      metadata: {},
+      variables: {
+        overrides: [
+          { name: 'vmSize', value: 'Standard_D2s_v5' },
+          { name: 'poolMode', value: 'user' },
+        ],
+      },
+    };
+    await this.call('POST', `${CAPI}/default/clusters`, {
+      apiVersion: 'cluster.x-k8s.io/v1beta2',
+      kind: 'Cluster',
+      metadata: { name, namespace: 'default', labels: { 'portolan.dev/region': 'eastus' } },
+      spec: {
+        ...template.spec,
+        topology: { ...template.spec.topology, workers: { machineDeployments: [pools[0], work] } },
+      },
+    });
+  }
+
+  /** Sets the node count of pool `pool` of `cluster` in its topology, as kubectl would. */
+  async setPoolReplicas(cluster: string, pool: string, replicas: number) {
+    const c = await this.call('GET', `${CAPI}/default/clusters/${cluster}`);
+    const index = c.spec.topology.workers.machineDeployments.findIndex((p: any) => p.name === pool);
+    await this.call(
+      'PATCH',
+      `${CAPI}/default/clusters/${cluster}`,
+      [{ op: 'replace', path: `/spec/topology/workers/machineDeployments/${index}/replicas`, value: replicas }],
+      'application/json-patch+json',
+    );
+  }
+
   /** Names of a workload cluster's nodes. */
   async nodes(cluster: string): Promise<string[]> {
     const list = await this.call('GET', `/clusters/default/${cluster}/api/v1/nodes`);

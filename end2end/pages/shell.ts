@@ -1,7 +1,7 @@
 // Page object for the portal frame: top bar, navigation, breadcrumb, theme menu, main area.
 import { expect, test, type Locator, type Page } from '@playwright/test';
 
-export const SECTIONS = ['Clusters', 'Dashboards', 'Access', 'Activity'] as const;
+export const SECTIONS = ['Clusters', 'Operations', 'Dashboards', 'Access', 'Activity'] as const;
 export type Section = (typeof SECTIONS)[number];
 export type Theme = 'System' | 'Light' | 'Dark';
 

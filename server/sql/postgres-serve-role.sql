@@ -8,4 +8,4 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON settings, sessions, role_bindings TO por
 GRANT SELECT, INSERT ON audit_log TO portolan_serve;
 GRANT USAGE ON SEQUENCE audit_log_id_seq, role_bindings_id_seq TO portolan_serve;
 GRANT SELECT, INSERT, UPDATE, DELETE ON metric_history, metric_pod_minutes, leases TO portolan_serve;
-GRANT SELECT, INSERT, UPDATE, DELETE ON dashboards TO portolan_serve;
+GRANT SELECT, INSERT, UPDATE, DELETE ON dashboards, operations TO portolan_serve;

@@ -160,6 +160,11 @@ pub struct Config {
     #[arg(long, env = "PORTOLAN_METRICS_INTERVAL", default_value = "15s", value_parser = metrics_interval, global = true)]
     pub metrics_interval: std::time::Duration,
 
+    /// How long an operation (scaling a pool, an upgrade) may take before it is reported as failed
+    /// (e.g. 30m; 10s to 24h).
+    #[arg(long, env = "PORTOLAN_OPERATION_DEADLINE", default_value = "30m", value_parser = operation_deadline, global = true)]
+    pub operation_deadline: std::time::Duration,
+
     /// How long a client may accept nothing of a response before its connection is closed
     /// (a live chart viewer that stopped reading; e.g. 30s; 1s to 10m).
     #[arg(long, env = "PORTOLAN_WRITE_TIMEOUT", default_value = "30s", value_parser = write_timeout, global = true)]
@@ -234,6 +239,10 @@ fn metrics_interval(raw: &str) -> Result<std::time::Duration, String> {
     duration_in(raw, 1, 600)
 }
 
+fn operation_deadline(raw: &str) -> Result<std::time::Duration, String> {
+    duration_in(raw, 10, 86_400)
+}
+
 fn write_timeout(raw: &str) -> Result<std::time::Duration, String> {
     duration_in(raw, 1, 600)
 }
@@ -283,6 +292,7 @@ impl fmt::Debug for Config {
             .field("session_idle", &self.session_idle)
             .field("session_max", &self.session_max)
             .field("metrics_interval", &self.metrics_interval)
+            .field("operation_deadline", &self.operation_deadline)
             .field("write_timeout", &self.write_timeout)
             .field("site_root", &self.site_root)
             .finish()

@@ -8,6 +8,7 @@ pub mod error;
 pub mod fleet;
 pub mod http;
 pub mod metrics;
+pub mod operations;
 pub mod simulate;
 pub mod state;
 pub mod store;

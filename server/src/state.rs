@@ -42,10 +42,15 @@ pub struct Fleet {
 #[derive(Default)]
 pub struct Services {
     tasks: Vec<JoinHandle<()>>,
+    follower: Option<crate::operations::Follower>,
 }
 
+/// How often running operations are looked at (and their leases renewed).
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Services {
-    /// Stops every task and waits until each has ended.
+    /// Stops every task and waits until each has ended; operations followed here are given up,
+    /// so another replica takes them over at once.
     pub async fn stop(self) {
         for task in &self.tasks {
             task.abort();
@@ -53,6 +58,11 @@ impl Services {
         for task in self.tasks {
             // A task ends cancelled (what abort asks for) or with its own result: both are an end.
             let _ = task.await;
+        }
+        if let Some(follower) = self.follower
+            && let Err(e) = follower.release().await
+        {
+            tracing::warn!(error = %e, "could not give up the operations followed here");
         }
     }
 }
@@ -84,6 +94,10 @@ pub fn build(
         let metrics =
             crate::metrics::Metrics::new(db.clone(), watch.clone(), config.metrics_interval);
         services.tasks.extend(metrics.start());
+        let follower =
+            crate::operations::Follower::new(db.clone(), watch.clone(), config.operation_deadline);
+        services.tasks.push(follower.clone().start(FOLLOW_EVERY));
+        services.follower = Some(follower);
         Fleet {
             management,
             watch,

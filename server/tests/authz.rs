@@ -189,6 +189,32 @@ const MATRIX: &[Entry] = &[
         allowed: [false, false, true, false, true],
         exists: false,
     },
+    // Scaling pools: operators of the cluster (Cora is admin of prod-weu only).
+    Entry {
+        path: "/api/clusters/scale",
+        body: "namespace=default&name=no-such-cluster&pool=apps&was=3&key=matrix&count=4",
+        allowed: [false, false, true, false, true],
+        exists: false,
+    },
+    Entry {
+        path: "/api/clusters/autoscale",
+        body: "namespace=default&name=no-such-cluster&pool=apps&was=3&key=matrix&go=on&min=2&max=5",
+        allowed: [false, false, true, false, true],
+        exists: false,
+    },
+    // Operations: every viewer, each seeing those on clusters their roles reach.
+    Entry {
+        path: "/api/operations/list",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: true,
+    },
+    Entry {
+        path: "/api/operations/one?id=no-such-operation",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: false,
+    },
     // Public: who is signed in (possibly nobody), and the display theme.
     Entry {
         path: "/api/auth/whoami",

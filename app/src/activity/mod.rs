@@ -24,6 +24,9 @@ pub struct ActivityEntry {
     pub summary: String,
     /// The change's before and after (or what was asked for), as indented JSON, when there is one.
     pub details: Option<String>,
+    /// The operation the change started, followed on its own page.
+    #[serde(default)]
+    pub operation: Option<String>,
     pub result: String,
     /// Why it was denied or failed.
     pub reason: Option<String>,

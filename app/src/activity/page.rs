@@ -157,6 +157,9 @@ fn activity_columns() -> Vec<Column<ActivityEntry>> {
             view! {
                 <span class="summary">{e.summary.clone()}</span>
                 <small class="action-name">{e.action.clone()}</small>
+                {e.operation.clone().map(|id| view! {
+                    <a class="op-link" href=format!("/operations/{}", crate::ui::percent_encode(&id)) rel="external">"Operation"</a>
+                })}
                 {e.details.clone().map(|d| view! {
                     <details>
                         <summary>"Before and after"</summary>

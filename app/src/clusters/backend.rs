@@ -53,6 +53,15 @@ pub trait ClustersBackend: Send + Sync + 'static {
         confirm: &str,
     ) -> Result<(), AppError>;
     async fn pools(&self, by: &Principal, cluster: &ClusterRef) -> Result<PoolsTab, AppError>;
+    /// Scales a pool or sets its autoscaler (`by` may scale it, checked by the caller); the id of
+    /// the operation that follows the change. A pool changed since the form was shown is a
+    /// `Conflict`; bad input and unconfirmed risky scale-downs are a `BadRequest`.
+    async fn change_pool(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        change: PoolChange,
+    ) -> Result<String, AppError>;
     async fn nodes(&self, by: &Principal, cluster: &ClusterRef) -> Result<NodesTab, AppError>;
     async fn node(
         &self,

@@ -7,8 +7,8 @@ use leptos_router::hooks::use_params_map;
 use super::fleet_page::health_cell;
 use super::model::*;
 use super::{
-    DeleteCluster, SaveTags, cluster_events, cluster_node, cluster_nodes, cluster_pools,
-    read_deletion, read_overview,
+    DeleteCluster, SaveTags, cluster_events, cluster_node, cluster_nodes, read_deletion,
+    read_overview,
 };
 use crate::error::AppError;
 use crate::metrics::ChartPanel;
@@ -152,6 +152,10 @@ pub fn ClusterPage() -> impl IntoView {
             };
             // While it is being made (nodes joining one by one), the page follows by reloading.
             let following = matches!(r.health.health, Health::Provisioning | Health::Scaling | Health::Deleting);
+            let ops = view! {
+                <h2>"Operations"</h2>
+                <crate::operations::OpsList rows=o.operations.clone() namespace=o.head.namespace.clone() name=o.head.name.clone() />
+            };
             let delete = o.head.may_delete.then(|| {
                 let href = cluster_href(&o.head.namespace, &o.head.name, "delete");
                 view! {
@@ -181,47 +185,8 @@ pub fn ClusterPage() -> impl IntoView {
                         scope=ChartScope::Cluster charts=vec![ChartName::Cpu, ChartName::Memory] />
                     <h2>"Conditions"</h2>
                     {conditions_table(o.conditions.clone(), "Conditions")}
+                    {ops}
                     {delete}
-                </ClusterFrame>
-            }
-        } />
-    }
-}
-
-/// `/clusters/<namespace>/<name>/pools`.
-#[component]
-pub fn PoolsTabPage() -> impl IntoView {
-    let cluster = cluster_in_address();
-    let data = Resource::new(cluster, |(ns, name)| cluster_pools(ns, name));
-    view! {
-        <Loaded resource=data loading="Loading node pools…" show=move |t: PoolsTab| {
-            let columns = vec![
-                Column::new("Pool", |p: &PoolRow| p.name.clone().into_any()),
-                Column::new("Mode", |p: &PoolRow| p.mode.clone().into_any()),
-                Column::new("VM size", |p: &PoolRow| view! {
-                    {p.vm_size.name.clone()}
-                    {(!p.vm_size.shape.is_empty()).then(|| view! { <small class="muted">" (" {p.vm_size.shape.clone()} ")"</small> })}
-                }.into_any()),
-                Column::new("Kubernetes version", |p: &PoolRow| p.version.clone().into_any()),
-                Column::new("Nodes ready", |p: &PoolRow| format!("{}/{}", p.ready, p.desired).into_any()),
-                Column::new("Autoscaler", |p: &PoolRow| {
-                    if p.autoscaler.is_empty() { "off".into_any() } else { p.autoscaler.clone().into_any() }
-                }),
-                Column::new("Zones", |p: &PoolRow| p.zones.join(", ").into_any()),
-                Column::new("Labels", |p: &PoolRow| view! { <span class="wrap">{p.labels.join(", ")}</span> }.into_any()),
-                Column::new("Taints", |p: &PoolRow| view! { <span class="wrap">{p.taints.join(", ")}</span> }.into_any()),
-            ];
-            view! {
-                <ClusterFrame head=t.head.clone() tab="pools">
-                    <DataTable label="Node pools" columns rows=t.pools.clone() empty=|| view! {
-                        <EmptyState title="No node pools" detail="This cluster's topology declares no worker pools." />
-                    } />
-                    {t.pools.iter().enumerate().map(|(i, p)| view! {
-                        <h2>"Pool " {p.name.clone()} ": CPU and memory"</h2>
-                        <ChartPanel namespace=t.head.namespace.clone() name=t.head.name.clone()
-                            scope=ChartScope::Pool(p.name.clone()) charts=vec![ChartName::Cpu, ChartName::Memory]
-                            ranges={i == 0} />
-                    }).collect_view()}
                 </ClusterFrame>
             }
         } />

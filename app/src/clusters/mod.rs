@@ -12,14 +12,14 @@ mod cluster_page;
 mod fleet_page;
 pub mod model;
 mod pod_pages;
+mod pools_page;
 pub mod tags;
 pub mod wizard;
 
-pub use cluster_page::{
-    ClusterPage, DeletePage, EventsTabPage, NodePage, NodesTabPage, PoolsTabPage, TagsPage,
-};
+pub use cluster_page::{ClusterPage, DeletePage, EventsTabPage, NodePage, NodesTabPage, TagsPage};
 pub use fleet_page::ClustersPage;
 pub use pod_pages::{LogsPage, PodPage, PodsTabPage};
+pub use pools_page::PoolsTabPage;
 pub use wizard::NewClusterPage;
 
 use leptos::prelude::*;
@@ -149,6 +149,81 @@ pub async fn delete_cluster(
 pub async fn cluster_pools(namespace: String, name: String) -> Result<PoolsTab, AppError> {
     let (who, cluster) = viewer_of(&namespace, &name).await?;
     backend::clusters()?.pools(&who, &cluster).await
+}
+
+/// Sets a pool's node count (operators of the cluster). The slider and the number beside it both
+/// post: the number wins unless only the slider moved (`was` is what the form showed). Then the
+/// operation's page follows the change.
+#[server(endpoint = "clusters/scale")]
+pub async fn scale_pool(
+    namespace: String,
+    name: String,
+    #[server(default)] pool: String,
+    #[server(default)] was: String,
+    #[server(default)] key: String,
+    #[server(default)] count: String,
+    #[server(default)] count_slider: String,
+    #[server(default)] confirm: String,
+) -> Result<(), AppError> {
+    let count = wizard::draft::slider_or_number(&was, &count, &count_slider);
+    change_pool(
+        &namespace,
+        &name,
+        PoolChange {
+            pool,
+            was,
+            key,
+            what: "count".into(),
+            count,
+            confirmed: !confirm.is_empty(),
+            ..PoolChange::default()
+        },
+    )
+    .await
+}
+
+/// Turns a pool's autoscaler on with bounds (`go=on`), or off at its current count (`go=off`).
+#[server(endpoint = "clusters/autoscale")]
+pub async fn autoscale_pool(
+    namespace: String,
+    name: String,
+    #[server(default)] pool: String,
+    #[server(default)] was: String,
+    #[server(default)] key: String,
+    #[server(default)] go: String,
+    #[server(default)] min: String,
+    #[server(default)] max: String,
+) -> Result<(), AppError> {
+    let what = if go == "off" { "fixed" } else { "autoscale" };
+    change_pool(
+        &namespace,
+        &name,
+        PoolChange {
+            pool,
+            was,
+            key,
+            what: what.into(),
+            min,
+            max,
+            ..PoolChange::default()
+        },
+    )
+    .await
+}
+
+/// Authorizes and sends a pool change, then goes to its operation.
+#[cfg(feature = "ssr")]
+async fn change_pool(namespace: &str, name: &str, change: PoolChange) -> Result<(), AppError> {
+    use crate::access::model::{Action, Target};
+    let cluster = cluster_ref(namespace, name)?;
+    let who = crate::backend::backend()?
+        .authorize(Action::ScalePool, Target::Cluster(cluster.clone()))
+        .await?;
+    let id = backend::clusters()?
+        .change_pool(&who, &cluster, change)
+        .await?;
+    leptos_axum::redirect(&format!("/operations/{}", crate::ui::percent_encode(&id)));
+    Ok(())
 }
 
 #[server(endpoint = "clusters/nodes", input = leptos::server_fn::codec::GetUrl)]

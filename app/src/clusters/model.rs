@@ -307,6 +307,8 @@ pub struct ClusterOverview {
     /// Who created it through the portal, when the audit log says so.
     pub created_by: Option<String>,
     pub phase: String,
+    /// Its newest operations.
+    pub operations: Vec<crate::operations::model::OperationRow>,
 }
 
 /// The Node pools tab.
@@ -314,6 +316,39 @@ pub struct ClusterOverview {
 pub struct PoolsTab {
     pub head: ClusterHead,
     pub pools: Vec<PoolRow>,
+    /// May the caller scale pools and set their autoscaler (operators and up)?
+    pub may_scale: bool,
+    /// A fresh key for this page's forms: pressing Apply twice starts one operation.
+    pub key: String,
+}
+
+/// What scaling a pool down to `to` nodes would disrupt, if its newest nodes go (as Cluster API's
+/// default machine deletion in kubesim does).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shrink {
+    pub to: u32,
+    /// Pods on the nodes that go (DaemonSet pods excluded: they go with their node).
+    pub pods: u32,
+    /// Whether their requests fit in what the remaining nodes have free.
+    pub fits: bool,
+    /// PodDisruptionBudgets that allow no disruption now and cover some of those pods.
+    pub blocked_by: Vec<String>,
+}
+
+/// A change to one pool's size, as its forms post it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolChange {
+    pub pool: String,
+    /// The pool's sizing when the form was shown (`3`, `auto:2-6`).
+    pub was: String,
+    pub key: String,
+    /// `count`: a fixed node count; `autoscale`: bounds; `fixed`: the autoscaler off.
+    pub what: String,
+    pub count: String,
+    pub min: String,
+    pub max: String,
+    /// The person confirmed a scale-down that warned (pods that do not fit, a blocking PDB).
+    pub confirmed: bool,
 }
 
 /// The Nodes tab.
@@ -355,6 +390,21 @@ pub struct PoolRow {
     pub zones: Vec<String>,
     pub labels: Vec<String>,
     pub taints: Vec<String>,
+    /// How its size is set (`3`, `auto:2-6`): forms carry it back.
+    pub sizing: String,
+    /// The count the topology declares (the autoscaler's choice when it owns the count).
+    pub count: u32,
+    /// The autoscaler's bounds, when it owns the count.
+    pub bounds: Option<(u32, u32)>,
+    /// The fewest nodes it may have (1 for the cluster's last system pool) and the most.
+    pub floor: u32,
+    pub limit: u32,
+    /// The VM size's price in millionths of a dollar per hour (0 when unknown).
+    pub price_micros: u64,
+    /// What each smaller count would disrupt, for counts below `count`.
+    pub shrink: Vec<Shrink>,
+    /// The operation running on it now, if one does.
+    pub running: Option<String>,
 }
 
 /// One row of the Nodes tab.

@@ -7,8 +7,9 @@ use leptos_router::hooks::use_location;
 use crate::theme::ThemeMenu;
 
 /// Left navigation entries: path and label. The breadcrumb names pages from this list too.
-pub const SECTIONS: [(&str, &str); 4] = [
+pub const SECTIONS: [(&str, &str); 5] = [
     ("/clusters", "Clusters"),
+    ("/operations", "Operations"),
     ("/dashboards", "Dashboards"),
     ("/access", "Access"),
     ("/activity", "Activity"),

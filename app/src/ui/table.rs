@@ -104,7 +104,8 @@ where
     // One root element, whatever is shown: what the islands router compares stays the same shape.
     view! {
         <div class="table-block">
-            <div class="table-wrap">
+            // Focusable, so a table wider than the page scrolls by keyboard too.
+            <div class="table-wrap" tabindex="0" role="region" aria-label=format!("{label} (scrolls sideways when wide)")>
                 <table class="data-table" aria-label=label>
                     <thead>
                         <tr inner_html=headers></tr>

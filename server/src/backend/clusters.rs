@@ -168,7 +168,7 @@ impl PortalBackend {
     }
 
     /// The ClusterClass a cluster's topology names, from the watch.
-    fn class_of(&self, cluster: &Cluster) -> Option<Arc<ClusterClass>> {
+    pub(super) fn class_of(&self, cluster: &Cluster) -> Option<Arc<ClusterClass>> {
         let (namespace, name) = cluster.class_ref()?;
         self.watch()
             .ok()?
@@ -177,7 +177,10 @@ impl PortalBackend {
     }
 
     /// Node → pool, from the Machines Cluster API made for the cluster.
-    fn pools_by_node(&self, cluster: &ClusterRef) -> std::collections::HashMap<String, String> {
+    pub(super) fn pools_by_node(
+        &self,
+        cluster: &ClusterRef,
+    ) -> std::collections::HashMap<String, String> {
         self.watch()
             .map(|w| w.pools_by_node(cluster))
             .unwrap_or_default()
@@ -302,6 +305,7 @@ impl ClustersBackend for PortalBackend {
                 .map(|t| t.class_ref.name.clone())
                 .unwrap_or_default(),
             created_by: self.created_by(cluster).await,
+            operations: self.cluster_operations(cluster, 5).await?,
             phase: c
                 .status
                 .as_ref()
@@ -357,10 +361,34 @@ impl ClustersBackend for PortalBackend {
     async fn pools(&self, by: &Principal, cluster: &ClusterRef) -> Result<PoolsTab, AppError> {
         let c = self.visible(by, cluster).await?;
         let head = self.head(by, &c).await?;
+        let bindings = self.core.gate.bindings.get().await.map_err(internal)?;
+        let may_scale = may(
+            by,
+            &bindings,
+            Action::ScalePool,
+            &Target::Cluster(cluster.clone()),
+        )
+        .is_allowed();
+        let mut pools = self.pool_rows(&c, cluster)?;
+        if may_scale {
+            self.add_shrinks(cluster, &mut pools).await;
+        }
+        self.add_running(cluster, &mut pools).await;
         Ok(PoolsTab {
             head,
-            pools: self.pool_rows(&c, cluster)?,
+            pools,
+            may_scale,
+            key: uuid::Uuid::new_v4().to_string(),
         })
+    }
+
+    async fn change_pool(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        change: PoolChange,
+    ) -> Result<String, AppError> {
+        PortalBackend::change_pool(self, by, cluster, change).await
     }
 
     async fn nodes(&self, by: &Principal, cluster: &ClusterRef) -> Result<NodesTab, AppError> {

@@ -9,6 +9,8 @@ mod clusters;
 mod dashboards;
 mod delete;
 mod metrics;
+mod operations;
+mod pools;
 mod tags;
 mod wizard;
 
@@ -24,6 +26,7 @@ use app::clusters::backend::ClustersBackend;
 use app::dashboards::backend::DashboardsBackend;
 use app::error::AppError;
 use app::metrics::backend::MetricsBackend;
+use app::operations::backend::OperationsBackend;
 
 use crate::fleet::Management;
 use crate::state::{Core, Fleet};
@@ -43,6 +46,7 @@ impl PortalBackend {
         provide_context::<Arc<dyn ClustersBackend>>(self.clone());
         provide_context::<Arc<dyn MetricsBackend>>(self.clone());
         provide_context::<Arc<dyn DashboardsBackend>>(self.clone());
+        provide_context::<Arc<dyn OperationsBackend>>(self.clone());
     }
 
     /// Appends to the audit log as `who`, with this request's id and client address.

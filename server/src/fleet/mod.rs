@@ -1,6 +1,7 @@
 //! The Cluster API management cluster, reached through kube-rs (the embedded kubesim or a real one).
 
 pub mod clusters;
+pub mod drain;
 pub mod events;
 pub mod health;
 pub mod listing;

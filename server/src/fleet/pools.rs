@@ -114,6 +114,14 @@ pub fn rows(
         .as_ref()
         .map(|w| w.machine_deployments.as_slice())
         .unwrap_or_default();
+    let offering = class.map(|c| super::offering::offering(c, Vec::new()));
+    let limit = offering
+        .as_ref()
+        .map_or(1000, |o| o.limits.max_nodes_per_pool);
+    let is_system = |pool: &super::resources::PoolTopology| {
+        variable(cluster, pool, "poolMode").and_then(|v| v.as_str()) == Some("system")
+    };
+    let system_pools = declared.iter().filter(|p| is_system(p)).count();
     declared
         .iter()
         .map(|pool| {
@@ -166,7 +174,25 @@ pub fn rows(
                 .collect();
             labels.sort();
             let status = md.and_then(|m| m.status.as_ref());
+            let price = offering
+                .as_ref()
+                .and_then(|o| o.vm_sizes.iter().find(|v| v.name == size))
+                .map_or(0.0, |v| v.price_per_hour);
+            let desired = pool
+                .replicas
+                .or_else(|| md.and_then(|m| m.spec.replicas))
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0);
             PoolRow {
+                sizing: sizing(pool),
+                count: desired,
+                bounds: autoscaler_bounds(pool),
+                // The cluster's last system pool keeps a node: its system pods live there.
+                floor: u32::from(is_system(pool) && system_pools == 1),
+                limit,
+                price_micros: (price * 1_000_000.0).round() as u64,
+                shrink: Vec::new(),
+                running: None,
                 name: pool.name.clone(),
                 mode: mode.into(),
                 vm_size: VmSize {
@@ -180,11 +206,7 @@ pub fn rows(
                     .and_then(|s| s.ready_replicas)
                     .and_then(|n| u32::try_from(n).ok())
                     .unwrap_or(0),
-                desired: pool
-                    .replicas
-                    .or_else(|| md.and_then(|m| m.spec.replicas))
-                    .and_then(|n| u32::try_from(n).ok())
-                    .unwrap_or(0),
+                desired,
                 autoscaler,
                 zones: strings("zones"),
                 labels,
@@ -192,4 +214,21 @@ pub fn rows(
             }
         })
         .collect()
+}
+
+/// The autoscaler's bounds on a pool of the topology, when both are set and sensible.
+pub fn autoscaler_bounds(pool: &super::resources::PoolTopology) -> Option<(u32, u32)> {
+    let annotations = pool.metadata.as_ref()?.annotations.as_ref()?;
+    let min = annotations.get(AUTOSCALER_MIN)?.trim().parse().ok()?;
+    let max = annotations.get(AUTOSCALER_MAX)?.trim().parse().ok()?;
+    (min <= max).then_some((min, max))
+}
+
+/// How a pool's size is set, as one comparable text: `3` (a fixed count) or `auto:2-6` (the
+/// autoscaler's bounds). Forms carry it, so a change is refused when the pool changed meanwhile.
+pub fn sizing(pool: &super::resources::PoolTopology) -> String {
+    match autoscaler_bounds(pool) {
+        Some((min, max)) => format!("auto:{min}-{max}"),
+        None => pool.replicas.unwrap_or(1).max(0).to_string(),
+    }
 }

@@ -226,6 +226,14 @@ mod tests {
             zones: vec![],
             labels: vec![],
             taints: vec![],
+            sizing: desired.to_string(),
+            count: desired,
+            bounds: None,
+            floor: 0,
+            limit: 1000,
+            price_micros: 0,
+            shrink: vec![],
+            running: None,
         };
         let w = pools(
             "default/a",

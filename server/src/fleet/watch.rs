@@ -189,6 +189,30 @@ impl FleetWatch {
         let _ = self.classes.wait_until_ready().await;
     }
 
+    /// Whether every store holds a first complete list now (without waiting).
+    pub fn listed(&self) -> bool {
+        use futures_util::FutureExt;
+        self.clusters
+            .wait_until_ready()
+            .now_or_never()
+            .is_some_and(|r| r.is_ok())
+            && self
+                .pools
+                .wait_until_ready()
+                .now_or_never()
+                .is_some_and(|r| r.is_ok())
+            && self
+                .machines
+                .wait_until_ready()
+                .now_or_never()
+                .is_some_and(|r| r.is_ok())
+            && self
+                .classes
+                .wait_until_ready()
+                .now_or_never()
+                .is_some_and(|r| r.is_ok())
+    }
+
     /// Node → pool of one cluster, from the Machines Cluster API made for it.
     pub fn pools_by_node(
         &self,

@@ -12,10 +12,12 @@ pub fn to_activity(stored: audit::Entry) -> ActivityEntry {
     let details =
         (p.get("before").is_some() || p.get("after").is_some() || p.get("subject").is_some())
             .then(|| serde_json::to_string_pretty(p).unwrap_or_default());
+    let operation = p["operation"].as_str().map(str::to_string);
     let e = stored.entry;
     ActivityEntry {
         summary,
         details,
+        operation,
         id: stored.id,
         at: format_ms(e.at_ms),
         actor: if e.actor_name.is_empty() {

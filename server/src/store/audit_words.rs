@@ -153,6 +153,49 @@ pub fn summary(e: &Entry) -> String {
                 ),
             }
         }
+        "scale-pool" | "autoscale-pool" if e.entry.outcome != Outcome::Denied => {
+            let cluster = e
+                .entry
+                .target
+                .strip_prefix("cluster/")
+                .unwrap_or(&e.entry.target);
+            let pool = p["pool"].as_str().unwrap_or("?");
+            let sizing = |v: &Value| match v.as_str().unwrap_or("?") {
+                s if s.starts_with("auto:") => {
+                    format!(
+                        "autoscaling {}",
+                        s.trim_start_matches("auto:").replace('-', "–")
+                    )
+                }
+                "1" => "1 node".to_string(),
+                s => format!("{s} nodes"),
+            };
+            if accepted {
+                format!(
+                    "changed pool {pool} of {cluster} from {} to {}",
+                    sizing(&p["before"]),
+                    sizing(&p["after"])
+                )
+            } else {
+                format!(
+                    "tried to change pool {pool} of {cluster}: {}",
+                    e.entry.reason.as_deref().unwrap_or("refused")
+                )
+            }
+        }
+        "operation-ended" => {
+            let cluster = e
+                .entry
+                .target
+                .strip_prefix("cluster/")
+                .unwrap_or(&e.entry.target);
+            format!(
+                "operation {} on {cluster} ended {}: {}",
+                p["kind"].as_str().unwrap_or("?"),
+                p["status"].as_str().unwrap_or("?"),
+                p["message"].as_str().unwrap_or("")
+            )
+        }
         action => {
             let target = if e.entry.target == "portal" {
                 "the portal".to_string()
@@ -192,6 +235,40 @@ mod tests {
                 client_addr: None,
             },
         }
+    }
+
+    #[test]
+    fn pool_changes_and_operation_ends_read_as_sentences() {
+        assert_eq!(
+            summary(&entry(
+                "scale-pool",
+                Outcome::Accepted,
+                json!({"pool": "apps", "before": "3", "after": "1", "operation": "o-1"})
+            )),
+            "changed pool apps of default/prod-weu from 3 nodes to 1 node"
+        );
+        assert_eq!(
+            summary(&entry(
+                "autoscale-pool",
+                Outcome::Accepted,
+                json!({"pool": "apps", "before": "3", "after": "auto:2-6"})
+            )),
+            "changed pool apps of default/prod-weu from 3 nodes to autoscaling 2–6"
+        );
+        let mut refused = entry("scale-pool", Outcome::Failed, json!({"pool": "apps"}));
+        refused.entry.reason = Some("the node count cannot be negative (it was -1)".into());
+        assert_eq!(
+            summary(&refused),
+            "tried to change pool apps of default/prod-weu: the node count cannot be negative (it was -1)"
+        );
+        assert_eq!(
+            summary(&entry(
+                "operation-ended",
+                Outcome::Accepted,
+                json!({"kind": "scale-pool", "status": "succeeded", "message": "pool apps: all 5 nodes Ready"})
+            )),
+            "operation scale-pool on default/prod-weu ended succeeded: pool apps: all 5 nodes Ready"
+        );
     }
 
     #[test]

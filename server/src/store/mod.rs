@@ -6,6 +6,7 @@ pub mod audit_filter;
 pub mod audit_view;
 pub mod audit_words;
 pub mod dashboards;
+pub mod operations;
 pub mod settings;
 
 use std::path::{Path, PathBuf};

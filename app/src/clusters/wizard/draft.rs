@@ -321,7 +321,7 @@ fn pool_index(key: &str) -> Option<usize> {
 
 /// The node count from a slider and the number beside it: without JavaScript they are not kept
 /// in step, so whichever differs from what the page showed is what the person changed.
-fn slider_or_number(shown: &str, number: &str, slider: &str) -> String {
+pub fn slider_or_number(shown: &str, number: &str, slider: &str) -> String {
     let number = number.trim();
     if number != shown || slider.is_empty() {
         number.to_string()

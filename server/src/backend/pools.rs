@@ -1,0 +1,507 @@
+//! Scaling node pools and setting their autoscaler: checked against the class's limits and the
+//! cluster's last system pool, warned about when a scale-down would strand pods, never over a
+//! change someone made meanwhile, started as an operation and recorded.
+
+use std::collections::{BTreeSet, HashMap};
+
+use app::access::model::{ClusterRef, Principal};
+use app::clusters::model::{PoolChange, PoolRow, Shrink};
+use app::error::AppError;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use serde_json::{Value, json};
+
+use super::PortalBackend;
+use crate::error::{internal, unexpected};
+use crate::fleet::resources::{CLUSTER_NAME_LABEL, Cluster, POOL_NAME_LABEL};
+use crate::fleet::{clusters, drain, nodes, pools, within};
+use crate::operations::pool::{Goal, in_topology};
+use crate::store::audit::{self, Outcome};
+use crate::store::operations as ops;
+
+/// Writes retried when only something else about the cluster (its status) changed meanwhile.
+const ATTEMPTS: usize = 3;
+/// The longest idempotency key a form may send.
+const MAX_KEY: usize = 64;
+
+/// The message of a change over a pool that changed after the form was opened.
+fn changed(pool: &str, now: &str) -> String {
+    let now = match now.strip_prefix("auto:") {
+        Some(b) => format!("autoscaling between {}", b.replace('-', " and ")),
+        None => format!("{now} node{}", if now == "1" { "" } else { "s" }),
+    };
+    format!("pool {pool} changed since you opened it: now {now} — review and apply again")
+}
+
+/// A node count as typed: a whole number from `floor` to `limit`.
+fn count_in(text: &str, what: &str, floor: u32, limit: u32) -> Result<u32, String> {
+    let t = text.trim();
+    let shown: String = t.chars().take(20).collect();
+    let n: u32 = match t.parse::<i64>() {
+        Ok(n) if n < 0 => return Err(format!("{what} cannot be negative (it was {n})")),
+        Ok(n) => u32::try_from(n).unwrap_or(u32::MAX),
+        Err(_) if t.is_empty() => return Err(format!("{what} is missing: type a whole number")),
+        Err(_) => {
+            return Err(format!(
+                "{what} must be a whole number of nodes, not \"{shown}\""
+            ));
+        }
+    };
+    if n > limit {
+        return Err(format!(
+            "{what} is {n}: this cluster's class allows at most {limit} nodes per pool"
+        ));
+    }
+    if n < floor {
+        return Err(format!(
+            "{what} must be at least {floor}: this is the cluster's last system pool, where its system pods run"
+        ));
+    }
+    Ok(n)
+}
+
+/// The goal a change asks for, checked against the pool as it is now.
+fn goal_of(c: &PoolChange, row: &PoolRow) -> Result<Goal, String> {
+    match c.what.as_str() {
+        "count" => {
+            if let Some((min, max)) = row.bounds {
+                return Err(format!(
+                    "the autoscaler sets pool {}'s node count ({min}–{max}): turn autoscaling off to scale it by hand",
+                    row.name
+                ));
+            }
+            count_in(&c.count, "the node count", row.floor, row.limit).map(Goal::Count)
+        }
+        "autoscale" => {
+            let min = count_in(&c.min, "the minimum", row.floor, row.limit)?;
+            let max = count_in(&c.max, "the maximum", row.floor.max(1), row.limit)?;
+            if min > max {
+                return Err(format!("the minimum ({min}) is above the maximum ({max})"));
+            }
+            Ok(Goal::Bounds(min, max))
+        }
+        "fixed" => match row.bounds {
+            Some(_) => Ok(Goal::Count(row.count.max(row.floor))),
+            None => Err(format!("pool {} is not autoscaled", row.name)),
+        },
+        _ => Err("unknown change: use Apply, Autoscale or Turn autoscaling off".into()),
+    }
+}
+
+/// `~` and `/` escaped for a JSON pointer.
+fn pointer_escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The JSON patch that makes pool `index` of `cluster` reach `goal`, only at `version`.
+fn patch_for(cluster: &Cluster, index: usize, goal: &Goal, version: &str) -> Vec<Value> {
+    let base = format!("/spec/topology/workers/machineDeployments/{index}");
+    let Some((_, pool)) = cluster
+        .spec
+        .topology
+        .as_ref()
+        .and_then(|t| t.workers.as_ref())
+        .and_then(|w| w.machine_deployments.get(index))
+        .map(|p| (index, p))
+    else {
+        return Vec::new();
+    };
+    let mut ops = vec![
+        json!({"op": "test", "path": "/metadata/resourceVersion", "value": version}),
+        json!({"op": "test", "path": format!("{base}/name"), "value": pool.name}),
+    ];
+    let annotations = pool.metadata.as_ref().and_then(|m| m.annotations.as_ref());
+    let has = |k: &str| annotations.is_some_and(|a| a.contains_key(k));
+    match goal {
+        Goal::Count(n) => {
+            ops.push(json!({"op": "add", "path": format!("{base}/replicas"), "value": n}));
+            for k in [pools::AUTOSCALER_MIN, pools::AUTOSCALER_MAX] {
+                if has(k) {
+                    ops.push(json!({"op": "remove",
+                        "path": format!("{base}/metadata/annotations/{}", pointer_escape(k))}));
+                }
+            }
+        }
+        Goal::Bounds(min, max) => {
+            let wanted = [
+                (pools::AUTOSCALER_MIN, min.to_string()),
+                (pools::AUTOSCALER_MAX, max.to_string()),
+            ];
+            if pool.metadata.is_none() {
+                ops.push(json!({"op": "add", "path": format!("{base}/metadata"), "value": {}}));
+            }
+            if annotations.is_none() {
+                ops.push(json!({"op": "add", "path": format!("{base}/metadata/annotations"), "value": {}}));
+            }
+            for (k, v) in wanted {
+                ops.push(json!({"op": "add",
+                    "path": format!("{base}/metadata/annotations/{}", pointer_escape(k)), "value": v}));
+            }
+            // The autoscaler owns the count now (Cluster API's advice: no replicas beside it).
+            if pool.replicas.is_some() {
+                ops.push(json!({"op": "remove", "path": format!("{base}/replicas")}));
+            }
+        }
+    }
+    ops
+}
+
+/// A form's idempotency key, or a fresh one when it sent none that is usable.
+fn key_of(c: &PoolChange) -> String {
+    let k = c.key.trim();
+    if !k.is_empty()
+        && k.len() <= MAX_KEY
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        k.to_string()
+    } else {
+        uuid::Uuid::new_v4().to_string()
+    }
+}
+
+/// The warning a scale-down to `s.to` needs confirmed, if any.
+fn warning(pool: &str, s: &Shrink) -> Option<String> {
+    let mut why = Vec::new();
+    if !s.fits {
+        why.push(format!(
+            "{} pod{} would have to move and they do not fit on the remaining nodes",
+            s.pods,
+            if s.pods == 1 { "" } else { "s" }
+        ));
+    }
+    if !s.blocked_by.is_empty() {
+        why.push(format!(
+            "PodDisruptionBudget {} allows no disruption now, so draining would stall",
+            s.blocked_by.join(", ")
+        ));
+    }
+    (!why.is_empty()).then(|| {
+        format!(
+            "scaling pool {pool} down to {} node{} needs confirming: {}. Tick \"Scale down anyway\" and apply again",
+            s.to,
+            if s.to == 1 { "" } else { "s" },
+            why.join("; ")
+        )
+    })
+}
+
+impl PortalBackend {
+    /// What shrinking each pool would disrupt (left empty when the workload cluster cannot be
+    /// reached: the warnings are then given when Apply is pressed, if it can be reached then).
+    pub(super) async fn add_shrinks(&self, cluster: &ClusterRef, rows: &mut [PoolRow]) {
+        let Ok(workload) = self.workload(cluster) else {
+            return;
+        };
+        let Ok(pods) = workload.pods().await else {
+            return;
+        };
+        let pods = pods.state();
+        let by_node = self.pools_by_node(cluster);
+        let held = nodes::loads(pods.iter());
+        let moving = nodes::loads(pods.iter().filter(|p| !p.owner.starts_with("DaemonSet/")));
+        let rooms: Vec<drain::Room> = workload
+            .nodes
+            .state()
+            .iter()
+            .map(|n| {
+                let name = n.metadata.name.clone().unwrap_or_default();
+                drain::room(
+                    n,
+                    by_node.get(&name).map(String::as_str).unwrap_or_default(),
+                    held.get(&name),
+                )
+            })
+            .collect();
+        let blocked = blocked_nodes(&workload.client).await;
+        let Ok(watch) = self.watch() else {
+            return;
+        };
+        let machines = watch.machines.state();
+        for row in rows.iter_mut() {
+            let mut mine: Vec<_> = machines
+                .iter()
+                .filter(|m| {
+                    m.metadata.namespace.as_deref() == Some(cluster.namespace.as_str())
+                        && m.metadata.deletion_timestamp.is_none()
+                        && m.metadata.labels.as_ref().is_some_and(|l| {
+                            l.get(CLUSTER_NAME_LABEL) == Some(&cluster.name)
+                                && l.get(POOL_NAME_LABEL) == Some(&row.name)
+                        })
+                })
+                .collect();
+            // Newest first: those go first.
+            mine.sort_by(|a, b| {
+                b.metadata
+                    .creation_timestamp
+                    .cmp(&a.metadata.creation_timestamp)
+                    .then_with(|| b.metadata.name.cmp(&a.metadata.name))
+            });
+            let node_names: Vec<String> = mine
+                .iter()
+                .filter_map(|m| Some(m.status.as_ref()?.node_ref.as_ref()?.name.clone()))
+                .collect();
+            row.shrink = drain::shrinks(&node_names, &moving, &rooms, &blocked);
+        }
+    }
+
+    /// The running operation of each pool, if any.
+    pub(super) async fn add_running(&self, cluster: &ClusterRef, rows: &mut [PoolRow]) {
+        for row in rows.iter_mut() {
+            if let Ok(Some(op)) = ops::running_on(
+                &self.core.db,
+                &cluster.namespace,
+                &cluster.name,
+                &format!("pool {}", row.name),
+            )
+            .await
+            {
+                row.running = Some(op.id);
+            }
+        }
+    }
+
+    /// Changes a pool's size as `c` asks (`by` may scale it, checked by the caller); the id of
+    /// the operation that follows it. Refusals are recorded with why.
+    pub(super) async fn change_pool(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        c: PoolChange,
+    ) -> Result<String, AppError> {
+        // Only clusters the caller may see: the same "not found" as a missing one.
+        self.visible(by, cluster).await?;
+        let action = if c.what == "count" {
+            "scale-pool"
+        } else {
+            "autoscale-pool"
+        };
+        let result = self.try_change_pool(by, cluster, &c, action).await;
+        if let Err(e) = &result {
+            let shown = |s: &str| s.chars().take(64).collect::<String>();
+            let asked = json!({"pool": shown(&c.pool), "count": shown(&c.count),
+                               "min": shown(&c.min), "max": shown(&c.max), "change": shown(&c.what)});
+            let target = format!("cluster/{cluster}");
+            let change = audit::Change::accepted(action, &target, asked)
+                .ended(Outcome::Failed, e.to_string());
+            self.record(by, change).await?;
+        }
+        result
+    }
+
+    async fn try_change_pool(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        c: &PoolChange,
+        action: &str,
+    ) -> Result<String, AppError> {
+        let management = self.management(by)?;
+        let key = key_of(c);
+        // The same form pressed again: the operation it started already, whatever happened since.
+        if let Some(existing) = ops::by_key(&self.core.db, &by.subject, &key)
+            .await
+            .map_err(internal)?
+            && existing.namespace == cluster.namespace
+            && existing.name == cluster.name
+        {
+            return Ok(existing.id);
+        }
+        let mut op_id: Option<String> = None;
+        for attempt in 1..=ATTEMPTS {
+            let current = clusters::require(&management, cluster).await?;
+            let Some((index, pool)) = in_topology(&current, &c.pool) else {
+                let name: String = c.pool.chars().take(64).collect();
+                return Err(self
+                    .abandon(
+                        op_id,
+                        AppError::BadRequest(format!(
+                            "there is no node pool \"{name}\" in cluster {cluster}"
+                        )),
+                    )
+                    .await);
+            };
+            let seen = pools::sizing(pool);
+            if c.was.trim() != seen {
+                return Err(self
+                    .abandon(
+                        op_id,
+                        AppError::Conflict {
+                            message: changed(&pool.name, &seen),
+                            current: Some(seen),
+                        },
+                    )
+                    .await);
+            }
+            let mut rows = self.pool_rows(&current, cluster)?;
+            let Some(row) = rows.iter_mut().find(|r| r.name == pool.name) else {
+                return Err(self
+                    .abandon(
+                        op_id,
+                        AppError::BadRequest("the pool could not be read".into()),
+                    )
+                    .await);
+            };
+            let goal = match goal_of(c, row) {
+                Ok(g) => g,
+                Err(why) => return Err(self.abandon(op_id, AppError::BadRequest(why)).await),
+            };
+            if let Goal::Count(to) = goal
+                && to < row.count
+                && !c.confirmed
+            {
+                self.add_shrinks(cluster, std::slice::from_mut(row)).await;
+                if let Some(w) = row
+                    .shrink
+                    .iter()
+                    .find(|s| s.to == to)
+                    .and_then(|s| warning(&row.name, s))
+                {
+                    return Err(self.abandon(op_id, AppError::BadRequest(w)).await);
+                }
+            }
+            let id = match &op_id {
+                Some(id) => id.clone(),
+                None => {
+                    let parameters = json!({"pool": pool.name, "from": row.count, "before": seen,
+                        "after": goal.sizing(), "to": match goal { Goal::Count(n) => Some(n), Goal::Bounds(..) => None },
+                        "min": match goal { Goal::Bounds(m, _) => Some(m), Goal::Count(_) => None },
+                        "max": match goal { Goal::Bounds(_, m) => Some(m), Goal::Count(_) => None }});
+                    let started = ops::begin(
+                        &self.core.db,
+                        ops::New {
+                            actor_subject: &by.subject,
+                            actor_name: &by.name,
+                            key: &key,
+                            kind: action,
+                            namespace: &cluster.namespace,
+                            name: &cluster.name,
+                            target: &format!("pool {}", pool.name),
+                            parameters: &parameters,
+                        },
+                    )
+                    .await
+                    .map_err(internal)?;
+                    match started {
+                        Ok(id) => id,
+                        // The same form pressed again: the operation it started already.
+                        Err(existing) => return Ok(existing.id),
+                    }
+                }
+            };
+            op_id = Some(id.clone());
+            let version = current
+                .metadata
+                .resource_version
+                .clone()
+                .unwrap_or_default();
+            let patch = patch_for(&current, index, &goal, &version);
+            let api: Api<Cluster> = Api::namespaced(management.client(), &cluster.namespace);
+            let patch = match serde_json::from_value(Value::Array(patch)) {
+                Ok(p) => Patch::Json::<()>(p),
+                Err(e) => {
+                    return Err(self
+                        .abandon(op_id, unexpected("build the pool's patch", e))
+                        .await);
+                }
+            };
+            let sent = within(
+                &format!("change pool {} of cluster {cluster}", pool.name),
+                api.patch(&cluster.name, &PatchParams::default(), &patch),
+            )
+            .await;
+            match sent {
+                Ok(changed) => {
+                    let generation = changed.metadata.generation.unwrap_or(0);
+                    let total = match goal {
+                        Goal::Count(to) => i64::from(to.abs_diff(row.count)),
+                        Goal::Bounds(..) => 1,
+                    };
+                    let steps =
+                        crate::operations::pool::steps_now(self.watch()?, cluster, &pool.name);
+                    ops::accepted(&self.core.db, &id, total, &steps, generation)
+                        .await
+                        .map_err(internal)?;
+                    let target = format!("cluster/{cluster}");
+                    let change = audit::Change::accepted(
+                        action,
+                        &target,
+                        json!({"pool": pool.name, "before": seen, "after": goal.sizing(), "operation": id}),
+                    );
+                    self.record(by, change).await?;
+                    return Ok(id);
+                }
+                // The cluster moved on meanwhile (its status, or this pool): read it again.
+                Err(e) if matches!(e.api_status(), Some(409 | 422)) && attempt < ATTEMPTS => {
+                    continue;
+                }
+                Err(e) => return Err(self.abandon(op_id, e.into()).await),
+            }
+        }
+        Err(self
+            .abandon(
+                op_id,
+                AppError::Conflict {
+                    message: format!(
+                        "cluster {cluster} kept changing while the change was sent: apply again"
+                    ),
+                    current: None,
+                },
+            )
+            .await)
+    }
+
+    /// Forgets a pending operation whose change was not sent; hands `e` back.
+    async fn abandon(&self, op: Option<String>, e: AppError) -> AppError {
+        if let Some(id) = op
+            && let Err(why) = ops::forget(&self.core.db, &id).await
+        {
+            tracing::warn!(error = %why, operation = %id, "could not forget an operation that was not sent");
+        }
+        e
+    }
+}
+
+/// Each node's pods covered by a PodDisruptionBudget that allows no disruption now.
+async fn blocked_nodes(client: &kube::Client) -> HashMap<String, BTreeSet<String>> {
+    let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let pdbs: Api<PodDisruptionBudget> = Api::all(client.clone());
+    let Ok(list) = within(
+        "list PodDisruptionBudgets",
+        pdbs.list(&ListParams::default()),
+    )
+    .await
+    else {
+        return out;
+    };
+    for pdb in drain::blocking(&list.items) {
+        let namespace = pdb.metadata.namespace.clone().unwrap_or_default();
+        let name = format!(
+            "{namespace}/{}",
+            pdb.metadata.name.clone().unwrap_or_default()
+        );
+        let Some(selector) = pdb
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.as_ref())
+            .and_then(drain::selector_text)
+        else {
+            continue;
+        };
+        let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+        let Ok(covered) = within::<_>(
+            "list the pods a PodDisruptionBudget covers",
+            pods.list(&ListParams::default().labels(&selector)),
+        )
+        .await
+        else {
+            continue;
+        };
+        for pod in covered.items {
+            if let Some(node) = pod.spec.and_then(|s| s.node_name) {
+                out.entry(node).or_default().insert(name.clone());
+            }
+        }
+    }
+    out
+}
