@@ -19,7 +19,9 @@ test('keys rotated in the middle of a sign-in are fetched again', async ({ page 
   await control(page, OIDC.chaosIdp, 'rotate');
   const callback = page.waitForResponse((r) => r.url().startsWith(`${base}/auth/callback`));
   await enterCredentials(page, 'alice');
-  expect((await callback).status()).toBe(303);
+  const answer = await callback;
+  // On failure, say which step the portal reported (its page names it), not only the status.
+  expect(answer.status(), answer.status() === 303 ? '' : await answer.text()).toBe(303);
   await shell.waitUntilInteractive();
   await expect(shell.userArea).toContainText('Alice Admin');
 });
