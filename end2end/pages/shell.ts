@@ -25,8 +25,11 @@ export class Shell {
     page.on('response', async (r) => {
       if (r.request().resourceType() !== 'document' || r.status() !== 200) return;
       // Only the portal's own pages carry a CSP; each must have a nonce for its inline scripts.
-      const csp = (await r.allHeaders())['content-security-policy'];
-      if (csp !== undefined && !csp.includes("'nonce-")) this.problems.push(`document without a CSP nonce: ${r.status()} ${r.url()} ${JSON.stringify(await r.allHeaders())}`);
+      // A page closed while its last document arrives (the test is over) has no headers to read.
+      const headers = await r.allHeaders().catch(() => undefined);
+      if (headers === undefined) return;
+      const csp = headers['content-security-policy'];
+      if (csp !== undefined && !csp.includes("'nonce-")) this.problems.push(`document without a CSP nonce: ${r.status()} ${r.url()} ${JSON.stringify(headers)}`);
     });
     this.topBar = page.locator('header.topbar');
     this.nav = page.getByRole('navigation', { name: 'Main' });

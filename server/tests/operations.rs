@@ -14,24 +14,11 @@ use server::store::{Db, operations as ops};
 
 const SPEED: f64 = 60.0;
 
-/// The official Cluster API CRDs (`../shared/capi-crds`, or `PORTOLAN_CAPI_CRDS`).
-fn capi_crds() -> std::path::PathBuf {
-    let dir = std::env::var_os("PORTOLAN_CAPI_CRDS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| support::package_dir().join("../../shared/capi-crds"));
-    assert!(
-        dir.join("cluster.x-k8s.io_clusters.yaml").is_file(),
-        "the official Cluster API CRDs are not at {} (set PORTOLAN_CAPI_CRDS to their folder)",
-        dir.display()
-    );
-    dir
-}
-
 fn sim_options() -> kubesim::SimOptions {
     kubesim::SimOptions {
         demo: true,
         speed: SPEED,
-        crd_dir: Some(capi_crds()),
+        crd_dir: Some(support::capi_crds()),
         ..kubesim::SimOptions::default()
     }
 }
@@ -122,7 +109,8 @@ fn topology_pool<'a>(topology: &'a Value, name: &str) -> &'a Value {
 
 /// What the official CRD schema finds wrong with `cluster` as Cluster API holds it.
 async fn schema_problems(management: &server::fleet::Management, cluster: &str) -> Vec<String> {
-    let schemas = kubesim::schemas::Schemas::from_crd_dir(&capi_crds()).expect("CRDs load");
+    let schemas =
+        kubesim::schemas::Schemas::from_crd_dir(&support::capi_crds()).expect("CRDs load");
     let c = server::fleet::clusters::require(management, &ClusterRef::new("default", cluster))
         .await
         .expect("cluster");
@@ -142,6 +130,35 @@ async fn schema_problems(management: &server::fleet::Management, cluster: &str) 
         .iter()
         .map(|c| format!("{}: {}", c.field, c.message))
         .collect()
+}
+
+/// Sets pool `pool` of `cluster` to `replicas` nodes as kubectl would (a JSON patch); the
+/// generation the change made.
+async fn set_replicas(
+    management: &server::fleet::Management,
+    cluster: &str,
+    pool: &str,
+    replicas: u32,
+) -> i64 {
+    let index = support::until(&format!("{cluster} has pool {pool}"), 60, async || {
+        topology(management, cluster).await["workers"]["machineDeployments"]
+            .as_array()
+            .and_then(|p| p.iter().position(|p| p["name"] == pool))
+    })
+    .await;
+    let api: kube::Api<server::fleet::resources::Cluster> =
+        kube::Api::namespaced(management.client(), "default");
+    let patch = json!([{"op": "replace",
+        "path": format!("/spec/topology/workers/machineDeployments/{index}/replicas"), "value": replicas}]);
+    let changed = api
+        .patch(
+            cluster,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Json::<()>(serde_json::from_value(patch).expect("a JSON patch")),
+        )
+        .await
+        .expect("their change");
+    changed.metadata.generation.unwrap_or(0)
 }
 
 /// One operation as the page reads it.
@@ -460,22 +477,7 @@ async fn a_pool_changed_meanwhile_is_a_conflict_and_is_not_overwritten() {
     settled(&app, &operator, "ml-sea", "gpu").await;
 
     // Someone else makes it 2 (as kubectl would) while the form still shows 1.
-    let api: kube::Api<server::fleet::resources::Cluster> =
-        kube::Api::namespaced(management.client(), "default");
-    let index = topology(&management, "ml-sea").await["workers"]["machineDeployments"]
-        .as_array()
-        .and_then(|p| p.iter().position(|p| p["name"] == "gpu"))
-        .expect("gpu");
-    let patch = json!([
-        {"op": "replace", "path": format!("/spec/topology/workers/machineDeployments/{index}/replicas"), "value": 2}
-    ]);
-    api.patch(
-        "ml-sea",
-        &kube::api::PatchParams::default(),
-        &kube::api::Patch::Json::<()>(serde_json::from_value(patch).expect("a JSON patch")),
-    )
-    .await
-    .expect("their change");
+    set_replicas(&management, "ml-sea", "gpu", 2).await;
 
     let (status, json) = scale(
         &app,
@@ -682,34 +684,8 @@ async fn one_replica_follows_and_another_takes_over(db: &Db) {
         .with_lease(lease);
 
     // ml-sea's gpu pool to 2, as a person's Apply would.
-    let index = support::until("ml-sea has its gpu pool", 60, async || {
-        topology(&management, "ml-sea").await["workers"]["machineDeployments"]
-            .as_array()
-            .and_then(|p| p.iter().position(|p| p["name"] == "gpu"))
-    })
-    .await;
-    let api: kube::Api<server::fleet::resources::Cluster> =
-        kube::Api::namespaced(management.client(), "default");
-    let patch = json!([
-        {"op": "replace", "path": format!("/spec/topology/workers/machineDeployments/{index}/replicas"), "value": 2}
-    ]);
-    let patched = api
-        .patch(
-            "ml-sea",
-            &kube::api::PatchParams::default(),
-            &kube::api::Patch::Json::<()>(serde_json::from_value(patch).expect("a JSON patch")),
-        )
-        .await
-        .expect("scaled");
-    let id = running_op(
-        db,
-        "ml-sea",
-        "gpu",
-        1,
-        2,
-        patched.metadata.generation.unwrap_or(0),
-    )
-    .await;
+    let generation = set_replicas(&management, "ml-sea", "gpu", 2).await;
+    let id = running_op(db, "ml-sea", "gpu", 1, 2, generation).await;
 
     assert_eq!(a.tick().await.expect("a"), 1, "a claims it");
     assert_eq!(
@@ -749,40 +725,14 @@ async fn a_node_that_never_joins_fails_the_operation_at_its_deadline(db: &Db) {
     watch.ready().await;
     let follower =
         server::operations::Follower::new(db.clone(), watch.clone(), Duration::from_secs(4));
-    let index = support::until("staging-eus has its pool", 60, async || {
-        topology(&management, "staging-eus").await["workers"]["machineDeployments"]
-            .as_array()
-            .and_then(|p| p.iter().position(|p| p["name"] == "general"))
-    })
-    .await;
     sim.faults()
         .apply(&kubesim::FaultRequest {
             fail_node_joins: Some(1_000),
             ..Default::default()
         })
         .expect("fault");
-    let api: kube::Api<server::fleet::resources::Cluster> =
-        kube::Api::namespaced(management.client(), "default");
-    let patch = json!([
-        {"op": "replace", "path": format!("/spec/topology/workers/machineDeployments/{index}/replicas"), "value": 3}
-    ]);
-    let patched = api
-        .patch(
-            "staging-eus",
-            &kube::api::PatchParams::default(),
-            &kube::api::Patch::Json::<()>(serde_json::from_value(patch).expect("a JSON patch")),
-        )
-        .await
-        .expect("scaled");
-    let id = running_op(
-        db,
-        "staging-eus",
-        "general",
-        2,
-        3,
-        patched.metadata.generation.unwrap_or(0),
-    )
-    .await;
+    let generation = set_replicas(&management, "staging-eus", "general", 3).await;
+    let id = running_op(db, "staging-eus", "general", 2, 3, generation).await;
     let ended = support::until("the operation fails", 60, async || {
         follower.tick().await.expect("tick");
         let op = ops::get(db, &id).await.expect("get").expect("op");

@@ -10,19 +10,6 @@ use serde_json::{Value, json};
 
 const SPEED: f64 = 60.0;
 
-/// The official Cluster API CRDs (`../shared/capi-crds`, or `PORTOLAN_CAPI_CRDS`).
-fn capi_crds() -> std::path::PathBuf {
-    let dir = std::env::var_os("PORTOLAN_CAPI_CRDS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| support::package_dir().join("../../shared/capi-crds"));
-    assert!(
-        dir.join("cluster.x-k8s.io_clusters.yaml").is_file(),
-        "the official Cluster API CRDs are not at {} (set PORTOLAN_CAPI_CRDS to their folder)",
-        dir.display()
-    );
-    dir
-}
-
 /// A portal whose management cluster is a demo kubesim that validates Clusters with the official
 /// CRDs (and the ClusterClass's own rules), and a client for the test's own reads.
 async fn portal(db: &server::store::Db) -> (axum::Router, kubesim::Sim, server::fleet::Management) {
@@ -32,7 +19,7 @@ async fn portal(db: &server::store::Db) -> (axum::Router, kubesim::Sim, server::
         kubesim::SimOptions {
             demo: true,
             speed: SPEED,
-            crd_dir: Some(capi_crds()),
+            crd_dir: Some(support::capi_crds()),
             ..kubesim::SimOptions::default()
         },
     )
@@ -183,7 +170,8 @@ async fn every_preset_makes_the_cluster_shown_as_yaml_and_the_official_crds_acce
     let db = support::sqlite().await;
     let (app, _sim, management) = portal(&db.db).await;
     let admin = support::dev_session(&db.db, "admin").await;
-    let schemas = kubesim::schemas::Schemas::from_crd_dir(&capi_crds()).expect("CRDs load");
+    let schemas =
+        kubesim::schemas::Schemas::from_crd_dir(&support::capi_crds()).expect("CRDs load");
     let clusters: Api<server::fleet::resources::Cluster> =
         Api::namespaced(management.client(), "default");
 

@@ -27,6 +27,14 @@ fn subject(b: &Value) -> String {
     )
 }
 
+/// `namespace/name` of an entry about a cluster (its target without `cluster/`).
+fn cluster_of(e: &Entry) -> &str {
+    e.entry
+        .target
+        .strip_prefix("cluster/")
+        .unwrap_or(&e.entry.target)
+}
+
 fn role(b: &Value) -> &str {
     b["role"].as_str().unwrap_or("?")
 }
@@ -108,11 +116,7 @@ pub fn summary(e: &Entry) -> String {
                     tags.join(", ")
                 }
             };
-            let cluster = e
-                .entry
-                .target
-                .strip_prefix("cluster/")
-                .unwrap_or(&e.entry.target);
+            let cluster = cluster_of(e);
             if accepted {
                 format!(
                     "changed the tags of {cluster} from {} to {}",
@@ -124,11 +128,7 @@ pub fn summary(e: &Entry) -> String {
             }
         }
         "create-cluster" | "delete-cluster" if e.entry.outcome != Outcome::Denied => {
-            let cluster = e
-                .entry
-                .target
-                .strip_prefix("cluster/")
-                .unwrap_or(&e.entry.target);
+            let cluster = cluster_of(e);
             let creating = e.entry.action == "create-cluster";
             match (creating, accepted) {
                 (true, true) => {
@@ -154,11 +154,7 @@ pub fn summary(e: &Entry) -> String {
             }
         }
         "scale-pool" | "autoscale-pool" if e.entry.outcome != Outcome::Denied => {
-            let cluster = e
-                .entry
-                .target
-                .strip_prefix("cluster/")
-                .unwrap_or(&e.entry.target);
+            let cluster = cluster_of(e);
             let pool = p["pool"].as_str().unwrap_or("?");
             let sizing = |v: &Value| match v.as_str().unwrap_or("?") {
                 s if s.starts_with("auto:") => {
@@ -184,11 +180,7 @@ pub fn summary(e: &Entry) -> String {
             }
         }
         "operation-ended" => {
-            let cluster = e
-                .entry
-                .target
-                .strip_prefix("cluster/")
-                .unwrap_or(&e.entry.target);
+            let cluster = cluster_of(e);
             format!(
                 "operation {} on {cluster} ended {}: {}",
                 p["kind"].as_str().unwrap_or("?"),

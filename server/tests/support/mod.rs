@@ -264,6 +264,19 @@ pub fn get(path: &str, cookie: Option<&str>) -> http::Request<axum::body::Body> 
     req.body(axum::body::Body::empty()).expect("request")
 }
 
+/// The official Cluster API CRDs (`../shared/capi-crds`, or `PORTOLAN_CAPI_CRDS`).
+pub fn capi_crds() -> std::path::PathBuf {
+    let dir = std::env::var_os("PORTOLAN_CAPI_CRDS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| package_dir().join("../../shared/capi-crds"));
+    assert!(
+        dir.join("cluster.x-k8s.io_clusters.yaml").is_file(),
+        "the official Cluster API CRDs are not at {} (set PORTOLAN_CAPI_CRDS to their folder)",
+        dir.display()
+    );
+    dir
+}
+
 /// A fresh kubesim with the demo fleet (simulated time `speed` times real time) and a kube-rs
 /// client for it as the management cluster; keep the `Sim` alive while the client is used.
 pub async fn kubesim_demo(speed: f64) -> (kubesim::Sim, server::fleet::Management) {
