@@ -26,6 +26,8 @@ test('an administrator creates a cluster with the wizard, then deletes it', asyn
   await main.getByRole('button', { name: 'Next' }).click();
   await expect(main.getByRole('alert')).toContainText('Cluster name must be 1–63 lowercase letters');
   await expect(main.getByLabel('Cluster name')).toHaveValue('Bad_Name');
+  // The refusal is a new page: its name check listens once it has come to life.
+  await shell.waitUntilInteractive();
   await main.getByLabel('Cluster name').fill(name);
   if (js) await expect(main.locator('#field-name-error')).toContainText(`"${name}" is available.`);
   await expect(main.getByLabel('Kubernetes version')).toContainText('v1.34.2 — Latest');

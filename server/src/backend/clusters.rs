@@ -23,7 +23,7 @@ use crate::fleet::{events, health, kube_name, listing, logs, nodes, pods, pools,
 use crate::store::audit;
 
 /// How long a page waits for the first list of the fleet after start-up.
-const FIRST_LIST_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+pub(super) const FIRST_LIST_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Which clusters a caller may see.
 pub(super) enum Scope {

@@ -85,6 +85,14 @@ impl PortalBackend {
     /// name), with the team namespaces `who` may create clusters in.
     pub(crate) async fn offering(&self, who: &Principal) -> Result<Offering, AppError> {
         let watch = self.ready_watch().await?;
+        // Right after start the classes may not be listed yet: "there is none" would be wrong.
+        if watch.classes.state().is_empty() {
+            let _ = tokio::time::timeout(
+                super::clusters::FIRST_LIST_WAIT,
+                watch.classes.wait_until_ready(),
+            )
+            .await;
+        }
         let mut classes = watch.classes.state();
         classes.sort_by_key(|c| (c.metadata.namespace.clone(), c.metadata.name.clone()));
         let class = classes.first().ok_or_else(|| {
