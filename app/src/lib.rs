@@ -15,6 +15,7 @@ pub mod operations;
 pub mod status;
 pub mod theme;
 pub mod ui;
+pub mod upgrades;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -99,6 +100,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("clusters/:namespace/:name/events") view=clusters::EventsTabPage ssr=SsrMode::Async />
                             <Route path=path!("clusters/:namespace/:name/tags") view=clusters::TagsPage ssr=SsrMode::Async />
                             <Route path=path!("clusters/:namespace/:name/delete") view=clusters::DeletePage ssr=SsrMode::Async />
+                            <Route path=path!("clusters/:namespace/:name/upgrade") view=upgrades::UpgradePage ssr=SsrMode::Async />
                             <Route path=path!("dashboards") view=dashboards::DashboardsPage ssr=SsrMode::Async />
                             <Route path=path!("dashboards/new") view=dashboards::NewDashboardPage ssr=SsrMode::Async />
                             <Route path=path!("dashboards/:slug") view=dashboards::DashboardPage ssr=SsrMode::Async />

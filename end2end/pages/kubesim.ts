@@ -114,6 +114,22 @@ export class Kubesim {
     );
   }
 
+  /** A PodDisruptionBudget in a workload cluster that allows no disruption of app `app`'s pods
+   *  (minAvailable 100%), as a careful team would have one; retried until the cluster answers. */
+  async addBlockingBudget(cluster: string, namespace: string, app: string) {
+    await this.call('POST', `/clusters/default/${cluster}/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets`, {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: `${app}-pdb`, namespace },
+      spec: { minAvailable: '100%', selector: { matchLabels: { app } } },
+    });
+  }
+
+  /** Deletes a PodDisruptionBudget of a workload cluster. */
+  async deleteBudget(cluster: string, namespace: string, name: string) {
+    await this.call('DELETE', `/clusters/default/${cluster}/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets/${name}`);
+  }
+
   /** Names of a workload cluster's nodes. */
   async nodes(cluster: string): Promise<string[]> {
     const list = await this.call('GET', `/clusters/default/${cluster}/api/v1/nodes`);

@@ -202,6 +202,19 @@ const MATRIX: &[Entry] = &[
         allowed: [false, false, true, false, true],
         exists: false,
     },
+    // Upgrades: every viewer of the cluster sees the versions; operators of it start one.
+    Entry {
+        path: "/api/upgrades/view?namespace=default&name=prod-weu",
+        body: "",
+        allowed: [false, true, true, true, true],
+        exists: true,
+    },
+    Entry {
+        path: "/api/upgrades/start",
+        body: "namespace=default&name=no-such-cluster&to=v1.34.2&scope=all&was=x&key=matrix",
+        allowed: [false, false, true, false, true],
+        exists: false,
+    },
     // Operations: every viewer, each seeing those on clusters their roles reach.
     Entry {
         path: "/api/operations/list",

@@ -53,18 +53,6 @@ async fn healthy_fleet(app: &axum::Router, cookie: &str) -> String {
     .await
 }
 
-/// A client for a workload cluster, made from its kubeconfig Secret as the portal makes it.
-async fn workload_client(management: &Management, name: &str) -> kube::Client {
-    let secrets: Api<Secret> = Api::namespaced(management.client(), "default");
-    let secret = secrets
-        .get(&format!("{name}-kubeconfig"))
-        .await
-        .expect("the kubeconfig Secret");
-    let value = secret.data.expect("data")["value"].0.clone();
-    server::fleet::workloads::client_from_kubeconfig(&ClusterRef::new("default", name), &value)
-        .expect("a client")
-}
-
 fn label(key: &str, value: Option<&str>) -> Patch<serde_json::Value> {
     Patch::Merge(serde_json::json!({"metadata": {"labels": {key: value}}}))
 }
@@ -153,7 +141,7 @@ async fn a_node_going_not_ready_degrades_its_cluster_only_and_recovers() {
     let admin = support::dev_session(&db.db, "admin").await;
     healthy_fleet(&app, &admin).await;
 
-    let client = workload_client(&management, "prod-weu").await;
+    let client = support::workload_client(&management, "prod-weu").await;
     let nodes: Api<Node> = Api::all(client);
     let first = nodes
         .list(&ListParams::default())
@@ -445,7 +433,7 @@ async fn pods_show_crash_loops_and_their_logs_tail_previous_and_follow() {
     let admin = support::dev_session(&db.db, "admin").await;
     healthy_fleet(&app, &admin).await;
 
-    let client = workload_client(&management, "staging-eus").await;
+    let client = support::workload_client(&management, "staging-eus").await;
     let pods: Api<Pod> = Api::namespaced(client, "kube-system");
     let coredns = support::until("coredns runs", 30, async || {
         let list = pods

@@ -3,7 +3,7 @@
 
 mod support;
 
-use k8s_openapi::api::core::v1::{Node, Pod, Secret};
+use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use server::store::Db;
 
@@ -16,20 +16,6 @@ async fn call(
 ) -> (u16, serde_json::Value) {
     let (status, json) = support::call(app, cookie, path, form).await;
     (status.as_u16(), json)
-}
-
-async fn workload(management: &server::fleet::Management, name: &str) -> kube::Client {
-    let secrets: Api<Secret> = Api::namespaced(management.client(), "default");
-    let secret = secrets
-        .get(&format!("{name}-kubeconfig"))
-        .await
-        .expect("secret");
-    let value = secret.data.expect("data")["value"].0.clone();
-    server::fleet::workloads::client_from_kubeconfig(
-        &app::access::model::ClusterRef::new("default", name),
-        &value,
-    )
-    .expect("client")
 }
 
 async fn dashboards_for_teams(db: &Db) {
@@ -163,7 +149,7 @@ async fn dashboards_for_teams(db: &Db) {
     assert_eq!(list["may_manage"], true);
 
     // Warnings: a node whose kubelet stopped, and a pod crash-looping.
-    let prod = workload(&management, "prod-weu").await;
+    let prod = support::workload_client(&management, "prod-weu").await;
     let nodes: Api<Node> = Api::all(prod.clone());
     let node = nodes
         .list(&ListParams::default())

@@ -5,6 +5,10 @@
 
 mod support;
 
+use support::ops::{
+    ended, form, listed, operation, recorded, schema_problems, topology, topology_pool,
+};
+
 use std::time::Duration;
 
 use app::access::model::ClusterRef;
@@ -21,15 +25,6 @@ fn sim_options() -> kubesim::SimOptions {
         crd_dir: Some(support::capi_crds()),
         ..kubesim::SimOptions::default()
     }
-}
-
-/// A form body from pairs.
-fn form(fields: &[(&str, &str)]) -> String {
-    let mut f = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in fields {
-        f.append_pair(k, v);
-    }
-    f.finish()
 }
 
 /// Posts a Node count form for `pool` of `cluster`: status and JSON.
@@ -92,46 +87,6 @@ async fn settled(app: &axum::Router, cookie: &str, cluster: &str, name: &str) ->
     .await
 }
 
-/// The topology of `cluster` as Cluster API holds it.
-async fn topology(management: &server::fleet::Management, cluster: &str) -> Value {
-    let c = server::fleet::clusters::require(management, &ClusterRef::new("default", cluster))
-        .await
-        .expect("cluster");
-    serde_json::to_value(&c).expect("json")["spec"]["topology"].clone()
-}
-
-fn topology_pool<'a>(topology: &'a Value, name: &str) -> &'a Value {
-    topology["workers"]["machineDeployments"]
-        .as_array()
-        .and_then(|p| p.iter().find(|p| p["name"] == name))
-        .unwrap_or_else(|| panic!("pool {name} in {topology}"))
-}
-
-/// What the official CRD schema finds wrong with `cluster` as Cluster API holds it.
-async fn schema_problems(management: &server::fleet::Management, cluster: &str) -> Vec<String> {
-    let schemas =
-        kubesim::schemas::Schemas::from_crd_dir(&support::capi_crds()).expect("CRDs load");
-    let c = server::fleet::clusters::require(management, &ClusterRef::new("default", cluster))
-        .await
-        .expect("cluster");
-    let mut object = serde_json::to_value(&c).expect("json");
-    // Status is written by Cluster API, not by the portal.
-    object.as_object_mut().map(|o| o.remove("status"));
-    let mut causes = Vec::new();
-    kubesim::validate::schema(
-        schemas
-            .get(kubesim::resources::id::CLUSTERS)
-            .expect("Cluster schema"),
-        &object,
-        "",
-        &mut causes,
-    );
-    causes
-        .iter()
-        .map(|c| format!("{}: {}", c.field, c.message))
-        .collect()
-}
-
 /// Sets pool `pool` of `cluster` to `replicas` nodes as kubectl would (a JSON patch); the
 /// generation the change made.
 async fn set_replicas(
@@ -159,51 +114,6 @@ async fn set_replicas(
         .await
         .expect("their change");
     changed.metadata.generation.unwrap_or(0)
-}
-
-/// One operation as the page reads it.
-async fn operation(app: &axum::Router, cookie: &str, id: &str) -> Value {
-    let (status, json) =
-        support::call(app, cookie, &format!("/api/operations/one?id={id}"), None).await;
-    assert_eq!(status, 200, "{json}");
-    json
-}
-
-/// The operations the Operations page lists.
-async fn listed(app: &axum::Router, cookie: &str, query: &str) -> Vec<Value> {
-    let (status, json) =
-        support::call(app, cookie, &format!("/api/operations/list?{query}"), None).await;
-    assert_eq!(status, 200, "{json}");
-    json["rows"].as_array().cloned().unwrap_or_default()
-}
-
-/// Waits until operation `id` ends; its last state when it does not.
-async fn ended(app: &axum::Router, cookie: &str, id: &str, secs: u64) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let op = operation(app, cookie, id).await;
-        if op["status"] != "Running" {
-            return op;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "operation did not end within {secs} s: {op}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Audit entries with `action`, oldest first: (outcome, reason, parameters).
-async fn recorded(db: &Db, action: &str) -> Vec<(Outcome, Option<String>, Value)> {
-    let mut log: Vec<_> = audit::recent(db, 10_000)
-        .await
-        .expect("log")
-        .into_iter()
-        .filter(|e| e.entry.action == action)
-        .map(|e| (e.entry.outcome, e.entry.reason, e.entry.parameters))
-        .collect();
-    log.reverse();
-    log
 }
 
 #[tokio::test]

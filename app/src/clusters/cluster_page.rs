@@ -23,14 +23,14 @@ pub(super) fn param(name: &'static str) -> impl Fn() -> String + Copy + Send + S
 }
 
 /// `(namespace, name)` of the cluster in the address.
-pub(super) fn cluster_in_address() -> impl Fn() -> (String, String) + Copy + Send + Sync + 'static {
+pub(crate) fn cluster_in_address() -> impl Fn() -> (String, String) + Copy + Send + Sync + 'static {
     let (ns, name) = (param("namespace"), param("name"));
     move || (ns(), name())
 }
 
 /// The cluster's name, health and version, its tabs, and the stale notice when there is one.
 #[component]
-pub(super) fn ClusterFrame(
+pub(crate) fn ClusterFrame(
     head: ClusterHead,
     tab: &'static str,
     children: Children,
@@ -151,7 +151,7 @@ pub fn ClusterPage() -> impl IntoView {
                 _ => "not known".to_string(),
             };
             // While it is being made (nodes joining one by one), the page follows by reloading.
-            let following = matches!(r.health.health, Health::Provisioning | Health::Scaling | Health::Deleting);
+            let following = matches!(r.health.health, Health::Provisioning | Health::Upgrading | Health::Scaling | Health::Deleting);
             let ops = view! {
                 <h2>"Operations"</h2>
                 <crate::operations::OpsList rows=o.operations.clone() namespace=o.head.namespace.clone() name=o.head.name.clone() />
@@ -163,6 +163,10 @@ pub fn ClusterPage() -> impl IntoView {
                     <p class="muted">"Deleting removes the cluster, its node pools and nodes, and everything running on it."</p>
                     <p><a class="button danger" href=href rel="external">"Delete cluster"</a></p>
                 }
+            });
+            let versions = o.versions.clone().map(|v| view! {
+                <h2>"Versions and upgrades"</h2>
+                <crate::upgrades::VersionsSection versions=v namespace=o.head.namespace.clone() name=o.head.name.clone() />
             });
             view! {
                 {following.then(|| view! { <leptos_meta::Meta http_equiv="refresh" content="3" /> })}
@@ -180,6 +184,7 @@ pub fn ClusterPage() -> impl IntoView {
                         ("ClusterClass", o.class.clone().into_any()),
                         ("Phase", o.phase.clone().into_any()),
                     ] />
+                    {versions}
                     <h2>"CPU and memory"</h2>
                     <ChartPanel namespace=o.head.namespace.clone() name=o.head.name.clone()
                         scope=ChartScope::Cluster charts=vec![ChartName::Cpu, ChartName::Memory] />

@@ -16,6 +16,7 @@ mod pools_page;
 pub mod tags;
 pub mod wizard;
 
+pub(crate) use cluster_page::{ClusterFrame, cluster_in_address};
 pub use cluster_page::{ClusterPage, DeletePage, EventsTabPage, NodePage, NodesTabPage, TagsPage};
 pub use fleet_page::ClustersPage;
 pub use pod_pages::{LogsPage, PodPage, PodsTabPage};
@@ -29,7 +30,10 @@ use model::*;
 
 /// The cluster `namespace/name`, or a 404 for names that cannot be one.
 #[cfg(feature = "ssr")]
-fn cluster_ref(namespace: &str, name: &str) -> Result<crate::access::model::ClusterRef, AppError> {
+pub(crate) fn cluster_ref(
+    namespace: &str,
+    name: &str,
+) -> Result<crate::access::model::ClusterRef, AppError> {
     let valid = |s: &str| !s.is_empty() && s.len() <= 253 && !s.contains('/');
     if valid(namespace) && valid(name) {
         Ok(crate::access::model::ClusterRef::new(namespace, name))

@@ -307,6 +307,8 @@ pub struct ClusterOverview {
     /// Who created it through the portal, when the audit log says so.
     pub created_by: Option<String>,
     pub phase: String,
+    /// Its versions and the upgrades it may take (none without a topology).
+    pub versions: Option<crate::upgrades::model::Versions>,
     /// Its newest operations.
     pub operations: Vec<crate::operations::model::OperationRow>,
 }

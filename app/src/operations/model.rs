@@ -53,6 +53,9 @@ pub struct OpStep {
     pub state: String,
     /// More words, when there is something to say ("blocked by PodDisruptionBudget payments/ledger-pdb").
     pub detail: String,
+    /// When it took this state (milliseconds since the epoch; 0: not known).
+    #[serde(default)]
+    pub since_ms: i64,
 }
 
 /// One operation.
@@ -77,6 +80,8 @@ pub struct OperationRow {
     /// Where it is now, or how it ended, or what blocks it and what to do.
     pub message: String,
     pub steps: Vec<OpStep>,
+    /// The time the steps' durations run to: now, or when it ended (milliseconds since the epoch).
+    pub as_of_ms: i64,
 }
 
 /// The Operations filters as typed (empty: any).
@@ -99,9 +104,12 @@ pub struct OperationsView {
 }
 
 /// The operation kinds there are, as filters offer them.
-pub const KINDS: [(&str, &str); 2] = [
+pub const KINDS: [(&str, &str); 5] = [
     ("scale-pool", "Scale pool"),
     ("autoscale-pool", "Autoscale pool"),
+    ("upgrade-cluster", "Upgrade cluster"),
+    ("upgrade-control-plane", "Upgrade control plane"),
+    ("upgrade-pool", "Upgrade pool"),
 ];
 
 /// How many operations a page lists.

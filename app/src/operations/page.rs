@@ -159,9 +159,13 @@ pub fn OperationPage() -> impl IntoView {
     view! {
         <Loaded resource=data loading="Loading the operation…" show=move |o: OperationRow| {
             let running = o.status == OpStatus::Running;
+            let as_of = o.as_of_ms;
             let steps = vec![
                 Column::new("Step", |s: &super::model::OpStep| s.subject.clone().into_any()),
                 Column::new("State", |s: &super::model::OpStep| view! { <Badge state=s.state.clone() text=s.state.clone() /> }.into_any()),
+                Column::new("For", move |s: &super::model::OpStep| {
+                    if s.since_ms > 0 { super::model::elapsed(as_of - s.since_ms).into_any() } else { "—".into_any() }
+                }),
                 Column::new("Detail", |s: &super::model::OpStep| view! { <span class="wrap">{s.detail.clone()}</span> }.into_any()),
             ];
             view! {

@@ -117,7 +117,11 @@ impl PortalBackend {
     }
 
     /// What every tab of a cluster page shows at its top.
-    async fn head(&self, who: &Principal, cluster: &Cluster) -> Result<ClusterHead, AppError> {
+    pub(super) async fn head(
+        &self,
+        who: &Principal,
+        cluster: &Cluster,
+    ) -> Result<ClusterHead, AppError> {
         let watch = self.watch()?;
         let reference = cluster
             .reference()
@@ -296,7 +300,12 @@ impl ClustersBackend for PortalBackend {
                 .or_else(|| cp.and_then(|p| p.desired_replicas))
                 .unwrap_or(0)
         );
+        let versions = match topology {
+            Some(_) => Some(self.versions_of(by, &c, cluster).await?.0),
+            None => None,
+        };
         Ok(ClusterOverview {
+            versions,
             head,
             row,
             conditions,

@@ -12,6 +12,7 @@ mod metrics;
 mod operations;
 mod pools;
 mod tags;
+mod upgrades;
 mod wizard;
 
 pub use wizard::{Posted, Submitted};
@@ -27,6 +28,7 @@ use app::dashboards::backend::DashboardsBackend;
 use app::error::AppError;
 use app::metrics::backend::MetricsBackend;
 use app::operations::backend::OperationsBackend;
+use app::upgrades::backend::UpgradesBackend;
 
 use crate::fleet::Management;
 use crate::state::{Core, Fleet};
@@ -47,6 +49,7 @@ impl PortalBackend {
         provide_context::<Arc<dyn MetricsBackend>>(self.clone());
         provide_context::<Arc<dyn DashboardsBackend>>(self.clone());
         provide_context::<Arc<dyn OperationsBackend>>(self.clone());
+        provide_context::<Arc<dyn UpgradesBackend>>(self.clone());
     }
 
     /// Appends to the audit log as `who`, with this request's id and client address.

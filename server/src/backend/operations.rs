@@ -34,6 +34,19 @@ fn what(op: &Stored) -> String {
                 nodes(p["to"].as_u64().unwrap_or(0))
             ),
         },
+        "upgrade-cluster" => format!(
+            "Upgrade the control plane and all pools to {}",
+            p["to"].as_str().unwrap_or("?")
+        ),
+        "upgrade-control-plane" => format!(
+            "Upgrade the control plane only to {}",
+            p["to"].as_str().unwrap_or("?")
+        ),
+        "upgrade-pool" => format!(
+            "Upgrade {} to {}",
+            op.target,
+            p["to"].as_str().unwrap_or("?")
+        ),
         other => format!("{other} on {}", op.target),
     }
 }
@@ -65,6 +78,7 @@ pub(super) fn row(op: &Stored) -> OperationRow {
             op.message.clone()
         },
         steps: op.steps.clone(),
+        as_of_ms: until,
     }
 }
 
@@ -105,7 +119,7 @@ impl OperationsBackend for PortalBackend {
                 .any(|(k, _)| *k == kind)
         {
             return Err(AppError::BadRequest(
-                "unknown kind: use scale-pool or autoscale-pool".into(),
+                "unknown kind: use scale-pool, autoscale-pool, upgrade-cluster, upgrade-control-plane or upgrade-pool".into(),
             ));
         }
         let cluster = query.cluster.trim();

@@ -90,7 +90,7 @@ fn goal_of(c: &PoolChange, row: &PoolRow) -> Result<Goal, String> {
 }
 
 /// `~` and `/` escaped for a JSON pointer.
-fn pointer_escape(key: &str) -> String {
+pub(super) fn pointer_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
@@ -149,7 +149,12 @@ fn patch_for(cluster: &Cluster, index: usize, goal: &Goal, version: &str) -> Vec
 
 /// A form's idempotency key, or a fresh one when it sent none that is usable.
 fn key_of(c: &PoolChange) -> String {
-    let k = c.key.trim();
+    form_key(&c.key)
+}
+
+/// A form's idempotency key as sent, or a fresh one when it is not usable.
+pub(super) fn form_key(key: &str) -> String {
+    let k = key.trim();
     if !k.is_empty()
         && k.len() <= MAX_KEY
         && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -245,19 +250,18 @@ impl PortalBackend {
         }
     }
 
-    /// The running operation of each pool, if any.
+    /// The running operation of each pool, if any (one query for the cluster).
     pub(super) async fn add_running(&self, cluster: &ClusterRef, rows: &mut [PoolRow]) {
+        let Ok(running) = ops::running_in(&self.core.db, &cluster.namespace, &cluster.name).await
+        else {
+            return;
+        };
         for row in rows.iter_mut() {
-            if let Ok(Some(op)) = ops::running_on(
-                &self.core.db,
-                &cluster.namespace,
-                &cluster.name,
-                &format!("pool {}", row.name),
-            )
-            .await
-            {
-                row.running = Some(op.id);
-            }
+            let target = format!("pool {}", row.name);
+            row.running = running
+                .iter()
+                .find(|op| op.target == target)
+                .map(|op| op.id.clone());
         }
     }
 
@@ -452,7 +456,7 @@ impl PortalBackend {
     }
 
     /// Forgets a pending operation whose change was not sent; hands `e` back.
-    async fn abandon(&self, op: Option<String>, e: AppError) -> AppError {
+    pub(super) async fn abandon(&self, op: Option<String>, e: AppError) -> AppError {
         if let Some(id) = op
             && let Err(why) = ops::forget(&self.core.db, &id).await
         {
@@ -465,6 +469,20 @@ impl PortalBackend {
 /// Each node's pods covered by a PodDisruptionBudget that allows no disruption now.
 async fn blocked_nodes(client: &kube::Client) -> HashMap<String, BTreeSet<String>> {
     let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for (name, pods) in blocking_budgets(client).await {
+        for (_, node) in pods {
+            out.entry(node).or_default().insert(name.clone());
+        }
+    }
+    out
+}
+
+/// The PodDisruptionBudgets that allow no disruption now (`namespace/name`), each with the pods
+/// it covers (`namespace/pod`) and their nodes. Empty when the budgets cannot be listed.
+pub(super) async fn blocking_budgets(
+    client: &kube::Client,
+) -> Vec<(String, Vec<(String, String)>)> {
+    let mut out = Vec::new();
     let pdbs: Api<PodDisruptionBudget> = Api::all(client.clone());
     let Ok(list) = within(
         "list PodDisruptionBudgets",
@@ -497,11 +515,15 @@ async fn blocked_nodes(client: &kube::Client) -> HashMap<String, BTreeSet<String
         else {
             continue;
         };
-        for pod in covered.items {
-            if let Some(node) = pod.spec.and_then(|s| s.node_name) {
-                out.entry(node).or_default().insert(name.clone());
-            }
-        }
+        let on_nodes = covered
+            .items
+            .into_iter()
+            .filter_map(|pod| {
+                let pod_name = format!("{namespace}/{}", pod.metadata.name.unwrap_or_default());
+                Some((pod_name, pod.spec?.node_name?))
+            })
+            .collect();
+        out.push((name, on_nodes));
     }
     out
 }

@@ -52,6 +52,17 @@ pub const VM_SIZES_ANNOTATION: &str = "portolan.dev/vm-sizes";
 /// The Cluster API autoscaler's bounds on a pool.
 pub const AUTOSCALER_MIN: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size";
 pub const AUTOSCALER_MAX: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size";
+/// The pool annotation that holds a pool at its version while the control plane moves on.
+pub const DEFER_UPGRADE: &str = "topology.cluster.x-k8s.io/defer-upgrade";
+
+/// Whether a pool is held back by `DEFER_UPGRADE`.
+pub fn deferred(pool: &super::resources::PoolTopology) -> bool {
+    pool.metadata
+        .as_ref()
+        .and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.get(DEFER_UPGRADE))
+        .is_some_and(|v| v != "false")
+}
 
 /// "4 vCPU, 16 GiB" (", 1 GPU") for a VM size, from the class's catalogue; empty when unknown.
 pub fn vm_shape(class: Option<&super::resources::ClusterClass>, size: &str) -> String {

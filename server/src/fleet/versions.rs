@@ -78,9 +78,103 @@ pub fn upgrades(current: Version, offered: &[Version]) -> Vec<Version> {
         .collect()
 }
 
+/// The version the control plane runs now: the oldest its status reports (one machine may lag
+/// while it rolls out), or the topology's when the status says nothing.
+pub fn control_plane_now(cluster: &Cluster) -> Option<Version> {
+    let reported = cluster
+        .status
+        .as_ref()
+        .and_then(|s| s.control_plane.as_ref())
+        .and_then(|cp| cp.rest.get("versions"))
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Version::parse(e["version"].as_str()?))
+        .min();
+    reported.or_else(|| Version::parse(&cluster.spec.topology.as_ref()?.version))
+}
+
+/// How many minors a pool may lag behind its control plane (AKS's rule).
+pub const MAX_POOL_LAG: u32 = 2;
+
+/// The version the control plane may go to from `current`, as typed in `to`, or why not.
+pub fn target(current: Version, to: &str, offered: &[Version]) -> Result<Version, String> {
+    let shown: String = to.trim().chars().take(40).collect();
+    let Some(v) = Version::parse(to.trim()) else {
+        return Err(format!(
+            "\"{shown}\" is not a Kubernetes version such as v1.33.5"
+        ));
+    };
+    if v == current {
+        return Err(format!("the control plane runs {v} already"));
+    }
+    if v < current {
+        return Err(format!(
+            "{v} is older than the control plane's {current}: Kubernetes cannot be downgraded"
+        ));
+    }
+    if v.major != current.major || v.minor > current.minor + 1 {
+        return Err(format!(
+            "{v} skips a minor version: upgrade one minor at a time, to v{}.{} first",
+            current.major,
+            current.minor + 1
+        ));
+    }
+    if !offered.contains(&v) {
+        let list: Vec<String> = upgrades(current, offered)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        return Err(format!(
+            "{v} is not offered by the cluster's ClusterClass (from {current} it offers {})",
+            if list.is_empty() {
+                "nothing newer".to_string()
+            } else {
+                list.join(", ")
+            }
+        ));
+    }
+    Ok(v)
+}
+
+/// What is wrong with a pool on `pool` while its control plane runs `control_plane`, if anything:
+/// pools may not be newer, nor more than `MAX_POOL_LAG` minors older.
+pub fn skew(name: &str, pool: Version, control_plane: Version) -> Option<String> {
+    if pool > control_plane {
+        return Some(format!(
+            "pool {name} would run {pool}, newer than the control plane's {control_plane}"
+        ));
+    }
+    let lag = control_plane.minor.saturating_sub(pool.minor);
+    (pool.major != control_plane.major || lag > MAX_POOL_LAG).then(|| {
+        format!(
+            "pool {name} would stay on {pool}, {lag} minor versions behind the control plane's {control_plane} (at most {MAX_POOL_LAG} allowed): upgrade it with the control plane"
+        )
+    })
+}
+
+/// Offered versions newer than `current` that it may not go to yet, each with why.
+pub fn later(current: Version, offered: &[Version]) -> Vec<(Version, String)> {
+    let next = upgrades(current, offered);
+    offered
+        .iter()
+        .filter(|v| **v > current && !next.contains(v))
+        .map(|v| {
+            (
+                *v,
+                format!(
+                    "skips a minor version: upgrade to v{}.{} first",
+                    current.major,
+                    current.minor + 1
+                ),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Version, upgrades};
+    use super::{Version, later, skew, target, upgrades};
 
     fn v(text: &str) -> Version {
         Version::parse(text).expect("a version")
@@ -122,5 +216,67 @@ mod tests {
         assert_eq!(shown("v1.33.5"), ["v1.34.2"]);
         assert_eq!(shown("v1.34.2"), Vec::<String>::new());
         assert_eq!(shown("v1.30.0"), ["v1.31.9"]);
+    }
+
+    #[test]
+    fn a_target_is_offered_newer_and_at_most_one_minor_on() {
+        let offered = ["v1.32.7", "v1.33.0", "v1.33.5", "v1.34.2"].map(v);
+        let from = v("v1.32.7");
+        assert_eq!(target(from, " v1.33.5 ", &offered), Ok(v("v1.33.5")));
+        assert_eq!(
+            target(from, "v1.34.2", &offered),
+            Err(
+                "v1.34.2 skips a minor version: upgrade one minor at a time, to v1.33 first".into()
+            )
+        );
+        assert_eq!(
+            target(from, "v1.33.3", &offered),
+            Err("v1.33.3 is not offered by the cluster's ClusterClass (from v1.32.7 it offers v1.33.0, v1.33.5)".into())
+        );
+        assert_eq!(
+            target(from, "v1.31.0", &offered),
+            Err("v1.31.0 is older than the control plane's v1.32.7: Kubernetes cannot be downgraded".into())
+        );
+        assert_eq!(
+            target(from, "v1.32.7", &offered),
+            Err("the control plane runs v1.32.7 already".into())
+        );
+        assert_eq!(
+            target(from, "latest", &offered),
+            Err("\"latest\" is not a Kubernetes version such as v1.33.5".into())
+        );
+        assert_eq!(
+            target(from, "v2.0.0", &offered),
+            Err("v2.0.0 skips a minor version: upgrade one minor at a time, to v1.33 first".into())
+        );
+    }
+
+    #[test]
+    fn pools_may_lag_two_minors_and_never_lead() {
+        assert_eq!(skew("work", v("v1.31.8"), v("v1.33.5")), None);
+        assert_eq!(
+            skew("work", v("v1.31.8"), v("v1.34.2")),
+            Some("pool work would stay on v1.31.8, 3 minor versions behind the control plane's v1.34.2 (at most 2 allowed): upgrade it with the control plane".into())
+        );
+        assert_eq!(
+            skew("work", v("v1.34.0"), v("v1.33.5")),
+            Some("pool work would run v1.34.0, newer than the control plane's v1.33.5".into())
+        );
+    }
+
+    #[test]
+    fn later_versions_say_which_minor_comes_first() {
+        let offered = ["v1.32.7", "v1.33.5", "v1.34.2"].map(v);
+        let shown: Vec<(String, String)> = later(v("v1.32.7"), &offered)
+            .into_iter()
+            .map(|(v, why)| (v.to_string(), why))
+            .collect();
+        assert_eq!(
+            shown,
+            [(
+                "v1.34.2".to_string(),
+                "skips a minor version: upgrade to v1.33 first".to_string()
+            )]
+        );
     }
 }

@@ -3,8 +3,12 @@
 //! its progress, and records its end in the activity log exactly once.
 
 pub mod pool;
+pub mod upgrade;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+use app::operations::model::OpStep;
 
 use serde_json::json;
 use tokio::task::JoinHandle;
@@ -80,7 +84,11 @@ impl Follower {
         let deadline_ms = i64::try_from(self.deadline.as_millis()).unwrap_or(i64::MAX);
         let now = now_ms();
         for op in &followed {
-            let (progress, end) = pool::evaluate(op, &self.watch, now, deadline_ms);
+            let (progress, end) = if op.kind.starts_with("upgrade-") {
+                upgrade::evaluate(op, &self.watch, now, deadline_ms)
+            } else {
+                pool::evaluate(op, &self.watch, now, deadline_ms)
+            };
             if let Some(end) = end {
                 // Only the replica whose write ended it records the end.
                 if ops::end(&self.db, &op.id, &self.holder, end.as_str(), &progress).await? {
@@ -97,6 +105,15 @@ impl Follower {
     pub async fn release(&self) -> Result<(), StoreError> {
         ops::release(&self.db, &self.holder).await
     }
+}
+
+/// `step` with the time it took its state: kept from `before` when the state is the same.
+pub(crate) fn since(before: &BTreeMap<String, OpStep>, mut step: OpStep, now_ms: i64) -> OpStep {
+    step.since_ms = match before.get(&step.subject) {
+        Some(old) if old.state == step.state && old.since_ms > 0 => old.since_ms,
+        _ => now_ms,
+    };
+    step
 }
 
 fn changed(op: &Stored, p: &Progress) -> bool {

@@ -80,7 +80,10 @@ pub fn in_topology<'a>(
 }
 
 /// A node's readiness from the workload cluster, when it is reachable.
-fn node_ready(nodes: Option<&kube::runtime::reflector::Store<Node>>, name: &str) -> Option<bool> {
+pub(super) fn node_ready(
+    nodes: Option<&kube::runtime::reflector::Store<Node>>,
+    name: &str,
+) -> Option<bool> {
     let node = nodes?.get(&ObjectRef::new(name))?;
     let ready = node
         .status
@@ -128,6 +131,7 @@ fn machine_step(m: &Machine, nodes: Option<&kube::runtime::reflector::Store<Node
         subject: format!("machine {name}"),
         state: state.into(),
         detail,
+        since_ms: 0,
     }
 }
 
@@ -147,7 +151,7 @@ pub fn steps_now(watch: &FleetWatch, cluster: &ClusterRef, pool: &str) -> Vec<Op
 }
 
 /// The Machines of one pool of a cluster, from the watch.
-fn pool_machines(
+pub(super) fn pool_machines(
     watch: &FleetWatch,
     cluster: &ClusterRef,
     pool: &str,
@@ -257,7 +261,7 @@ pub fn evaluate(
     let machines = pool_machines(watch, &cluster_ref, &pool);
     let mut present = std::collections::HashSet::new();
     for m in &machines {
-        let step = machine_step(m, nodes.as_ref());
+        let step = super::since(&steps, machine_step(m, nodes.as_ref()), now_ms);
         present.insert(step.subject.clone());
         steps.insert(step.subject.clone(), step);
     }
@@ -265,6 +269,7 @@ pub fn evaluate(
         if !present.contains(subject) && step.state != "Removed" {
             step.state = "Removed".into();
             step.detail = "the machine and its node are gone".into();
+            step.since_ms = now_ms;
         }
     }
     let ready = machines

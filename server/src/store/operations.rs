@@ -202,21 +202,16 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Stored>, StoreError> {
     Ok(row.map(from_row))
 }
 
-/// The running operation of `kind` on a cluster's `target`, if one runs.
-pub async fn running_on(
-    db: &Db,
-    namespace: &str,
-    name: &str,
-    target: &str,
-) -> Result<Option<Stored>, StoreError> {
+/// Every operation not ended yet on one cluster, newest first.
+pub async fn running_in(db: &Db, namespace: &str, name: &str) -> Result<Vec<Stored>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM operations WHERE cluster_namespace = $1 AND cluster_name = $2 \
-         AND target = $3 AND status IN ('pending', 'running') ORDER BY started_at_ms DESC LIMIT 1"
+         AND status IN ('pending', 'running') ORDER BY started_at_ms DESC, id"
     );
-    let row: Option<Row> = on_pool!(db, pool => {
-        sqlx::query_as(&sql).bind(namespace).bind(name).bind(target).fetch_optional(pool).await
+    let rows: Vec<Row> = on_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(namespace).bind(name).fetch_all(pool).await
     })?;
-    Ok(row.map(from_row))
+    Ok(rows.into_iter().map(from_row).collect())
 }
 
 /// The newest operations (of one cluster, when given), at most `limit`.

@@ -1,6 +1,8 @@
 //! Test support: fresh SQLite files and fresh PostgreSQL databases, and a router over them.
 #![allow(dead_code)]
 
+pub mod ops;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use server::config::{Cli, Config};
@@ -405,4 +407,20 @@ pub async fn until<T>(what: &str, secs: u64, mut check: impl AsyncFnMut() -> Opt
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("{what} did not happen within {secs} s");
+}
+
+/// A client for a workload cluster, made from its kubeconfig Secret as the portal makes it.
+pub async fn workload_client(management: &server::fleet::Management, name: &str) -> kube::Client {
+    use k8s_openapi::api::core::v1::Secret;
+    let secrets: kube::Api<Secret> = kube::Api::namespaced(management.client(), "default");
+    let secret = secrets
+        .get(&format!("{name}-kubeconfig"))
+        .await
+        .expect("the kubeconfig Secret");
+    let value = secret.data.expect("data")["value"].0.clone();
+    server::fleet::workloads::client_from_kubeconfig(
+        &app::access::model::ClusterRef::new("default", name),
+        &value,
+    )
+    .expect("a client")
 }

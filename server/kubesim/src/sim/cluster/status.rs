@@ -214,7 +214,11 @@ pub(super) fn write_status(
                 versions.insert(cp.version.clone(), n);
             }
             status["controlPlane"] = json!({"desiredReplicas": cp.replicas, "replicas": n, "readyReplicas": n, "availableReplicas": n,
-                "upToDateReplicas": up_to_date, "versions": versions_list(&versions)});
+                "upToDateReplicas": up_to_date});
+            // The CRD wants at least one entry when the list is there at all.
+            if versions.values().any(|n| *n > 0) {
+                status["controlPlane"]["versions"] = versions_list(&versions);
+            }
         }
         if let Some(pools) = pools {
             let mut versions = BTreeMap::new();
@@ -228,8 +232,10 @@ pub(super) fn write_status(
                 "replicas": pools.iter().map(|p| p.replicas).sum::<i64>(),
                 "readyReplicas": pools.iter().map(|p| p.ready).sum::<i64>(),
                 "availableReplicas": pools.iter().map(|p| p.ready).sum::<i64>(),
-                "upToDateReplicas": pools.iter().map(|p| p.up_to_date).sum::<i64>(),
-                "versions": versions_list(&versions)});
+                "upToDateReplicas": pools.iter().map(|p| p.up_to_date).sum::<i64>()});
+            if versions.values().any(|n| *n > 0) {
+                status["workers"]["versions"] = versions_list(&versions);
+            }
         }
         // Keep what an earlier writer set when this pass has no opinion (e.g. paused).
         for k in ["initialization", "controlPlane", "workers"] {
