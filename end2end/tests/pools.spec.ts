@@ -133,3 +133,38 @@ test('viewers get no scaling controls and are refused; an autoscaled pool has it
   await expect(operator.main.getByRole('slider', { name: 'Node count for pool system' })).toHaveAttribute('min', '1');
   await other.close();
 });
+
+test('an admin adds a pool, sees what deleting it would move, and deletes it', async ({ page }, info) => {
+  test.setTimeout(180_000);
+  const cluster = `addpool-${info.project.name}`;
+  await Kubesim.ofPortal().createCluster(cluster, 1);
+  const admin = await new DevSignIn(page).signInAs('Ada Admin');
+  await poolsWhenReady(admin, cluster, 'work', 1);
+
+  // The cluster's only system pool cannot be deleted, and says why.
+  await expect(admin.main.getByText("Delete pool: not possible — pool general is the cluster's last system pool")).toBeVisible();
+  const add = admin.main.getByRole('form', { name: 'Add a node pool' });
+  await add.getByLabel('Pool name').fill('extra');
+  await add.getByLabel('Mode').selectOption('user');
+  await add.getByLabel('VM size').selectOption('Standard_D2s_v5');
+  await add.getByLabel('Node count').fill('1');
+  await add.getByRole('button', { name: 'Add pool' }).click();
+  await expect(admin.main.getByRole('heading', { level: 1 })).toHaveText('Add pool extra with 1 node');
+  await expect(async () => {
+    await page.reload();
+    await expect(admin.main.getByRole('status', { name: 'Operation' })).toContainText('Succeeded', { timeout: 1_000 });
+  }).toPass({ timeout: 90_000 });
+
+  await poolsWhenReady(admin, cluster, 'extra', 1);
+  const remove = admin.main.getByRole('form', { name: 'Delete pool extra', exact: true });
+  await expect(remove).toContainText('Deleting pool extra removes its 1 node');
+  await remove.getByRole('checkbox', { name: 'Delete pool extra and move its pods' }).check();
+  await remove.getByRole('button', { name: 'Delete pool' }).click();
+  await expect(admin.main.getByRole('heading', { level: 1 })).toHaveText('Delete pool extra');
+  await expect(async () => {
+    await page.reload();
+    await expect(admin.main.getByRole('status', { name: 'Operation' })).toContainText('pool extra and its nodes are gone', { timeout: 1_000 });
+  }).toPass({ timeout: 90_000 });
+  await admin.goto(`/clusters/default/${cluster}/pools`);
+  await expect(admin.main.getByRole('heading', { name: 'Pool extra' })).toHaveCount(0);
+});

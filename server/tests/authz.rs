@@ -202,6 +202,19 @@ const MATRIX: &[Entry] = &[
         allowed: [false, false, true, false, true],
         exists: false,
     },
+    // Adding and deleting pools: admins of the cluster.
+    Entry {
+        path: "/api/clusters/add_pool",
+        body: "namespace=default&name=no-such-cluster&key=matrix&pool=batch&mode=user&vm_size=Standard_D2s_v5&count=1",
+        allowed: [false, false, false, false, true],
+        exists: false,
+    },
+    Entry {
+        path: "/api/clusters/delete_pool",
+        body: "namespace=default&name=no-such-cluster&pool=apps&was=3&key=matrix",
+        allowed: [false, false, false, false, true],
+        exists: false,
+    },
     // Upgrades: every viewer of the cluster sees the versions; operators of it start one.
     Entry {
         path: "/api/upgrades/view?namespace=default&name=prod-weu",

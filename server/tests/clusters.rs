@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use app::access::model::{ClusterRef, Principal, Role, SubjectKind};
 use k8s_openapi::api::core::v1::{Node, Pod, Secret};
 use kube::api::{Api, ListParams, Patch, PatchParams};
-use server::fleet::Management;
 use server::store::Db;
 
 const SPEED: f64 = 60.0;

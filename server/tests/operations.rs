@@ -5,16 +5,12 @@
 
 mod support;
 
-use support::ops::{
-    ended, form, listed, operation, recorded, schema_problems, topology, topology_pool,
-};
-
 use std::time::Duration;
 
-use app::access::model::ClusterRef;
 use serde_json::{Value, json};
-use server::store::audit::{self, Outcome};
+use server::store::audit::Outcome;
 use server::store::{Db, operations as ops};
+use support::ops::{ended, form, listed, recorded, schema_problems, topology, topology_pool};
 
 const SPEED: f64 = 60.0;
 
@@ -490,23 +486,28 @@ async fn a_risky_scale_down_needs_confirming() {
     let (app, _sim, management) = support::portal_on(&db.db, &[], sim_options()).await;
     let operator = support::dev_session(&db.db, "operator").await;
     settled(&app, &operator, "staging-eus", "general").await;
-    // Everything staging-eus runs is on its one pool: down to 1 node, the pods of the other
-    // cannot all move to it, or fit.
-    let tab = support::until("the pods of staging-eus are known", 60, async || {
+    // Both nodes cordoned: whatever runs on the node that would go has nowhere to move.
+    let workload = support::workload_client(&management, "staging-eus").await;
+    let nodes: kube::Api<k8s_openapi::api::core::v1::Node> = kube::Api::all(workload);
+    for n in nodes.list(&Default::default()).await.expect("nodes").items {
+        let name = n.metadata.name.unwrap_or_default();
+        nodes
+            .patch(
+                &name,
+                &kube::api::PatchParams::default(),
+                &kube::api::Patch::Merge(json!({"spec": {"unschedulable": true}})),
+            )
+            .await
+            .expect("cordoned");
+    }
+    let one = support::until("the pods would not fit", 60, async || {
         let tab = pools_tab(&app, &operator, "staging-eus").await;
-        let shrink = pool(&tab, "general")["shrink"]
+        pool(&tab, "general")["shrink"]
             .as_array()
-            .cloned()
-            .unwrap_or_default();
-        (!shrink.is_empty()).then_some(tab)
+            .and_then(|s| s.iter().find(|s| s["to"] == 1).cloned())
+            .filter(|s| s["fits"] == false)
     })
     .await;
-    let general = pool(&tab, "general");
-    let one = general["shrink"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["to"] == 1))
-        .expect("shrink to 1")
-        .clone();
     let pods = one["pods"].as_u64().expect("pods");
     assert!(pods > 0, "{one}");
     let fields = [
@@ -516,32 +517,27 @@ async fn a_risky_scale_down_needs_confirming() {
         ("count", "1"),
     ];
     let (status, json) = scale(&app, &operator, "staging-eus", &fields).await;
-    if one["fits"] == true {
-        // Room enough: no confirmation is needed.
-        assert_eq!(status, 200, "{json}");
-    } else {
-        assert_eq!(status, 400, "{json}");
-        assert_eq!(
-            json["BadRequest"],
-            format!(
-                "scaling pool general down to 1 node needs confirming: {pods} pod{} would have to move and they do not fit on the remaining nodes. Tick \"Scale down anyway\" and apply again",
-                if pods == 1 { "" } else { "s" }
-            )
-        );
-        assert_eq!(
-            topology_pool(&topology(&management, "staging-eus").await, "general")["replicas"],
-            2
-        );
-        let confirmed = [
-            ("pool", "general"),
-            ("was", "2"),
-            ("key", "r2"),
-            ("count", "1"),
-            ("confirm", "yes"),
-        ];
-        let (status, json) = scale(&app, &operator, "staging-eus", &confirmed).await;
-        assert_eq!(status, 200, "{json}");
-    }
+    assert_eq!(status, 400, "{json}");
+    assert_eq!(
+        json["BadRequest"],
+        format!(
+            "scaling pool general down to 1 node needs confirming: {pods} pod{} would have to move and they do not fit on the remaining nodes. Tick \"Scale down anyway\" and apply again",
+            if pods == 1 { "" } else { "s" }
+        )
+    );
+    assert_eq!(
+        topology_pool(&topology(&management, "staging-eus").await, "general")["replicas"],
+        2
+    );
+    let confirmed = [
+        ("pool", "general"),
+        ("was", "2"),
+        ("key", "r2"),
+        ("count", "1"),
+        ("confirm", "yes"),
+    ];
+    let (status, json) = scale(&app, &operator, "staging-eus", &confirmed).await;
+    assert_eq!(status, 200, "{json}");
     assert_eq!(
         topology_pool(&topology(&management, "staging-eus").await, "general")["replicas"],
         1

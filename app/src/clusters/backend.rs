@@ -62,6 +62,22 @@ pub trait ClustersBackend: Send + Sync + 'static {
         cluster: &ClusterRef,
         change: PoolChange,
     ) -> Result<String, AppError>;
+    /// Adds a node pool (`by` may add pools here, checked by the caller); the id of the operation
+    /// that follows its nodes joining. Bad input is a `BadRequest`.
+    async fn add_pool(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        pool: NewPool,
+    ) -> Result<String, AppError>;
+    /// Deletes a node pool (`by` may delete pools here, checked by the caller): `change` names it,
+    /// what the form saw, its key and whether moving its pods was confirmed.
+    async fn delete_pool(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        change: PoolChange,
+    ) -> Result<String, AppError>;
     async fn nodes(&self, by: &Principal, cluster: &ClusterRef) -> Result<NodesTab, AppError>;
     async fn node(
         &self,

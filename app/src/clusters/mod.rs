@@ -215,6 +215,65 @@ pub async fn autoscale_pool(
     .await
 }
 
+/// Adds a node pool (admins of the cluster); then the operation that follows its nodes joining.
+#[server(endpoint = "clusters/add_pool")]
+pub async fn add_pool(
+    namespace: String,
+    name: String,
+    #[server(default)] key: String,
+    #[server(default)] pool: String,
+    #[server(default)] mode: String,
+    #[server(default)] vm_size: String,
+    #[server(default)] count: String,
+) -> Result<(), AppError> {
+    use crate::access::model::{Action, Target};
+    let cluster = cluster_ref(&namespace, &name)?;
+    let who = crate::backend::backend()?
+        .authorize(Action::CreatePool, Target::Cluster(cluster.clone()))
+        .await?;
+    let new = NewPool {
+        key,
+        name: pool,
+        mode,
+        vm_size,
+        count,
+    };
+    let id = backend::clusters()?.add_pool(&who, &cluster, new).await?;
+    leptos_axum::redirect(&format!("/operations/{}", crate::ui::percent_encode(&id)));
+    Ok(())
+}
+
+/// Deletes a node pool (admins of the cluster); moving pods off it needs `confirm`. Then the
+/// operation that follows its nodes going.
+#[server(endpoint = "clusters/delete_pool")]
+pub async fn delete_pool(
+    namespace: String,
+    name: String,
+    #[server(default)] pool: String,
+    #[server(default)] was: String,
+    #[server(default)] key: String,
+    #[server(default)] confirm: String,
+) -> Result<(), AppError> {
+    use crate::access::model::{Action, Target};
+    let cluster = cluster_ref(&namespace, &name)?;
+    let who = crate::backend::backend()?
+        .authorize(Action::DeletePool, Target::Cluster(cluster.clone()))
+        .await?;
+    let change = PoolChange {
+        pool,
+        was,
+        key,
+        what: "delete".into(),
+        confirmed: !confirm.is_empty(),
+        ..PoolChange::default()
+    };
+    let id = backend::clusters()?
+        .delete_pool(&who, &cluster, change)
+        .await?;
+    leptos_axum::redirect(&format!("/operations/{}", crate::ui::percent_encode(&id)));
+    Ok(())
+}
+
 /// Authorizes and sends a pool change, then goes to its operation.
 #[cfg(feature = "ssr")]
 async fn change_pool(namespace: &str, name: &str, change: PoolChange) -> Result<(), AppError> {

@@ -322,6 +322,30 @@ pub struct PoolsTab {
     pub may_scale: bool,
     /// A fresh key for this page's forms: pressing Apply twice starts one operation.
     pub key: String,
+    /// What adding a pool may choose, for those who may add and delete pools (admins).
+    pub add: Option<PoolChoices>,
+}
+
+/// The Add pool form's choices.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolChoices {
+    /// VM sizes the class offers: name and label ("Standard_D4s_v5 — 4 vCPU, 16 GiB, $0.192/h").
+    pub vm_sizes: Vec<(String, String)>,
+    /// The most nodes a pool may have.
+    pub limit: u32,
+    /// Why no pool may be added now (the class's most pools reached), if so.
+    pub full: Option<String>,
+}
+
+/// A new pool, as the Add pool form posts it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPool {
+    pub key: String,
+    pub name: String,
+    /// "system" or "user".
+    pub mode: String,
+    pub vm_size: String,
+    pub count: String,
 }
 
 /// What scaling a pool down to `to` nodes would disrupt, if its newest nodes go (as Cluster API's
@@ -407,6 +431,8 @@ pub struct PoolRow {
     pub shrink: Vec<Shrink>,
     /// The operation running on it now, if one does.
     pub running: Option<String>,
+    /// Why it cannot be deleted (the cluster's last system pool), if so.
+    pub keep: Option<String>,
 }
 
 /// One row of the Nodes tab.

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::cluster_page::{ClusterFrame, cluster_in_address};
 use super::model::*;
-use super::{AutoscalePool, ScalePool, cluster_pools};
+use super::{AddPool, AutoscalePool, DeletePool, ScalePool, cluster_pools};
 use crate::error::AppError;
 use crate::metrics::ChartPanel;
 use crate::metrics::model::{ChartName, ChartScope};
@@ -230,6 +230,110 @@ fn autoscale_form(p: &PoolRow, t: &PoolsTab, autoscale: ServerAction<AutoscalePo
     .into_any()
 }
 
+/// What deleting pool `p` would move, in words, for the form (the server says it again).
+pub fn removal(p: &PoolRow, all: &[PoolRow]) -> String {
+    let others: Vec<&str> = all
+        .iter()
+        .filter(|r| r.name != p.name)
+        .map(|r| r.name.as_str())
+        .collect();
+    match p.shrink.iter().find(|s| s.to == 0) {
+        _ if p.count == 0 => format!("Pool {} has no nodes: nothing moves.", p.name),
+        Some(s) if s.pods == 0 => format!(
+            "Deleting pool {} removes its {} node{}; no pods would have to move.",
+            p.name,
+            p.count,
+            plural(p.count)
+        ),
+        Some(s) => format!(
+            "Deleting pool {} removes its {} node{}: {} pod{} would move to pool{} {} — {}.",
+            p.name,
+            p.count,
+            plural(p.count),
+            s.pods,
+            plural(s.pods),
+            if others.len() == 1 { "" } else { "s" },
+            others.join(", "),
+            if s.fits {
+                "they fit there"
+            } else {
+                "they do not fit there, some would wait Pending"
+            }
+        ),
+        None => format!(
+            "Deleting pool {} removes its {} node{}; which pods would move is not known (the workload cluster cannot be reached).",
+            p.name,
+            p.count,
+            plural(p.count)
+        ),
+    }
+}
+
+/// A pool's Delete pool form (admins): what would move, the confirmation, or why it stays.
+fn delete_form(p: &PoolRow, t: &PoolsTab, delete: ServerAction<DeletePool>) -> AnyView {
+    if let Some(why) = &p.keep {
+        return view! {
+            <p class="hint">{format!("Delete pool: not possible — {why}.")}</p>
+        }
+        .into_any();
+    }
+    let name = p.name.clone();
+    let fields = pool_fields(p, t, "-delete");
+    let words = removal(p, &t.pools);
+    let form_label = format!("Delete pool {name}");
+    view! {
+        <ActionForm action=delete attr:class="delete-pool-form" attr:aria-label=form_label attr:data-native="">
+            {fields}
+            <p class="hint">{words}</p>
+            <label class="check"><input type="checkbox" name="confirm" value="yes" />
+                {format!(" Delete pool {name} and move its pods")}</label>
+            <button type="submit" class="danger">"Delete pool"</button>
+        </ActionForm>
+    }
+    .into_any()
+}
+
+/// The Add pool form (admins): name, mode, VM size, node count.
+fn add_form(t: &PoolsTab, choices: &PoolChoices, add: ServerAction<AddPool>) -> AnyView {
+    if let Some(why) = &choices.full {
+        return view! { <p class="hint">{format!("Add pool: not possible — {why}.")}</p> }
+            .into_any();
+    }
+    let sizes = choices
+        .vm_sizes
+        .iter()
+        .map(|(name, label)| view! { <option value=name.clone()>{label.clone()}</option> })
+        .collect_view();
+    let (namespace, name, key) = (
+        t.head.namespace.clone(),
+        t.head.name.clone(),
+        format!("{}-add", t.key),
+    );
+    let limit = choices.limit.to_string();
+    view! {
+        <ActionForm action=add attr:class="add-pool-form" attr:aria-label="Add a node pool" attr:data-native="">
+            <input type="hidden" name="namespace" value=namespace />
+            <input type="hidden" name="name" value=name />
+            <input type="hidden" name="key" value=key />
+            <label for="add-pool-name">"Pool name"</label>
+            <input id="add-pool-name" name="pool" required=true maxlength="12" pattern="[a-z][a-z0-9]{0,11}"
+                aria-describedby="add-pool-name-hint" autocomplete="off" />
+            <small class="hint" id="add-pool-name-hint">"1–12 lowercase letters or digits, starting with a letter."</small>
+            <label for="add-pool-mode">"Mode"</label>
+            <select id="add-pool-mode" name="mode">
+                <option value="user">"User (applications)"</option>
+                <option value="system">"System (the cluster's add-ons)"</option>
+            </select>
+            <label for="add-pool-size">"VM size"</label>
+            <select id="add-pool-size" name="vm_size">{sizes}</select>
+            <label for="add-pool-count">"Node count"</label>
+            <input id="add-pool-count" type="number" name="count" min="0" max=limit value="1" inputmode="numeric" />
+            <button type="submit">"Add pool"</button>
+        </ActionForm>
+    }
+    .into_any()
+}
+
 /// `/clusters/<namespace>/<name>/pools`.
 #[component]
 pub fn PoolsTabPage() -> impl IntoView {
@@ -238,6 +342,8 @@ pub fn PoolsTabPage() -> impl IntoView {
     // One action each for every pool's forms: a refusal is shown once, naming the pool.
     let scale = ServerAction::<ScalePool>::new();
     let autoscale = ServerAction::<AutoscalePool>::new();
+    let add = ServerAction::<AddPool>::new();
+    let delete = ServerAction::<DeletePool>::new();
     view! {
         <Loaded resource=data loading="Loading node pools…" show=move |t: PoolsTab| {
             let columns = vec![
@@ -262,7 +368,9 @@ pub fn PoolsTabPage() -> impl IntoView {
             ];
             let error = move || {
                 let failed = scale.value().get().and_then(|r| r.err())
-                    .or_else(|| autoscale.value().get().and_then(|r| r.err()));
+                    .or_else(|| autoscale.value().get().and_then(|r| r.err()))
+                    .or_else(|| add.value().get().and_then(|r| r.err()))
+                    .or_else(|| delete.value().get().and_then(|r| r.err()));
                 failed.map(|e| {
                     let now = match &e {
                         AppError::Conflict { current: Some(c), .. } => Some(c.clone()),
@@ -295,12 +403,22 @@ pub fn PoolsTabPage() -> impl IntoView {
                                 <h3>"Autoscaler"</h3>
                                 {autoscale_form(p, &t, autoscale)}
                             })}
+                            {t.add.is_some().then(|| view! {
+                                <h3>"Delete"</h3>
+                                {delete_form(p, &t, delete)}
+                            })}
                             <h3>"CPU and memory"</h3>
                             <ChartPanel namespace=t.head.namespace.clone() name=t.head.name.clone()
                                 scope=ChartScope::Pool(p.name.clone()) charts=vec![ChartName::Cpu, ChartName::Memory]
                                 ranges={i == 0} />
                         </section>
                     }).collect_view()}
+                    {t.add.clone().map(|choices| view! {
+                        <section class="pool" aria-labelledby="add-pool-h">
+                            <h2 id="add-pool-h">"Add pool"</h2>
+                            {add_form(&t, &choices, add)}
+                        </section>
+                    })}
                 </ClusterFrame>
             }
         } />

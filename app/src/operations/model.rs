@@ -104,9 +104,11 @@ pub struct OperationsView {
 }
 
 /// The operation kinds there are, as filters offer them.
-pub const KINDS: [(&str, &str); 5] = [
+pub const KINDS: [(&str, &str); 7] = [
     ("scale-pool", "Scale pool"),
     ("autoscale-pool", "Autoscale pool"),
+    ("add-pool", "Add pool"),
+    ("delete-pool", "Delete pool"),
     ("upgrade-cluster", "Upgrade cluster"),
     ("upgrade-control-plane", "Upgrade control plane"),
     ("upgrade-pool", "Upgrade pool"),

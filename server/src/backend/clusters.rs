@@ -378,16 +378,29 @@ impl ClustersBackend for PortalBackend {
             &Target::Cluster(cluster.clone()),
         )
         .is_allowed();
+        let may_manage = may(
+            by,
+            &bindings,
+            Action::DeletePool,
+            &Target::Cluster(cluster.clone()),
+        )
+        .is_allowed();
         let mut pools = self.pool_rows(&c, cluster)?;
-        if may_scale {
+        if may_scale || may_manage {
             self.add_shrinks(cluster, &mut pools).await;
         }
         self.add_running(cluster, &mut pools).await;
+        let add = if may_manage {
+            self.add_choices(&c, &pools)
+        } else {
+            None
+        };
         Ok(PoolsTab {
             head,
             pools,
             may_scale,
             key: uuid::Uuid::new_v4().to_string(),
+            add,
         })
     }
 
@@ -398,6 +411,24 @@ impl ClustersBackend for PortalBackend {
         change: PoolChange,
     ) -> Result<String, AppError> {
         PortalBackend::change_pool(self, by, cluster, change).await
+    }
+
+    async fn add_pool(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        pool: NewPool,
+    ) -> Result<String, AppError> {
+        PortalBackend::add_pool(self, by, cluster, pool).await
+    }
+
+    async fn delete_pool(
+        &self,
+        by: &Principal,
+        cluster: &ClusterRef,
+        change: PoolChange,
+    ) -> Result<String, AppError> {
+        PortalBackend::delete_pool(self, by, cluster, change).await
     }
 
     async fn nodes(&self, by: &Principal, cluster: &ClusterRef) -> Result<NodesTab, AppError> {

@@ -10,6 +10,7 @@ mod dashboards;
 mod delete;
 mod metrics;
 mod operations;
+mod pool_admin;
 mod pools;
 mod tags;
 mod upgrades;

@@ -34,6 +34,11 @@ fn what(op: &Stored) -> String {
                 nodes(p["to"].as_u64().unwrap_or(0))
             ),
         },
+        "add-pool" => format!(
+            "Add pool {pool} with {}",
+            nodes(p["to"].as_u64().unwrap_or(0))
+        ),
+        "delete-pool" => format!("Delete pool {pool}"),
         "upgrade-cluster" => format!(
             "Upgrade the control plane and all pools to {}",
             p["to"].as_str().unwrap_or("?")
@@ -119,7 +124,7 @@ impl OperationsBackend for PortalBackend {
                 .any(|(k, _)| *k == kind)
         {
             return Err(AppError::BadRequest(
-                "unknown kind: use scale-pool, autoscale-pool, upgrade-cluster, upgrade-control-plane or upgrade-pool".into(),
+                "unknown kind: use scale-pool, autoscale-pool, add-pool, delete-pool, upgrade-cluster, upgrade-control-plane or upgrade-pool".into(),
             ));
         }
         let cluster = query.cluster.trim();

@@ -1,7 +1,7 @@
 //! The `Cluster` a wizard draft becomes: exactly what Create sends and "View as YAML" shows.
 
 use app::clusters::tags;
-use app::clusters::wizard::draft::Draft;
+use app::clusters::wizard::draft::{Draft, PoolDraft};
 use app::clusters::wizard::offering::Offering;
 use app::clusters::wizard::rules;
 use serde_json::{Map, Value, json};
@@ -16,6 +16,38 @@ pub const DRAFT_ANNOTATION: &str = "portolan.dev/wizard-draft";
 
 fn var(name: &str, value: Value) -> Value {
     json!({"name": name, "value": value})
+}
+
+/// One pool of a Cluster's topology, as a draft that passed the rules describes it.
+pub fn pool_entry(p: &PoolDraft, worker_class: &str) -> Value {
+    let (count, bounds) = rules::counted(p);
+    let mut overrides = vec![
+        var("vmSize", json!(p.vm_size)),
+        var("poolMode", json!(p.mode)),
+        var("osImage", json!(p.os_image)),
+    ];
+    if !p.zones.is_empty() {
+        overrides.push(var("zones", json!(p.zones)));
+    }
+    let labels: Map<String, Value> = rules::node_labels(&p.labels)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    if !labels.is_empty() {
+        overrides.push(var("nodeLabels", Value::Object(labels)));
+    }
+    let taints = rules::taints(&p.taints).unwrap_or_default();
+    if !taints.is_empty() {
+        overrides.push(var("nodeTaints", json!(taints)));
+    }
+    let mut pool = json!({"class": worker_class, "name": p.name, "replicas": count,
+        "variables": {"overrides": overrides}});
+    if let Some((min, max)) = bounds {
+        pool["metadata"] = json!({"annotations": {
+            AUTOSCALER_MIN: min.to_string(), AUTOSCALER_MAX: max.to_string()}});
+    }
+    pool
 }
 
 /// The Cluster for a draft that passed `rules::check_all` (unparsable numbers become 0; they
@@ -38,36 +70,7 @@ pub fn cluster(draft: &Draft, offering: &Offering) -> Result<Cluster, serde_json
     let pools: Vec<Value> = draft
         .pools
         .iter()
-        .map(|p| {
-            let (count, bounds) = rules::counted(p);
-            let mut overrides = vec![
-                var("vmSize", json!(p.vm_size)),
-                var("poolMode", json!(p.mode)),
-                var("osImage", json!(p.os_image)),
-            ];
-            if !p.zones.is_empty() {
-                overrides.push(var("zones", json!(p.zones)));
-            }
-            let labels: Map<String, Value> = rules::node_labels(&p.labels)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect();
-            if !labels.is_empty() {
-                overrides.push(var("nodeLabels", Value::Object(labels)));
-            }
-            let taints = rules::taints(&p.taints).unwrap_or_default();
-            if !taints.is_empty() {
-                overrides.push(var("nodeTaints", json!(taints)));
-            }
-            let mut pool = json!({"class": offering.worker_class, "name": p.name, "replicas": count,
-                "variables": {"overrides": overrides}});
-            if let Some((min, max)) = bounds {
-                pool["metadata"] = json!({"annotations": {
-                    AUTOSCALER_MIN: min.to_string(), AUTOSCALER_MAX: max.to_string()}});
-            }
-            pool
-        })
+        .map(|p| pool_entry(p, &offering.worker_class))
         .collect();
     let mut zones: Vec<&String> = draft.pools.iter().flat_map(|p| &p.zones).collect();
     zones.sort();

@@ -204,6 +204,12 @@ pub fn rows(
                 price_micros: (price * 1_000_000.0).round() as u64,
                 shrink: Vec::new(),
                 running: None,
+                keep: (is_system(pool) && system_pools == 1).then(|| {
+                    format!(
+                        "pool {} is the cluster's last system pool: its system pods run there. Add another system pool first",
+                        pool.name
+                    )
+                }),
                 name: pool.name.clone(),
                 mode: mode.into(),
                 vm_size: VmSize {

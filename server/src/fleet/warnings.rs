@@ -234,6 +234,7 @@ mod tests {
             price_micros: 0,
             shrink: vec![],
             running: None,
+            keep: None,
         };
         let w = pools(
             "default/a",

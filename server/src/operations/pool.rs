@@ -230,6 +230,9 @@ pub fn evaluate(
             None,
         );
     }
+    if op.kind == "delete-pool" {
+        return deleting(op, watch, &cluster_ref, &pool, steps, now_ms, deadline_ms);
+    }
     let Some((_, declared)) = in_topology(&cluster, &pool) else {
         return finish(
             &steps,
@@ -343,4 +346,93 @@ pub fn evaluate(
         );
     }
     finish(&steps, done, total, message, None)
+}
+
+/// Where deleting pool `pool` is: its machines drained and gone, one by one.
+fn deleting(
+    op: &Stored,
+    watch: &FleetWatch,
+    cluster: &ClusterRef,
+    pool: &str,
+    mut steps: BTreeMap<String, OpStep>,
+    now_ms: i64,
+    deadline_ms: i64,
+) -> (Progress, Option<End>) {
+    let Some(cluster_now) = watch
+        .clusters
+        .get(&ObjectRef::new(&cluster.name).within(&cluster.namespace))
+    else {
+        return (
+            Progress {
+                done: op.done,
+                total: op.total,
+                steps: steps.into_values().collect(),
+                message: format!("cluster {cluster} no longer exists"),
+            },
+            Some(End::Failed),
+        );
+    };
+    let nodes = match watch.workloads.reach(cluster) {
+        Reach::Connected(w) => Some(w.nodes.clone()),
+        _ => None,
+    };
+    let machines = pool_machines(watch, cluster, pool);
+    let mut present = std::collections::HashSet::new();
+    for m in &machines {
+        let step = super::since(&steps, machine_step(m, nodes.as_ref()), now_ms);
+        present.insert(step.subject.clone());
+        steps.insert(step.subject.clone(), step);
+    }
+    for (subject, step) in steps.iter_mut() {
+        if !present.contains(subject) && step.state != "Removed" {
+            step.state = "Removed".into();
+            step.detail = "the machine and its node are gone".into();
+            step.since_ms = now_ms;
+        }
+    }
+    let total = op.total.max(1);
+    let from = op.parameters["from"].as_i64().unwrap_or(0);
+    let done = (from - machines.len() as i64).clamp(0, total);
+    let (message, end) = if in_topology(&cluster_now, pool).is_some() {
+        (
+            format!("pool {pool} was added to the cluster again"),
+            Some(End::Superseded),
+        )
+    } else if machines.is_empty() {
+        (
+            format!("pool {pool} and its nodes are gone"),
+            Some(End::Succeeded),
+        )
+    } else if now_ms - op.started_at_ms > deadline_ms {
+        (
+            format!(
+                "not done after {}: {} machines of pool {pool} are still there. Look at their drains and events",
+                app::operations::model::elapsed(deadline_ms),
+                machines.len()
+            ),
+            Some(End::Failed),
+        )
+    } else {
+        (
+            format!(
+                "pool {pool}: {} machines left to drain and remove",
+                machines.len()
+            ),
+            None,
+        )
+    };
+    let done = if end == Some(End::Succeeded) {
+        total
+    } else {
+        done
+    };
+    (
+        Progress {
+            done,
+            total,
+            steps: steps.into_values().collect(),
+            message,
+        },
+        end,
+    )
 }

@@ -179,6 +179,42 @@ pub fn summary(e: &Entry) -> String {
                 )
             }
         }
+        "upgrade-cluster" | "upgrade-control-plane" | "upgrade-pool"
+            if e.entry.outcome != Outcome::Denied =>
+        {
+            let cluster = cluster_of(e);
+            let what = match (e.entry.action.as_str(), p["scope"].as_str()) {
+                ("upgrade-pool", Some(scope)) => scope.replace(':', " "),
+                ("upgrade-control-plane", _) => "the control plane only".to_string(),
+                _ => "the control plane and all pools".to_string(),
+            };
+            let to = p["to"].as_str().unwrap_or("?");
+            if accepted {
+                format!("upgraded {what} of {cluster} to {to}")
+            } else {
+                format!(
+                    "tried to upgrade {cluster} to {to}: {}",
+                    e.entry.reason.as_deref().unwrap_or("refused")
+                )
+            }
+        }
+        "add-pool" | "delete-pool" if e.entry.outcome != Outcome::Denied => {
+            let cluster = cluster_of(e);
+            let pool = p["pool"].as_str().unwrap_or("?");
+            let (verb, done) = if e.entry.action == "add-pool" {
+                ("add", "added")
+            } else {
+                ("delete", "deleted")
+            };
+            if accepted {
+                format!("{done} pool {pool} of {cluster}")
+            } else {
+                format!(
+                    "tried to {verb} pool {pool} of {cluster}: {}",
+                    e.entry.reason.as_deref().unwrap_or("refused")
+                )
+            }
+        }
         "operation-ended" => {
             let cluster = cluster_of(e);
             format!(
@@ -260,6 +296,52 @@ mod tests {
                 json!({"kind": "scale-pool", "status": "succeeded", "message": "pool apps: all 5 nodes Ready"})
             )),
             "operation scale-pool on default/prod-weu ended succeeded: pool apps: all 5 nodes Ready"
+        );
+    }
+
+    #[test]
+    fn upgrades_and_pools_added_or_deleted_read_as_sentences() {
+        assert_eq!(
+            summary(&entry(
+                "upgrade-cluster",
+                Outcome::Accepted,
+                json!({"to": "v1.34.2", "scope": "all"})
+            )),
+            "upgraded the control plane and all pools of default/prod-weu to v1.34.2"
+        );
+        assert_eq!(
+            summary(&entry(
+                "upgrade-pool",
+                Outcome::Accepted,
+                json!({"to": "v1.34.2", "scope": "pool:apps"})
+            )),
+            "upgraded pool apps of default/prod-weu to v1.34.2"
+        );
+        let mut refused = entry(
+            "upgrade-control-plane",
+            Outcome::Failed,
+            json!({"to": "v1.36.0"}),
+        );
+        refused.entry.reason = Some("v1.36.0 skips a minor version".into());
+        assert_eq!(
+            summary(&refused),
+            "tried to upgrade default/prod-weu to v1.36.0: v1.36.0 skips a minor version"
+        );
+        assert_eq!(
+            summary(&entry(
+                "add-pool",
+                Outcome::Accepted,
+                json!({"pool": "batch"})
+            )),
+            "added pool batch of default/prod-weu"
+        );
+        assert_eq!(
+            summary(&entry(
+                "delete-pool",
+                Outcome::Accepted,
+                json!({"pool": "batch"})
+            )),
+            "deleted pool batch of default/prod-weu"
         );
     }
 

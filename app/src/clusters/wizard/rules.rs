@@ -164,8 +164,129 @@ fn number(text: &str, what: &str, low: i64, high: i64) -> Result<i64, String> {
     }
 }
 
-fn pools(d: &Draft, o: &Offering, errors: &mut Vec<FieldError>) {
+/// What is wrong with one pool as entered (`field` prefixes its fields' names, `pool` names it in
+/// messages, `taken` are the other pools' names, `minimum` the nodes a system pool needs).
+pub fn pool_problems(
+    p: &PoolDraft,
+    field: &str,
+    pool: &str,
+    taken: &[&str],
+    o: &Offering,
+    minimum: i64,
+) -> Vec<FieldError> {
     let limit = i64::from(o.limits.max_nodes_per_pool);
+    let at = |f: &str| format!("{field}.{f}");
+    let mut errors = Vec::new();
+    if !(dns_label(&p.name, 12)
+        && p.name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !p.name.contains('-'))
+    {
+        errors.push(FieldError::new(
+            at("name"),
+            format!("{pool}: Pool name must be 1–12 lowercase letters or digits, starting with a letter."),
+        ));
+    } else if taken.contains(&p.name.as_str()) {
+        errors.push(FieldError::new(
+            at("name"),
+            format!("{pool}: Pool name \"{}\" is used by another pool.", p.name),
+        ));
+    }
+    if !matches!(p.mode.as_str(), "system" | "user") {
+        errors.push(FieldError::new(
+            at("mode"),
+            format!("{pool}: Mode must be System or User."),
+        ));
+    }
+    if o.vm_size(&p.vm_size).is_none() {
+        errors.push(FieldError::new(
+            at("vm_size"),
+            format!(
+                "{pool}: VM size \"{}\" is not offered by the ClusterClass.",
+                shown(&p.vm_size)
+            ),
+        ));
+    }
+    for (j, z) in p.zones.iter().enumerate() {
+        if !o.zones.contains(z) || p.zones[..j].contains(z) {
+            errors.push(FieldError::new(
+                at("zones"),
+                format!(
+                    "{pool}: Zones must be some of {}, each once.",
+                    o.zones.join(", ")
+                ),
+            ));
+            break;
+        }
+    }
+    if !o.os_images.contains(&p.os_image) {
+        errors.push(FieldError::new(
+            at("os_image"),
+            format!(
+                "{pool}: OS image \"{}\" is not offered; choose one of {}.",
+                shown(&p.os_image),
+                o.os_images.join(", ")
+            ),
+        ));
+    }
+    let floor = if p.mode == "system" { minimum } else { 0 };
+    let count = number(&p.count, &format!("{pool}: Node count"), 0, limit);
+    if let Err(why) = &count {
+        errors.push(FieldError::new(at("count"), why.clone()));
+    }
+    let mut smallest = count.clone().ok();
+    if p.autoscale {
+        let min = number(&p.min, &format!("{pool}: Minimum nodes"), 0, limit);
+        let max = number(&p.max, &format!("{pool}: Maximum nodes"), 1, limit);
+        match (&min, &max, &count) {
+            (Ok(min), Ok(max), _) if min > max => errors.push(FieldError::new(
+                at("min"),
+                format!("{pool}: Minimum nodes ({min}) must not be more than maximum nodes ({max})."),
+            )),
+            (Ok(min), Ok(max), Ok(count)) if count < min || count > max => {
+                errors.push(FieldError::new(
+                    at("count"),
+                    format!("{pool}: Node count ({count}) must be between the minimum ({min}) and the maximum ({max})."),
+                ))
+            }
+            _ => {}
+        }
+        for (f, r) in [("min", &min), ("max", &max)] {
+            if let Err(why) = r {
+                errors.push(FieldError::new(at(f), why.clone()));
+            }
+        }
+        smallest = min.ok();
+    }
+    if p.mode == "system" {
+        match smallest {
+            Some(n) if n >= floor => {}
+            Some(_) => errors.push(FieldError::new(
+                at(if p.autoscale { "min" } else { "count" }),
+                format!(
+                    "{pool}: a system pool needs at least {floor} node{}{}.",
+                    if floor == 1 { "" } else { "s" },
+                    if floor > 1 { " in Production" } else { "" }
+                ),
+            )),
+            None => {}
+        }
+    }
+    if let Err(why) = node_labels(&p.labels) {
+        errors.push(FieldError::new(
+            at("labels"),
+            format!("{pool}: Node labels: {why}."),
+        ));
+    }
+    if let Err(why) = taints(&p.taints) {
+        errors.push(FieldError::new(
+            at("taints"),
+            format!("{pool}: Taints: {why}."),
+        ));
+    }
+    errors
+}
+
+fn pools(d: &Draft, o: &Offering, errors: &mut Vec<FieldError>) {
     if d.pools.is_empty() {
         errors.push(FieldError::new(
             "pools",
@@ -180,114 +301,15 @@ fn pools(d: &Draft, o: &Offering, errors: &mut Vec<FieldError>) {
     }
     let minimum = Preset::parse(&d.preset).map_or(1, Preset::system_minimum);
     for (i, p) in d.pools.iter().enumerate() {
-        let at = |f: &str| format!("pool.{i}.{f}");
-        let pool = format!("Pool {}", i + 1);
-        if !(dns_label(&p.name, 12)
-            && p.name.starts_with(|c: char| c.is_ascii_lowercase())
-            && !p.name.contains('-'))
-        {
-            errors.push(FieldError::new(
-                at("name"),
-                format!("{pool}: Pool name must be 1–12 lowercase letters or digits, starting with a letter."),
-            ));
-        } else if d.pools[..i].iter().any(|q| q.name == p.name) {
-            errors.push(FieldError::new(
-                at("name"),
-                format!("{pool}: Pool name \"{}\" is used by another pool.", p.name),
-            ));
-        }
-        if !matches!(p.mode.as_str(), "system" | "user") {
-            errors.push(FieldError::new(
-                at("mode"),
-                format!("{pool}: Mode must be System or User."),
-            ));
-        }
-        if o.vm_size(&p.vm_size).is_none() {
-            errors.push(FieldError::new(
-                at("vm_size"),
-                format!(
-                    "{pool}: VM size \"{}\" is not offered by the ClusterClass.",
-                    shown(&p.vm_size)
-                ),
-            ));
-        }
-        for (j, z) in p.zones.iter().enumerate() {
-            if !o.zones.contains(z) || p.zones[..j].contains(z) {
-                errors.push(FieldError::new(
-                    at("zones"),
-                    format!(
-                        "{pool}: Zones must be some of {}, each once.",
-                        o.zones.join(", ")
-                    ),
-                ));
-                break;
-            }
-        }
-        if !o.os_images.contains(&p.os_image) {
-            errors.push(FieldError::new(
-                at("os_image"),
-                format!(
-                    "{pool}: OS image \"{}\" is not offered; choose one of {}.",
-                    shown(&p.os_image),
-                    o.os_images.join(", ")
-                ),
-            ));
-        }
-        let floor = if p.mode == "system" { minimum } else { 0 };
-        let count = number(&p.count, &format!("{pool}: Node count"), 0, limit);
-        if let Err(why) = &count {
-            errors.push(FieldError::new(at("count"), why.clone()));
-        }
-        let mut smallest = count.clone().ok();
-        if p.autoscale {
-            let min = number(&p.min, &format!("{pool}: Minimum nodes"), 0, limit);
-            let max = number(&p.max, &format!("{pool}: Maximum nodes"), 1, limit);
-            match (&min, &max, &count) {
-                (Ok(min), Ok(max), _) if min > max => errors.push(FieldError::new(
-                    at("min"),
-                    format!("{pool}: Minimum nodes ({min}) must not be more than maximum nodes ({max})."),
-                )),
-                (Ok(min), Ok(max), Ok(count)) if count < min || count > max => {
-                    errors.push(FieldError::new(
-                        at("count"),
-                        format!("{pool}: Node count ({count}) must be between the minimum ({min}) and the maximum ({max})."),
-                    ))
-                }
-                _ => {}
-            }
-            for (f, r) in [("min", &min), ("max", &max)] {
-                if let Err(why) = r {
-                    errors.push(FieldError::new(at(f), why.clone()));
-                }
-            }
-            smallest = min.ok();
-        }
-        if p.mode == "system" {
-            match smallest {
-                Some(n) if n >= floor => {}
-                Some(_) => errors.push(FieldError::new(
-                    at(if p.autoscale { "min" } else { "count" }),
-                    format!(
-                        "{pool}: a system pool needs at least {floor} node{}{}.",
-                        if floor == 1 { "" } else { "s" },
-                        if floor > 1 { " in Production" } else { "" }
-                    ),
-                )),
-                None => {}
-            }
-        }
-        if let Err(why) = node_labels(&p.labels) {
-            errors.push(FieldError::new(
-                at("labels"),
-                format!("{pool}: Node labels: {why}."),
-            ));
-        }
-        if let Err(why) = taints(&p.taints) {
-            errors.push(FieldError::new(
-                at("taints"),
-                format!("{pool}: Taints: {why}."),
-            ));
-        }
+        let taken: Vec<&str> = d.pools[..i].iter().map(|q| q.name.as_str()).collect();
+        errors.extend(pool_problems(
+            p,
+            &format!("pool.{i}"),
+            &format!("Pool {}", i + 1),
+            &taken,
+            o,
+            minimum,
+        ));
     }
     let any_system = d.pools.iter().any(|p| p.mode == "system");
     if !d.pools.is_empty() && !any_system {
