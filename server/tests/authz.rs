@@ -371,9 +371,14 @@ async fn every_caller_gets_what_the_matrix_says(db: &Db) {
             let before = state(db).await;
             // Cluster functions need the fleet; the others get a fresh router per call, so that
             // bindings changed in the database apply at once (a router caches them for a second).
-            let router = if ["/api/clusters/", "/api/metrics/", "/api/dashboards/"]
-                .iter()
-                .any(|p| e.path.starts_with(p))
+            let router = if [
+                "/api/clusters/",
+                "/api/metrics/",
+                "/api/dashboards/",
+                "/api/upgrades/",
+            ]
+            .iter()
+            .any(|p| e.path.starts_with(p))
             {
                 app.clone()
             } else {
