@@ -243,7 +243,7 @@ async fn main() -> Result<(), Error> {
         tokio::time::sleep(Duration::from_millis(1000).saturating_sub(t0.elapsed())).await;
     }
     let cpu = (cpu_seconds() - c0) / window.elapsed().as_secs_f64();
-    let running = server::store::operations::newest(&db, None, 1000)
+    let running = server::store::operations::newest(&db, Default::default(), 1000)
         .await?
         .iter()
         .filter(|o| o.status == "running" && o.holder.as_deref() == Some(follower.holder()))

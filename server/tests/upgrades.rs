@@ -240,6 +240,20 @@ async fn an_upgrade_of_everything_is_followed_until_every_node_is_replaced() {
         machine_versions(&management, "staging-eus", "general").await,
         ["v1.33.5", "v1.33.5"]
     );
+    // The Operations page's filters: by status and kind together.
+    let done = listed(&app, &operator, "status=succeeded&kind=upgrade-cluster").await;
+    assert_eq!(
+        done.iter().map(|o| o["id"].clone()).collect::<Vec<_>>(),
+        [json!(id)]
+    );
+    assert_eq!(
+        listed(&app, &operator, "status=running").await,
+        Vec::<Value>::new()
+    );
+    assert_eq!(
+        listed(&app, &operator, "kind=scale-pool").await,
+        Vec::<Value>::new()
+    );
 
     // Recorded: the start once, the refused second one, the end once.
     let starts = recorded(&db.db, "upgrade-cluster").await;

@@ -5,6 +5,7 @@
 
 mod access;
 mod activity;
+mod change;
 mod clusters;
 mod dashboards;
 mod delete;

@@ -11,8 +11,8 @@ use crate::store::audit_view::format_ms;
 use crate::store::now_ms;
 use crate::store::operations::{self as ops, Stored};
 
-/// How many of the newest operations a filtered page looks through.
-const LOOKED_AT: u32 = 2000;
+/// How many of the newest matching operations a page looks through for those the caller sees.
+const LOOKED_AT: u32 = 500;
 
 /// An operation in words.
 fn what(op: &Stored) -> String {
@@ -94,13 +94,13 @@ impl PortalBackend {
         cluster: &ClusterRef,
         limit: u32,
     ) -> Result<Vec<OperationRow>, AppError> {
-        let stored = ops::newest(
-            &self.core.db,
-            Some((&cluster.namespace, &cluster.name)),
-            limit,
-        )
-        .await
-        .map_err(internal)?;
+        let only = ops::Filter {
+            cluster: Some((&cluster.namespace, &cluster.name)),
+            ..ops::Filter::default()
+        };
+        let stored = ops::newest(&self.core.db, only, limit)
+            .await
+            .map_err(internal)?;
         Ok(stored.iter().map(row).collect())
     }
 }
@@ -140,20 +140,30 @@ impl OperationsBackend for PortalBackend {
             }
         };
         let scope = self.scope(by).await?;
-        let stored = ops::newest(
-            &self.core.db,
-            only.as_ref()
+        // Running includes those still being sent (pending), as the rows show them.
+        let statuses: &[&str] = match status {
+            None => &[],
+            Some(OpStatus::Running) => &["pending", "running"],
+            Some(OpStatus::Succeeded) => &["succeeded"],
+            Some(OpStatus::Failed) => &["failed"],
+            Some(OpStatus::Superseded) => &["superseded"],
+        };
+        let filter = ops::Filter {
+            cluster: only
+                .as_ref()
                 .map(|c| (c.namespace.as_str(), c.name.as_str())),
-            LOOKED_AT,
-        )
-        .await
-        .map_err(internal)?;
+            statuses,
+            kind: (!kind.is_empty()).then_some(kind),
+        };
+        let stored = ops::newest(&self.core.db, filter, LOOKED_AT)
+            .await
+            .map_err(internal)?;
+        // Who sees which cluster is decided in memory (bindings, namespaces): the filters above
+        // already cut the rows read to those that could be shown.
         let rows: Vec<OperationRow> = stored
             .iter()
             .filter(|op| scope.sees(&ClusterRef::new(&op.namespace, &op.name)))
             .map(row)
-            .filter(|r| status.is_none_or(|s| r.status == s))
-            .filter(|r| kind.is_empty() || r.kind == kind)
             .take(PAGE_SIZE as usize)
             .collect();
         Ok(OperationsView {

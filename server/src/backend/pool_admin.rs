@@ -8,32 +8,13 @@ use app::clusters::model::{NewPool, PoolChange, PoolChoices, PoolRow};
 use app::clusters::wizard::draft::PoolDraft;
 use app::clusters::wizard::rules;
 use app::error::AppError;
-use kube::api::{Api, Patch, PatchParams};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::PortalBackend;
-use super::pools::form_key;
-use crate::error::{internal, unexpected};
+use super::change::{Built, Change};
 use crate::fleet::resources::Cluster;
-use crate::fleet::{clusters, manifest, offering, pools, within};
+use crate::fleet::{manifest, offering, pools};
 use crate::operations::pool::in_topology;
-use crate::store::audit::{self, Outcome};
-use crate::store::operations as ops;
-
-/// Writes retried when only something else about the cluster (its status) changed meanwhile.
-const ATTEMPTS: usize = 3;
-
-/// A change as an operation: the patch (without the resourceVersion test), the operation's
-/// parameters, how many steps it has, and what the activity log keeps.
-struct Change {
-    patch: Vec<Value>,
-    parameters: Value,
-    total: i64,
-    /// The steps as they are when it is sent (a deleted pool's machines may go before the
-    /// follower first looks).
-    steps: Vec<app::operations::model::OpStep>,
-    recorded: Value,
-}
 
 /// What deleting `row` would move, in words: how many pods and where to; `None` without pods.
 fn moving(row: &PoolRow, rows: &[PoolRow]) -> Option<String> {
@@ -90,128 +71,6 @@ impl PortalBackend {
         })
     }
 
-    /// Sends the change `build` makes of the cluster as read (or its refusal) as an operation
-    /// `kind` on `target`; the same key again leads to the operation it started.
-    async fn operate(
-        &self,
-        by: &Principal,
-        cluster: &ClusterRef,
-        key: &str,
-        kind: &str,
-        target: &str,
-        build: impl Fn(&Cluster) -> Result<Change, AppError>,
-    ) -> Result<String, AppError> {
-        let management = self.management(by)?;
-        let key = form_key(key);
-        if let Some(existing) = ops::by_key(&self.core.db, &by.subject, &key)
-            .await
-            .map_err(internal)?
-            && existing.namespace == cluster.namespace
-            && existing.name == cluster.name
-        {
-            return Ok(existing.id);
-        }
-        let mut op_id: Option<String> = None;
-        for attempt in 1..=ATTEMPTS {
-            let current = clusters::require(&management, cluster).await?;
-            let change = match build(&current) {
-                Ok(c) => c,
-                Err(e) => return Err(self.abandon(op_id, e).await),
-            };
-            let id = match &op_id {
-                Some(id) => id.clone(),
-                None => {
-                    let started = ops::begin(
-                        &self.core.db,
-                        ops::New {
-                            actor_subject: &by.subject,
-                            actor_name: &by.name,
-                            key: &key,
-                            kind,
-                            namespace: &cluster.namespace,
-                            name: &cluster.name,
-                            target,
-                            parameters: &change.parameters,
-                        },
-                    )
-                    .await
-                    .map_err(internal)?;
-                    match started {
-                        Ok(id) => id,
-                        Err(existing) => return Ok(existing.id),
-                    }
-                }
-            };
-            op_id = Some(id.clone());
-            let version = current
-                .metadata
-                .resource_version
-                .clone()
-                .unwrap_or_default();
-            let mut patch =
-                vec![json!({"op": "test", "path": "/metadata/resourceVersion", "value": version})];
-            patch.extend(change.patch);
-            let patch = match serde_json::from_value(Value::Array(patch)) {
-                Ok(p) => Patch::Json::<()>(p),
-                Err(e) => {
-                    return Err(self
-                        .abandon(op_id, unexpected("build the pool's patch", e))
-                        .await);
-                }
-            };
-            let api: Api<Cluster> = Api::namespaced(management.client(), &cluster.namespace);
-            let sent = within(
-                &format!("{kind} on cluster {cluster}"),
-                api.patch(&cluster.name, &PatchParams::default(), &patch),
-            )
-            .await;
-            match sent {
-                Ok(changed) => {
-                    let generation = changed.metadata.generation.unwrap_or(0);
-                    ops::accepted(&self.core.db, &id, change.total, &change.steps, generation)
-                        .await
-                        .map_err(internal)?;
-                    let mut recorded = change.recorded;
-                    recorded["operation"] = json!(id);
-                    let target = format!("cluster/{cluster}");
-                    self.record(by, audit::Change::accepted(kind, &target, recorded))
-                        .await?;
-                    return Ok(id);
-                }
-                Err(e) if matches!(e.api_status(), Some(409 | 422)) && attempt < ATTEMPTS => {
-                    continue;
-                }
-                Err(e) => return Err(self.abandon(op_id, e.into()).await),
-            }
-        }
-        Err(self
-            .abandon(
-                op_id,
-                AppError::Conflict {
-                    message: format!(
-                        "cluster {cluster} kept changing while the change was sent: try again"
-                    ),
-                    current: None,
-                },
-            )
-            .await)
-    }
-
-    /// Records a refused `kind` with what was asked and why.
-    async fn record_refusal(
-        &self,
-        by: &Principal,
-        cluster: &ClusterRef,
-        kind: &str,
-        asked: Value,
-        e: &AppError,
-    ) -> Result<(), AppError> {
-        let target = format!("cluster/{cluster}");
-        let change =
-            audit::Change::accepted(kind, &target, asked).ended(Outcome::Failed, e.to_string());
-        self.record(by, change).await
-    }
-
     pub(super) async fn add_pool(
         &self,
         by: &Principal,
@@ -222,8 +81,11 @@ impl PortalBackend {
         let shown = |s: &str| s.chars().take(64).collect::<String>();
         let name = shown(new.name.trim());
         let target = format!("pool {name}");
+        let new = &new;
         let result = self
-            .operate(by, cluster, &new.key, "add-pool", &target, |c| {
+            .operate(by, cluster, &new.key, "add-pool", &target, move |c, _| -> Built<'_> {
+                Box::pin(async move {
+                let c = &c;
                 let class = self.class_of(c).ok_or_else(|| {
                     AppError::BadRequest("the cluster's ClusterClass is not known: pools cannot be added".into())
                 })?;
@@ -264,6 +126,7 @@ impl PortalBackend {
                     steps: Vec::new(),
                     recorded: json!({"pool": draft.name, "mode": draft.mode, "vm_size": draft.vm_size, "count": count}),
                 })
+            })
             })
             .await;
         if let Err(e) = &result {
@@ -320,7 +183,9 @@ impl PortalBackend {
             &change.key,
             "delete-pool",
             &target,
-            |current| {
+            move |current, _| -> Built<'_> {
+                Box::pin(async move {
+                let current = &current;
                 let Some((index, pool)) = in_topology(current, &change.pool) else {
                     return Err(AppError::BadRequest(format!(
                         "there is no node pool \"{name}\" in cluster {cluster}"
@@ -358,6 +223,7 @@ impl PortalBackend {
                     steps: crate::operations::pool::steps_now(self.watch()?, cluster, &pool.name),
                     recorded: json!({"pool": pool.name, "before": seen}),
                 })
+            })
             },
         )
         .await

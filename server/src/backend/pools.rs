@@ -9,21 +9,16 @@ use app::clusters::model::{PoolChange, PoolRow, Shrink};
 use app::error::AppError;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 
 use super::PortalBackend;
-use crate::error::{internal, unexpected};
+use super::change::{Built, Change};
 use crate::fleet::resources::{CLUSTER_NAME_LABEL, Cluster, POOL_NAME_LABEL};
-use crate::fleet::{clusters, drain, nodes, pools, within};
+use crate::fleet::{drain, nodes, pools, within};
 use crate::operations::pool::{Goal, in_topology};
 use crate::store::audit::{self, Outcome};
 use crate::store::operations as ops;
-
-/// Writes retried when only something else about the cluster (its status) changed meanwhile.
-const ATTEMPTS: usize = 3;
-/// The longest idempotency key a form may send.
-const MAX_KEY: usize = 64;
 
 /// The message of a change over a pool that changed after the form was opened.
 fn changed(pool: &str, now: &str) -> String {
@@ -94,8 +89,9 @@ pub(super) fn pointer_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-/// The JSON patch that makes pool `index` of `cluster` reach `goal`, only at `version`.
-fn patch_for(cluster: &Cluster, index: usize, goal: &Goal, version: &str) -> Vec<Value> {
+/// The JSON patch that makes pool `index` of `cluster` reach `goal` (only while that index still
+/// holds that pool).
+fn patch_for(cluster: &Cluster, index: usize, goal: &Goal) -> Vec<Value> {
     let base = format!("/spec/topology/workers/machineDeployments/{index}");
     let Some((_, pool)) = cluster
         .spec
@@ -107,10 +103,7 @@ fn patch_for(cluster: &Cluster, index: usize, goal: &Goal, version: &str) -> Vec
     else {
         return Vec::new();
     };
-    let mut ops = vec![
-        json!({"op": "test", "path": "/metadata/resourceVersion", "value": version}),
-        json!({"op": "test", "path": format!("{base}/name"), "value": pool.name}),
-    ];
+    let mut ops = vec![json!({"op": "test", "path": format!("{base}/name"), "value": pool.name})];
     let annotations = pool.metadata.as_ref().and_then(|m| m.annotations.as_ref());
     let has = |k: &str| annotations.is_some_and(|a| a.contains_key(k));
     match goal {
@@ -145,24 +138,6 @@ fn patch_for(cluster: &Cluster, index: usize, goal: &Goal, version: &str) -> Vec
         }
     }
     ops
-}
-
-/// A form's idempotency key, or a fresh one when it sent none that is usable.
-fn key_of(c: &PoolChange) -> String {
-    form_key(&c.key)
-}
-
-/// A form's idempotency key as sent, or a fresh one when it is not usable.
-pub(super) fn form_key(key: &str) -> String {
-    let k = key.trim();
-    if !k.is_empty()
-        && k.len() <= MAX_KEY
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
-        k.to_string()
-    } else {
-        uuid::Uuid::new_v4().to_string()
-    }
 }
 
 /// The warning a scale-down to `s.to` needs confirmed, if any.
@@ -300,56 +275,29 @@ impl PortalBackend {
         c: &PoolChange,
         action: &str,
     ) -> Result<String, AppError> {
-        let management = self.management(by)?;
-        let key = key_of(c);
-        // The same form pressed again: the operation it started already, whatever happened since.
-        if let Some(existing) = ops::by_key(&self.core.db, &by.subject, &key)
-            .await
-            .map_err(internal)?
-            && existing.namespace == cluster.namespace
-            && existing.name == cluster.name
-        {
-            return Ok(existing.id);
-        }
-        let mut op_id: Option<String> = None;
-        for attempt in 1..=ATTEMPTS {
-            let current = clusters::require(&management, cluster).await?;
-            let Some((index, pool)) = in_topology(&current, &c.pool) else {
-                let name: String = c.pool.chars().take(64).collect();
-                return Err(self
-                    .abandon(
-                        op_id,
-                        AppError::BadRequest(format!(
-                            "there is no node pool \"{name}\" in cluster {cluster}"
-                        )),
-                    )
-                    .await);
+        let shown: String = c.pool.chars().take(64).collect();
+        let target = format!("pool {shown}");
+        let shown = &shown;
+        self.operate(by, cluster, &c.key, action, &target, move |current, _| -> Built<'_> {
+            Box::pin(async move {
+            let current = &current;
+            let Some((index, pool)) = in_topology(current, &c.pool) else {
+                return Err(AppError::BadRequest(format!(
+                    "there is no node pool \"{shown}\" in cluster {cluster}"
+                )));
             };
             let seen = pools::sizing(pool);
             if c.was.trim() != seen {
-                return Err(self
-                    .abandon(
-                        op_id,
-                        AppError::Conflict {
-                            message: changed(&pool.name, &seen),
-                            current: Some(seen),
-                        },
-                    )
-                    .await);
+                return Err(AppError::Conflict {
+                    message: changed(&pool.name, &seen),
+                    current: Some(seen),
+                });
             }
-            let mut rows = self.pool_rows(&current, cluster)?;
+            let mut rows = self.pool_rows(current, cluster)?;
             let Some(row) = rows.iter_mut().find(|r| r.name == pool.name) else {
-                return Err(self
-                    .abandon(
-                        op_id,
-                        AppError::BadRequest("the pool could not be read".into()),
-                    )
-                    .await);
+                return Err(AppError::BadRequest("the pool could not be read".into()));
             };
-            let goal = match goal_of(c, row) {
-                Ok(g) => g,
-                Err(why) => return Err(self.abandon(op_id, AppError::BadRequest(why)).await),
-            };
+            let goal = goal_of(c, row).map_err(AppError::BadRequest)?;
             if let Goal::Count(to) = goal
                 && to < row.count
                 && !c.confirmed
@@ -361,108 +309,27 @@ impl PortalBackend {
                     .find(|s| s.to == to)
                     .and_then(|s| warning(&row.name, s))
                 {
-                    return Err(self.abandon(op_id, AppError::BadRequest(w)).await);
+                    return Err(AppError::BadRequest(w));
                 }
             }
-            let id = match &op_id {
-                Some(id) => id.clone(),
-                None => {
-                    let parameters = json!({"pool": pool.name, "from": row.count, "before": seen,
-                        "after": goal.sizing(), "to": match goal { Goal::Count(n) => Some(n), Goal::Bounds(..) => None },
-                        "min": match goal { Goal::Bounds(m, _) => Some(m), Goal::Count(_) => None },
-                        "max": match goal { Goal::Bounds(_, m) => Some(m), Goal::Count(_) => None }});
-                    let started = ops::begin(
-                        &self.core.db,
-                        ops::New {
-                            actor_subject: &by.subject,
-                            actor_name: &by.name,
-                            key: &key,
-                            kind: action,
-                            namespace: &cluster.namespace,
-                            name: &cluster.name,
-                            target: &format!("pool {}", pool.name),
-                            parameters: &parameters,
-                        },
-                    )
-                    .await
-                    .map_err(internal)?;
-                    match started {
-                        Ok(id) => id,
-                        // The same form pressed again: the operation it started already.
-                        Err(existing) => return Ok(existing.id),
-                    }
-                }
+            let (to, min, max) = match goal {
+                Goal::Count(n) => (Some(n), None, None),
+                Goal::Bounds(min, max) => (None, Some(min), Some(max)),
             };
-            op_id = Some(id.clone());
-            let version = current
-                .metadata
-                .resource_version
-                .clone()
-                .unwrap_or_default();
-            let patch = patch_for(&current, index, &goal, &version);
-            let api: Api<Cluster> = Api::namespaced(management.client(), &cluster.namespace);
-            let patch = match serde_json::from_value(Value::Array(patch)) {
-                Ok(p) => Patch::Json::<()>(p),
-                Err(e) => {
-                    return Err(self
-                        .abandon(op_id, unexpected("build the pool's patch", e))
-                        .await);
-                }
-            };
-            let sent = within(
-                &format!("change pool {} of cluster {cluster}", pool.name),
-                api.patch(&cluster.name, &PatchParams::default(), &patch),
-            )
-            .await;
-            match sent {
-                Ok(changed) => {
-                    let generation = changed.metadata.generation.unwrap_or(0);
-                    let total = match goal {
-                        Goal::Count(to) => i64::from(to.abs_diff(row.count)),
-                        Goal::Bounds(..) => 1,
-                    };
-                    let steps =
-                        crate::operations::pool::steps_now(self.watch()?, cluster, &pool.name);
-                    ops::accepted(&self.core.db, &id, total, &steps, generation)
-                        .await
-                        .map_err(internal)?;
-                    let target = format!("cluster/{cluster}");
-                    let change = audit::Change::accepted(
-                        action,
-                        &target,
-                        json!({"pool": pool.name, "before": seen, "after": goal.sizing(), "operation": id}),
-                    );
-                    self.record(by, change).await?;
-                    return Ok(id);
-                }
-                // The cluster moved on meanwhile (its status, or this pool): read it again.
-                Err(e) if matches!(e.api_status(), Some(409 | 422)) && attempt < ATTEMPTS => {
-                    continue;
-                }
-                Err(e) => return Err(self.abandon(op_id, e.into()).await),
-            }
-        }
-        Err(self
-            .abandon(
-                op_id,
-                AppError::Conflict {
-                    message: format!(
-                        "cluster {cluster} kept changing while the change was sent: apply again"
-                    ),
-                    current: None,
+            Ok(Change {
+                patch: patch_for(current, index, &goal),
+                parameters: json!({"pool": pool.name, "from": row.count, "before": seen,
+                    "after": goal.sizing(), "to": to, "min": min, "max": max}),
+                total: match goal {
+                    Goal::Count(to) => i64::from(to.abs_diff(row.count)),
+                    Goal::Bounds(..) => 1,
                 },
-            )
-            .await)
-    }
-
-    /// Forgets a pending operation whose change was not sent; hands `e` back.
-    pub(super) async fn abandon(&self, op: Option<String>, e: AppError) -> AppError {
-        if let Some(id) = op
-            && let Err(why) = ops::forget(&self.core.db, &id).await
-        {
-            tracing::warn!(error = %why, operation = %id, "could not forget an operation that was not sent");
-        }
-        e
+                steps: crate::operations::pool::steps_now(self.watch()?, cluster, &pool.name),
+                recorded: json!({"pool": pool.name, "before": seen, "after": goal.sizing()}),
+            })
+            })
+        })
+        .await
     }
 }
 

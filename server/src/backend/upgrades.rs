@@ -11,21 +11,19 @@ use app::upgrades::backend::{UpgradeRequest, UpgradesBackend};
 use app::upgrades::model::{
     BlockingBudget, PoolPlan, PoolVersion, Preflight, Scope, UpgradeView, VersionChoice, Versions,
 };
-use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use super::PortalBackend;
-use super::pools::{blocking_budgets, form_key, pointer_escape};
+use super::change::{Built, Change};
+use super::pools::{blocking_budgets, pointer_escape};
 use crate::access::may;
-use crate::error::{internal, unexpected};
+use crate::error::internal;
+use crate::fleet::pools;
 use crate::fleet::resources::{Cluster, PoolTopology};
 use crate::fleet::versions::{self, Version};
-use crate::fleet::{clusters, pools, within};
 use crate::store::audit::{self, Outcome};
 use crate::store::operations as ops;
 
-/// Writes retried when only the cluster's status changed meanwhile.
-const ATTEMPTS: usize = 3;
 /// What the estimate counts for the control plane (one minor, three replicas on a cloud) and for
 /// each node (surge, join, cordon, drain, delete) — typical managed-cluster figures.
 const CONTROL_PLANE_MINUTES: u32 = 10;
@@ -195,10 +193,9 @@ fn plan(
     })
 }
 
-/// The JSON patch that starts the upgrade `p` of `c`, only at `version`.
-fn patch_for(c: &Cluster, p: &Preflight, version: &str) -> Vec<Value> {
-    let mut ops =
-        vec![json!({"op": "test", "path": "/metadata/resourceVersion", "value": version})];
+/// The JSON patch that starts the upgrade `p` of `c`.
+fn patch_for(c: &Cluster, p: &Preflight) -> Vec<Value> {
+    let mut ops = Vec::new();
     if p.control_plane {
         ops.push(json!({"op": "replace", "path": "/spec/topology/version", "value": p.to}));
     }
@@ -361,172 +358,84 @@ impl PortalBackend {
         r: &UpgradeRequest,
         scope: &Scope,
     ) -> Result<String, AppError> {
-        let management = self.management(by)?;
-        let key = form_key(&r.key);
-        // The same form pressed again: the operation it started already.
-        if let Some(existing) = ops::by_key(&self.core.db, &by.subject, &key)
-            .await
-            .map_err(internal)?
-            && existing.namespace == cluster.namespace
-            && existing.name == cluster.name
-        {
-            return Ok(existing.id);
-        }
-        let mut op_id: Option<String> = None;
-        for attempt in 1..=ATTEMPTS {
-            let current = clusters::require(&management, cluster).await?;
-            let (mut v, offered, rows) = self.versions_of(by, &current, cluster).await?;
-            // Our own pending operation is not "another upgrade running".
-            if v.running.is_some() && v.running == op_id {
+        let target = match scope {
+            Scope::All => "cluster".to_string(),
+            Scope::ControlPlane => "control plane".to_string(),
+            Scope::Pool(name) => format!("pool {}", name.chars().take(64).collect::<String>()),
+        };
+        self.operate(by, cluster, &r.key, scope.kind(), &target, move |current, mine| -> Built<'_> {
+            Box::pin(async move {
+            let (current, mine) = (&current, mine.as_deref());
+            let (mut v, offered, rows) = self.versions_of(by, current, cluster).await?;
+            // The operation begun for this very change is not "another upgrade running".
+            if v.running.is_some() && v.running.as_deref() == mine {
                 v.running = None;
                 v.blocked = None;
             }
             if let Some(why) = v.blocked.clone() {
-                let running = v.running.clone();
-                let message = match &running {
+                let message = match &v.running {
                     Some(_) => format!("cannot start another upgrade: {why}"),
                     None => format!("cannot upgrade now: {why}"),
                 };
-                return Err(self
-                    .abandon(
-                        op_id,
-                        AppError::Conflict {
-                            message,
-                            current: running,
-                        },
-                    )
-                    .await);
+                return Err(AppError::Conflict {
+                    message,
+                    current: v.running.clone(),
+                });
             }
-            let now = seen(&current);
+            let now = seen(current);
             if r.was.trim() != now {
-                let message = format!(
-                    "cluster {cluster} changed since you opened the upgrade (its version or the pools held back) — review and upgrade again"
-                );
-                return Err(self
-                    .abandon(
-                        op_id,
-                        AppError::Conflict {
-                            message,
-                            current: Some(now),
-                        },
-                    )
-                    .await);
+                return Err(AppError::Conflict {
+                    message: format!(
+                        "cluster {cluster} changed since you opened the upgrade (its version or the pools held back) — review and upgrade again"
+                    ),
+                    current: Some(now),
+                });
             }
-            let mut p = match plan(&v, &offered, &rows, &r.to, scope) {
-                Ok(p) => p,
-                Err(why) => return Err(self.abandon(op_id, AppError::BadRequest(why)).await),
-            };
+            let mut p = plan(&v, &offered, &rows, &r.to, scope).map_err(AppError::BadRequest)?;
             if !p.skew.is_empty() {
-                let why = format!("not allowed: {}", p.skew.join("; "));
-                return Err(self.abandon(op_id, AppError::BadRequest(why)).await);
+                return Err(AppError::BadRequest(format!(
+                    "not allowed: {}",
+                    p.skew.join("; ")
+                )));
             }
-            if op_id.is_none() && !r.confirmed {
+            // Judged once, before anything is begun: a retry only follows a status change.
+            if mine.is_none() && !r.confirmed {
                 self.add_blocking(cluster, &mut p).await;
                 if p.needs_confirming() {
                     let mut why: Vec<String> = p
                         .blocking
                         .iter()
-                        .map(|b| format!("PodDisruptionBudget {} allows no disruption, so draining would stall", b.name))
+                        .map(|b| {
+                            format!(
+                                "PodDisruptionBudget {} allows no disruption, so draining would stall",
+                                b.name
+                            )
+                        })
                         .collect();
                     why.extend(p.unknown.clone());
-                    let message = format!(
+                    return Err(AppError::BadRequest(format!(
                         "upgrading needs confirming: {}. Press \"Upgrade anyway\" to start it regardless",
                         why.join("; ")
-                    );
-                    return Err(AppError::BadRequest(message));
+                    )));
                 }
             }
-            let id = match &op_id {
-                Some(id) => id.clone(),
-                None => {
-                    let pools: serde_json::Map<String, Value> = p
-                        .pools
-                        .iter()
-                        .map(|x| (x.name.clone(), json!({"from": x.from, "nodes": x.nodes})))
-                        .collect();
-                    let parameters = json!({"to": p.to, "from": v.control_plane, "scope": scope.as_param(),
-                        "control_plane": p.control_plane, "pools": pools});
-                    let target = match scope {
-                        Scope::All => "cluster".to_string(),
-                        Scope::ControlPlane => "control plane".to_string(),
-                        Scope::Pool(name) => format!("pool {name}"),
-                    };
-                    let started = ops::begin(
-                        &self.core.db,
-                        ops::New {
-                            actor_subject: &by.subject,
-                            actor_name: &by.name,
-                            key: &key,
-                            kind: scope.kind(),
-                            namespace: &cluster.namespace,
-                            name: &cluster.name,
-                            target: &target,
-                            parameters: &parameters,
-                        },
-                    )
-                    .await
-                    .map_err(internal)?;
-                    match started {
-                        Ok(id) => id,
-                        Err(existing) => return Ok(existing.id),
-                    }
-                }
-            };
-            op_id = Some(id.clone());
-            let version = current
-                .metadata
-                .resource_version
-                .clone()
-                .unwrap_or_default();
-            let patch =
-                match serde_json::from_value(Value::Array(patch_for(&current, &p, &version))) {
-                    Ok(patch) => Patch::Json::<()>(patch),
-                    Err(e) => {
-                        return Err(self
-                            .abandon(op_id, unexpected("build the upgrade's patch", e))
-                            .await);
-                    }
-                };
-            let api: Api<Cluster> = Api::namespaced(management.client(), &cluster.namespace);
-            let sent = within(
-                &format!("upgrade cluster {cluster}"),
-                api.patch(&cluster.name, &PatchParams::default(), &patch),
-            )
-            .await;
-            match sent {
-                Ok(changed) => {
-                    let total = i64::from(p.control_plane)
-                        + p.pools.iter().map(|x| i64::from(x.nodes)).sum::<i64>();
-                    let generation = changed.metadata.generation.unwrap_or(0);
-                    ops::accepted(&self.core.db, &id, total, &[], generation)
-                        .await
-                        .map_err(internal)?;
-                    let target = format!("cluster/{cluster}");
-                    let change = audit::Change::accepted(
-                        scope.kind(),
-                        &target,
-                        json!({"from": v.control_plane, "to": p.to, "scope": scope.as_param(), "operation": id}),
-                    );
-                    self.record(by, change).await?;
-                    return Ok(id);
-                }
-                Err(e) if matches!(e.api_status(), Some(409 | 422)) && attempt < ATTEMPTS => {
-                    continue;
-                }
-                Err(e) => return Err(self.abandon(op_id, e.into()).await),
-            }
-        }
-        Err(self
-            .abandon(
-                op_id,
-                AppError::Conflict {
-                    message: format!(
-                        "cluster {cluster} kept changing while the upgrade was sent: try again"
-                    ),
-                    current: None,
-                },
-            )
-            .await)
+            let pools: serde_json::Map<String, Value> = p
+                .pools
+                .iter()
+                .map(|x| (x.name.clone(), json!({"from": x.from, "nodes": x.nodes})))
+                .collect();
+            Ok(Change {
+                patch: patch_for(current, &p),
+                parameters: json!({"to": p.to, "from": v.control_plane, "scope": scope.as_param(),
+                    "control_plane": p.control_plane, "pools": pools}),
+                total: i64::from(p.control_plane)
+                    + p.pools.iter().map(|x| i64::from(x.nodes)).sum::<i64>(),
+                steps: Vec::new(),
+                recorded: json!({"from": v.control_plane, "to": p.to, "scope": scope.as_param()}),
+            })
+            })
+        })
+        .await
     }
 }
 

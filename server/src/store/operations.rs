@@ -214,29 +214,52 @@ pub async fn running_in(db: &Db, namespace: &str, name: &str) -> Result<Vec<Stor
     Ok(rows.into_iter().map(from_row).collect())
 }
 
-/// The newest operations (of one cluster, when given), at most `limit`.
-pub async fn newest(
-    db: &Db,
-    cluster: Option<(&str, &str)>,
-    limit: u32,
-) -> Result<Vec<Stored>, StoreError> {
-    let rows: Vec<Row> = match cluster {
-        Some((namespace, name)) => {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM operations WHERE cluster_namespace = $1 AND cluster_name = $2 \
-                 ORDER BY started_at_ms DESC, id LIMIT $3"
-            );
-            on_pool!(db, pool => {
-                sqlx::query_as(&sql).bind(namespace).bind(name).bind(i64::from(limit)).fetch_all(pool).await
-            })?
-        }
-        None => {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM operations ORDER BY started_at_ms DESC, id LIMIT $1"
-            );
-            on_pool!(db, pool => sqlx::query_as(&sql).bind(i64::from(limit)).fetch_all(pool).await)?
-        }
+/// Which operations a listing wants (everything left empty: all).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Filter<'a> {
+    /// `(namespace, name)` of one cluster.
+    pub cluster: Option<(&'a str, &'a str)>,
+    /// Stored statuses, any of them.
+    pub statuses: &'a [&'a str],
+    pub kind: Option<&'a str>,
+}
+
+/// The newest operations that `filter` wants, at most `limit`.
+pub async fn newest(db: &Db, filter: Filter<'_>, limit: u32) -> Result<Vec<Stored>, StoreError> {
+    let mut clauses = Vec::new();
+    let mut binds: Vec<&str> = Vec::new();
+    if let Some((namespace, name)) = filter.cluster {
+        clauses.push("cluster_namespace = $1 AND cluster_name = $2".to_string());
+        binds.extend([namespace, name]);
+    }
+    if !filter.statuses.is_empty() {
+        let first = binds.len() + 1;
+        let marks: Vec<String> = (0..filter.statuses.len())
+            .map(|i| format!("${}", first + i))
+            .collect();
+        clauses.push(format!("status IN ({})", marks.join(", ")));
+        binds.extend(filter.statuses);
+    }
+    if let Some(kind) = filter.kind {
+        clauses.push(format!("kind = ${}", binds.len() + 1));
+        binds.push(kind);
+    }
+    let filtered = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
     };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM operations {filtered} ORDER BY started_at_ms DESC, id LIMIT ${}",
+        binds.len() + 1
+    );
+    let rows: Vec<Row> = on_pool!(db, pool => {
+        let mut query = sqlx::query_as(&sql);
+        for b in &binds {
+            query = query.bind(*b);
+        }
+        query.bind(i64::from(limit)).fetch_all(pool).await
+    })?;
     Ok(rows.into_iter().map(from_row).collect())
 }
 
