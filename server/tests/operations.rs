@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use server::store::audit::Outcome;
 use server::store::{Db, operations as ops};
-use support::ops::{ended, form, listed, recorded, schema_problems, topology, topology_pool};
+use support::ops::{ended, ends, form, listed, recorded, schema_problems, topology, topology_pool};
 
 const SPEED: f64 = 60.0;
 
@@ -218,7 +218,7 @@ async fn a_pool_scales_up_and_down_as_operations_followed_to_the_end() {
             (Outcome::Accepted, json!("3"), json!("1"), json!(id2)),
         ]
     );
-    let ends = recorded(&db.db, "operation-ended").await;
+    let ends = ends(&db.db, 2).await;
     assert_eq!(
         ends.iter()
             .map(|(o, _, p)| (*o, p["operation"].clone(), p["status"].clone()))
@@ -720,6 +720,6 @@ async fn a_restarted_portal_finishes_what_the_last_one_started() {
     let op = ended(&second, &operator, &id, 120).await;
     assert_eq!(op["status"], "Succeeded", "{op}");
     assert_eq!(op["message"], "pool gpu: all 3 nodes Ready");
-    let ends = recorded(&db.db, "operation-ended").await;
+    let ends = ends(&db.db, 1).await;
     assert_eq!(ends.len(), 1, "{ends:?}");
 }

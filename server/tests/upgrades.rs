@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use server::store::Db;
 use server::store::audit::Outcome;
 use support::ops::{
-    ended, form, listed, operation, recorded, schema_problems, topology, topology_pool,
+    ended, ends, form, listed, operation, recorded, schema_problems, topology, topology_pool,
 };
 
 const SPEED: f64 = 60.0;
@@ -267,7 +267,7 @@ async fn an_upgrade_of_everything_is_followed_until_every_node_is_replaced() {
             (Outcome::Failed, json!("v1.33.5"), Value::Null)
         ]
     );
-    let ends = recorded(&db.db, "operation-ended").await;
+    let ends = ends(&db.db, 1).await;
     assert_eq!(ends.len(), 1, "{ends:?}");
     assert_eq!(ends[0].2["operation"], json!(id));
 }
@@ -675,7 +675,7 @@ async fn a_restarted_portal_finishes_an_upgrade(db: &Db) {
         op["message"],
         "Kubernetes v1.33.0: control plane upgraded; 2 nodes replaced in pool general"
     );
-    assert_eq!(recorded(db, "operation-ended").await.len(), 1);
+    assert_eq!(ends(db, 1).await.len(), 1);
 }
 
 on_both_databases!(a_restarted_portal_finishes_an_upgrade);

@@ -13,6 +13,9 @@ use app::operations::model::OpStep;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
+use kube::runtime::reflector::ObjectRef;
+
+use crate::fleet::resources::Cluster;
 use crate::fleet::watch::FleetWatch;
 use crate::store::audit::{self, Origin, Outcome};
 use crate::store::operations::{self as ops, Progress, Stored};
@@ -105,6 +108,28 @@ impl Follower {
     pub async fn release(&self) -> Result<(), StoreError> {
         ops::release(&self.db, &self.holder).await
     }
+}
+
+/// The Cluster `op` changed, as the watch has it once it shows the change; otherwise what an
+/// evaluation says now: the cluster gone fails the operation, a watch behind the change waits.
+pub(crate) fn changed_cluster(
+    op: &Stored,
+    watch: &FleetWatch,
+) -> Result<std::sync::Arc<Cluster>, (String, Option<pool::End>)> {
+    let Some(cluster) = watch
+        .clusters
+        .get(&ObjectRef::new(&op.name).within(&op.namespace))
+    else {
+        return Err((
+            format!("cluster {}/{} no longer exists", op.namespace, op.name),
+            Some(pool::End::Failed),
+        ));
+    };
+    // The watch may not show the change yet: judge nothing until it does.
+    if cluster.metadata.generation.unwrap_or(0) < op.generation {
+        return Err(("waiting for Cluster API to pick the change up".into(), None));
+    }
+    Ok(cluster)
 }
 
 /// `step` with the time it took its state: kept from `before` when the state is the same.

@@ -208,30 +208,19 @@ pub fn evaluate(
             Some(End::Failed),
         );
     };
-    let Some(cluster) = watch
-        .clusters
-        .get(&ObjectRef::new(&op.name).within(&op.namespace))
-    else {
-        return finish(
-            &steps,
-            op.done,
-            op.total,
-            format!("cluster {cluster_ref} no longer exists"),
-            Some(End::Failed),
-        );
+    let cluster = match super::changed_cluster(op, watch) {
+        Ok(c) => c,
+        Err((message, end)) => return finish(&steps, op.done, op.total, message, end),
     };
-    // The watch may not show the change yet: judge nothing until it does.
-    if cluster.metadata.generation.unwrap_or(0) < op.generation {
-        return finish(
-            &steps,
-            op.done,
-            op.total,
-            "waiting for Cluster API to pick the change up".into(),
-            None,
-        );
-    }
     if op.kind == "delete-pool" {
-        return deleting(op, watch, &cluster_ref, &pool, steps, now_ms, deadline_ms);
+        return deleting(
+            op,
+            watch,
+            (&cluster_ref, &cluster),
+            &pool,
+            steps,
+            (now_ms, deadline_ms),
+        );
     }
     let Some((_, declared)) = in_topology(&cluster, &pool) else {
         return finish(
@@ -352,26 +341,11 @@ pub fn evaluate(
 fn deleting(
     op: &Stored,
     watch: &FleetWatch,
-    cluster: &ClusterRef,
+    (cluster, cluster_now): (&ClusterRef, &crate::fleet::resources::Cluster),
     pool: &str,
     mut steps: BTreeMap<String, OpStep>,
-    now_ms: i64,
-    deadline_ms: i64,
+    (now_ms, deadline_ms): (i64, i64),
 ) -> (Progress, Option<End>) {
-    let Some(cluster_now) = watch
-        .clusters
-        .get(&ObjectRef::new(&cluster.name).within(&cluster.namespace))
-    else {
-        return (
-            Progress {
-                done: op.done,
-                total: op.total,
-                steps: steps.into_values().collect(),
-                message: format!("cluster {cluster} no longer exists"),
-            },
-            Some(End::Failed),
-        );
-    };
     let nodes = match watch.workloads.reach(cluster) {
         Reach::Connected(w) => Some(w.nodes.clone()),
         _ => None,
@@ -393,7 +367,7 @@ fn deleting(
     let total = op.total.max(1);
     let from = op.parameters["from"].as_i64().unwrap_or(0);
     let done = (from - machines.len() as i64).clamp(0, total);
-    let (message, end) = if in_topology(&cluster_now, pool).is_some() {
+    let (message, end) = if in_topology(cluster_now, pool).is_some() {
         (
             format!("pool {pool} was added to the cluster again"),
             Some(End::Superseded),

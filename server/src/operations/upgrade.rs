@@ -137,27 +137,10 @@ pub fn evaluate(
             Some(End::Failed),
         );
     };
-    let Some(cluster) = watch
-        .clusters
-        .get(&ObjectRef::new(&op.name).within(&op.namespace))
-    else {
-        return finish(
-            &steps,
-            op.done,
-            op.total,
-            format!("cluster {cluster_ref} no longer exists"),
-            Some(End::Failed),
-        );
+    let cluster = match super::changed_cluster(op, watch) {
+        Ok(c) => c,
+        Err((message, end)) => return finish(&steps, op.done, op.total, message, end),
     };
-    if cluster.metadata.generation.unwrap_or(0) < op.generation {
-        return finish(
-            &steps,
-            op.done,
-            op.total,
-            "waiting for Cluster API to pick the change up".into(),
-            None,
-        );
-    }
     let declared = cluster
         .spec
         .topology

@@ -100,3 +100,15 @@ pub async fn recorded(db: &Db, action: &str) -> Vec<(Outcome, Option<String>, Va
     log.reverse();
     log
 }
+
+/// The `operation-ended` entries once `n` are there: an operation's end and its entry are two
+/// writes, so a page may show the end first. Read again a moment later, so that an end recorded
+/// twice shows.
+pub async fn ends(db: &Db, n: usize) -> Vec<(Outcome, Option<String>, Value)> {
+    super::until("the ends are recorded", 10, async || {
+        (recorded(db, "operation-ended").await.len() >= n).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    recorded(db, "operation-ended").await
+}
