@@ -167,14 +167,14 @@ async fn a_pool_scales_up_and_down_as_operations_followed_to_the_end() {
         .filter(|s| s["state"] == "Ready")
         .collect();
     assert_eq!(ready.len(), 3, "{op}");
-    let tab = pools_tab(&app, &operator, "ml-sea").await;
-    assert_eq!(
-        (
-            pool(&tab, "gpu")["ready"].as_u64(),
-            pool(&tab, "gpu")["sizing"].as_str()
-        ),
-        (Some(3), Some("3"))
-    );
+    // The tab counts Ready from the MachineDeployment's status, which Cluster API writes on its
+    // next pass after the nodes the operation saw Ready.
+    let tab = support::until("the pool tab shows 3 Ready", 30, async || {
+        let tab = pools_tab(&app, &operator, "ml-sea").await;
+        (pool(&tab, "gpu")["ready"].as_u64() == Some(3)).then_some(tab)
+    })
+    .await;
+    assert_eq!(pool(&tab, "gpu")["sizing"].as_str(), Some("3"));
 
     // Down to 1 with the slider only (the number as shown): the slider wins.
     let key2 = format!("{}-gpu", tab["key"].as_str().expect("key"));
